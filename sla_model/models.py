@@ -1,0 +1,114 @@
+"""Database tables: SLA versions, leads, touches, sales feedback, the audit log and metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import NaiveDatetime
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC, without tzinfo (every stored timestamp is naive UTC)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# SLA versions: the whole agreement stored as a validated JSON document per version.
+class SlaVersionBase(SQLModel):
+    version: int = Field(unique=True, index=True)
+    effective_from: dt.date = Field(index=True)
+    author: str
+    change_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class SlaVersion(SlaVersionBase, table=True):
+    __tablename__ = "sla_version"
+    id: int | None = Field(default=None, primary_key=True)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+# Leads: one row per lead with every lifecycle timestamp (None = not reached yet).
+class LeadBase(SQLModel):
+    lead_id: str = Field(primary_key=True, max_length=64)
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    email: str = ""
+    created_at: NaiveDatetime = Field(index=True)
+    channel: str = Field(index=True)
+    campaign: str = ""
+    persona: str = ""
+    industry: str = ""
+    country: str = ""
+    company_size: int = 0
+    score: int = 0
+    demo_request: bool = False
+    page_views: int = 0
+    form_submissions: int = 0
+    owner: str | None = Field(default=None, index=True)
+    mql_at: NaiveDatetime | None = Field(default=None, index=True)
+    accepted_at: NaiveDatetime | None = None
+    rejected_at: NaiveDatetime | None = None
+    rejection_reason: str | None = None
+    recycled_at: NaiveDatetime | None = None
+    disqualified_at: NaiveDatetime | None = None
+    sql_at: NaiveDatetime | None = None
+    opportunity_at: NaiveDatetime | None = None
+    won_at: NaiveDatetime | None = None
+    lost_at: NaiveDatetime | None = None
+    amount: float | None = None
+
+
+class Lead(LeadBase, table=True):
+    __tablename__ = "lead"
+    row_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+# Touches: sales contact attempts on a lead.
+class TouchBase(SQLModel):
+    lead_id: str = Field(index=True, max_length=64)
+    rep: str
+    at: NaiveDatetime = Field(index=True)
+    kind: str
+    outcome: str = ""
+
+
+class Touch(TouchBase, table=True):
+    __tablename__ = "touch"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# Sales feedback: each accept or reject decision, with its reason and the rep's note, verbatim.
+class FeedbackBase(SQLModel):
+    lead_id: str = Field(index=True, max_length=64)
+    decision: str  # "accept" | "reject"
+    reason: str | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    by: str
+    at: NaiveDatetime = Field(index=True)
+
+
+class Feedback(FeedbackBase, table=True):
+    __tablename__ = "feedback"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# Audit log: who did what, when, to which record.
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    action: str
+    entity: str
+    entity_id: str = ""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+# Metadata: small key/value facts about the stored data set (e.g. the snapshot time of sample data).
+class MetaEntry(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str

@@ -1,0 +1,280 @@
+"""Data access: bulk reads into pandas, bulk writes, SLA versions, metadata and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, text
+from sqlmodel import Session, select
+
+from sla_model.db import is_sqlite, writer
+from sla_model.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
+from sla_model.sla import Sla, parse_sla, sla_to_dict
+
+LEAD_COLUMNS = [c for c in Lead.model_fields if c != "row_version"]
+TOUCH_COLUMNS = ["lead_id", "rep", "at", "kind", "outcome"]
+FEEDBACK_COLUMNS = ["lead_id", "decision", "reason", "note", "by", "at"]
+LEAD_TIME_COLUMNS = [c for c in LEAD_COLUMNS if c.endswith("_at")]
+#: Low-cardinality text columns, held as pandas categoricals in the analysis frame.
+LEAD_CATEGORIES = ["channel", "campaign", "persona", "industry", "country", "owner", "rejection_reason"]
+SNAPSHOT_KEY = "snapshot_at"
+
+
+# --- bulk writes ---------------------------------------------------------------------------------
+
+
+def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
+    columns = []
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            raw = np.datetime_as_string(col.to_numpy(dtype="datetime64[us]"), unit="us")
+            values = np.char.replace(raw.astype(str), "T", " ").astype(object)
+            values[col.isna().to_numpy()] = None
+            columns.append(values.tolist())
+        elif pd.api.types.is_bool_dtype(col):
+            columns.append(col.astype(int).tolist())
+        else:
+            columns.append(col.astype(object).where(col.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
+    """Insert every row of ``frame`` into ``table`` in the connection's transaction, fast.
+
+    SQLite gets one ``executemany``; PostgreSQL gets ``COPY ... FROM STDIN``. The frame's
+    columns must be table columns; missing optional columns take their defaults.
+
+    Returns:
+        The number of rows written.
+    """
+    if frame.empty:
+        return 0
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in frame.columns)
+        cursor = raw.cursor()
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_values(frame))
+        cursor.close()
+    else:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
+        with raw.cursor() as cursor:
+            sql = f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+            with cursor.copy(sql) as copy:
+                copy.write(buffer.getvalue())
+    return len(frame)
+
+
+# --- bulk reads ----------------------------------------------------------------------------------
+
+
+def _read_frame(engine: Engine, sql: str, columns: Sequence[str]) -> pd.DataFrame:
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+
+
+def _to_datetime(col: pd.Series) -> pd.Series:
+    return pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
+
+
+def load_leads(*, engine: Engine) -> pd.DataFrame:
+    """Every lead as one analysis frame, read with a single query.
+
+    Timestamps are ``datetime64[ns]`` (NaT = not reached), low-cardinality text columns are
+    categoricals, ``amount`` is float (NaN = no amount).
+    """
+    cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
+    frame = _read_frame(engine, f'SELECT {cols} FROM "lead" ORDER BY "lead_id"', LEAD_COLUMNS)
+    for c in LEAD_TIME_COLUMNS:
+        frame[c] = _to_datetime(frame[c])
+    for c in LEAD_CATEGORIES:
+        frame[c] = frame[c].astype("category")
+    for c in ("company_size", "score", "page_views", "form_submissions"):
+        frame[c] = frame[c].astype(np.int64)
+    frame["demo_request"] = frame["demo_request"].astype(bool)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def load_touches(*, engine: Engine) -> pd.DataFrame:
+    """Every touch as one frame (lead_id, rep, at, kind, outcome), oldest first."""
+    cols = ", ".join(f'"{c}"' for c in TOUCH_COLUMNS)
+    frame = _read_frame(engine, f'SELECT {cols} FROM "touch" ORDER BY "at", "id"', TOUCH_COLUMNS)
+    frame["at"] = _to_datetime(frame["at"])
+    for c in ("rep", "kind", "outcome"):
+        frame[c] = frame[c].astype("category")
+    return frame
+
+
+def load_feedback(*, engine: Engine) -> pd.DataFrame:
+    """Every accept/reject decision with its reason and note, oldest first."""
+    cols = ", ".join(f'"{c}"' for c in FEEDBACK_COLUMNS)
+    frame = _read_frame(engine, f'SELECT {cols} FROM "feedback" ORDER BY "at", "id"', FEEDBACK_COLUMNS)
+    frame["at"] = _to_datetime(frame["at"])
+    return frame
+
+
+# --- SLA versions --------------------------------------------------------------------------------
+
+
+def add_sla_version(*, session: Session, sla: Sla, actor: str) -> SlaVersion:
+    """Store ``sla`` as a new version and audit it; the caller commits.
+
+    Raises:
+        ValueError: when the version number is already stored.
+    """
+    taken = session.exec(select(SlaVersion).where(SlaVersion.version == sla.meta.version)).first()
+    if taken is not None:
+        raise ValueError(f"SLA version {sla.meta.version} already exists")
+    row = SlaVersion(
+        version=sla.meta.version,
+        effective_from=sla.meta.effective_from,
+        author=sla.meta.author,
+        change_note=sla.meta.change_note,
+        document=json.dumps(sla_to_dict(sla), ensure_ascii=False),
+    )
+    session.add(row)
+    write_audit(
+        session=session,
+        actor=actor,
+        action="publish_sla",
+        entity="sla_version",
+        entity_id=str(sla.meta.version),
+        detail={"effective_from": sla.meta.effective_from.isoformat(), "note": sla.meta.change_note},
+    )
+    return row
+
+
+def list_sla_versions(*, session: Session) -> list[Sla]:
+    """Every stored SLA version, validated, oldest effective date first."""
+    rows = session.exec(select(SlaVersion).order_by(SlaVersion.effective_from, SlaVersion.version)).all()
+    return [parse_sla(json.loads(r.document), source=f"stored SLA version {r.version}") for r in rows]
+
+
+# --- metadata and audit --------------------------------------------------------------------------
+
+
+def get_meta(*, session: Session, key: str) -> str | None:
+    """A stored metadata value, or None."""
+    row = session.get(MetaEntry, key)
+    return row.value if row else None
+
+
+def set_meta(*, session: Session, key: str, value: str) -> None:
+    """Store a metadata value (insert or replace); the caller commits."""
+    row = session.get(MetaEntry, key) or MetaEntry(key=key, value=value)
+    row.value = value
+    session.add(row)
+
+
+def write_audit(
+    *, session: Session, actor: str, action: str, entity: str, entity_id: str = "", detail: dict | None = None
+) -> AuditEntry:
+    """Append an audit entry; the caller commits (so it lands with the change it describes)."""
+    entry = AuditEntry(
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+    )
+    session.add(entry)
+    return entry
+
+
+def data_as_of(*, engine: Engine) -> dt.datetime:
+    """The clock the metrics use: the data set's snapshot time, moved on by any later event.
+
+    Without a snapshot (live data) it is now.
+    """
+    with Session(engine) as session:
+        snap = get_meta(session=session, key=SNAPSHOT_KEY)
+        if snap is None:
+            return utcnow()
+        latest = [
+            session.exec(select(func.max(Touch.at))).one(),
+            session.exec(select(func.max(Feedback.at))).one(),
+        ]
+    moments = [dt.datetime.fromisoformat(snap)] + [t for t in latest if t is not None]
+    return max(moments)
+
+
+def counts(*, engine: Engine) -> dict[str, int]:
+    """Row counts of the main tables."""
+    with Session(engine) as session:
+        return {
+            "sla_versions": session.exec(select(func.count()).select_from(SlaVersion)).one(),
+            "leads": session.exec(select(func.count()).select_from(Lead)).one(),
+            "touches": session.exec(select(func.count()).select_from(Touch)).one(),
+            "feedback": session.exec(select(func.count()).select_from(Feedback)).one(),
+        }
+
+
+# --- the sample data set -------------------------------------------------------------------------
+
+
+def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.datetime | None]:
+    """Read a folder in the app's own format: leads, touches, feedback (CSV, optionally gzipped)."""
+    folder = Path(folder)
+
+    def _read(name: str, times: list[str]) -> pd.DataFrame:
+        path = next((folder / f"{name}{ext}" for ext in (".csv.gz", ".csv") if (folder / f"{name}{ext}").exists()), None)
+        if path is None:
+            return pd.DataFrame()
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+        for c in times:
+            frame[c] = _to_datetime(frame[c])
+        return frame
+
+    leads = _read("leads", LEAD_TIME_COLUMNS)
+    for c in ("company_size", "score", "page_views", "form_submissions"):
+        leads[c] = leads[c].astype(np.int64)
+    leads["demo_request"] = leads["demo_request"].map({"True": True, "False": False}).astype(bool)
+    leads["amount"] = leads["amount"].astype(float)
+    for c in ("first_name", "last_name", "company", "email", "campaign"):
+        leads[c] = leads[c].fillna("")
+    touches = _read("touches", ["at"]).fillna({"outcome": ""})
+    feedback = _read("feedback", ["at"]).fillna({"note": ""})
+    snap_file = folder / "snapshot.txt"
+    snapshot = dt.datetime.fromisoformat(snap_file.read_text().strip()) if snap_file.exists() else None
+    return leads, touches, feedback, snapshot
+
+
+def seed_if_empty(*, engine: Engine, slas: Sequence[Sla], folder: str | Path, actor: str = "sample data") -> bool:
+    """Load the SLA versions and data set into an empty database, all in one transaction.
+
+    Two processes starting at once are serialised by a lock; the second finds data and does nothing.
+
+    Returns:
+        True when this call seeded the database.
+    """
+    with Session(writer(engine)) as session:
+        if not is_sqlite(engine):
+            session.exec(text("SELECT pg_advisory_xact_lock(7260001)"))
+        if session.exec(select(func.count()).select_from(SlaVersion)).one() > 0:
+            return False
+        for sla in slas:
+            add_sla_version(session=session, sla=sla, actor=actor)
+        leads, touches, feedback, snapshot = read_dataset(folder)
+        conn = session.connection()
+        bulk_insert(conn, "lead", leads)
+        bulk_insert(conn, "touch", touches)
+        bulk_insert(conn, "feedback", feedback)
+        if snapshot is not None:
+            set_meta(session=session, key=SNAPSHOT_KEY, value=snapshot.isoformat())
+        write_audit(session=session, actor=actor, action="seed", entity="database", detail={"leads": len(leads)})
+        session.commit()
+    return True
