@@ -1,0 +1,76 @@
+"""Smarketing SLA: the domain package (SLA model, persistence, metrics, generator); no Streamlit."""
+
+from sla_model.filters import filter_leads, touches_of
+from sla_model.funnel import FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
+from sla_model.progress import (
+    Progress,
+    attainment_trend,
+    cumulative_by_day,
+    measure_progress,
+    monthly_actuals,
+    period_bounds,
+    progress,
+    sla_for_period,
+)
+from sla_model.quality import (
+    acceptance,
+    acceptance_by,
+    conversions,
+    latest_notes,
+    loop_counts,
+    mql_cohort,
+    rejection_reasons,
+    score_band,
+)
+from sla_model.sla import Sla, SlaError, in_force, load_sla_file, parse_sla
+from sla_model.stats import rate_frame, wilson_interval
+from sla_model.timing import (
+    breach_list,
+    compliance_by,
+    speed_by,
+    speed_summary,
+    speed_to_lead,
+    time_in_stage,
+    touch_compliance,
+    touch_summary,
+)
+
+__all__ = [
+    "FunnelRates",
+    "Progress",
+    "Sla",
+    "SlaError",
+    "acceptance",
+    "acceptance_by",
+    "attainment_trend",
+    "breach_list",
+    "compliance_by",
+    "conversions",
+    "cumulative_by_day",
+    "filter_leads",
+    "funnel_vs_actual",
+    "in_force",
+    "latest_notes",
+    "load_sla_file",
+    "loop_counts",
+    "measure_progress",
+    "monthly_actuals",
+    "mql_cohort",
+    "observed_rates",
+    "parse_sla",
+    "period_bounds",
+    "progress",
+    "rate_frame",
+    "rejection_reasons",
+    "reverse_funnel",
+    "score_band",
+    "sla_for_period",
+    "speed_by",
+    "speed_summary",
+    "speed_to_lead",
+    "time_in_stage",
+    "touch_compliance",
+    "touch_summary",
+    "touches_of",
+    "wilson_interval",
+]

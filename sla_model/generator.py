@@ -71,7 +71,10 @@ _NOTES = {
         "Said the syndication form was filled in by an assistant.",
     ],
     "no_budget": ["Budget frozen until next fiscal year.", "Loves it, but no budget before Q3 — call back."],
-    "bad_timing": ["Mid-migration to a new CRM, revisit in 3 months.", "Contract with incumbent ends in June."],
+    "bad_timing": [
+        "Mid-migration to a new CRM, revisit in 3 months.",
+        "Contract with incumbent ends in June.",
+    ],
     "not_decision_maker": ["Intern collecting info for the CFO.", "Pointed me to their VP Ops (new lead?)."],
     "no_response": ["Five attempts, no answer on phone or email.", "Bounced between voicemail and OOO."],
     "not_icp": ["Two-person agency, far below our minimum.", "Consumer app, not B2B."],
@@ -227,9 +230,7 @@ def generate(
     reps = np.array(REPS)
     owner_i = rng.integers(0, len(reps), k)
     slow = reps[owner_i] == SLOW_REP
-    first_delay = np.where(
-        slow, rng.lognormal(np.log(22.0), 0.8, k), rng.lognormal(np.log(2.2), 1.0, k)
-    )
+    first_delay = np.where(slow, rng.lognormal(np.log(22.0), 0.8, k), rng.lognormal(np.log(2.2), 1.0, k))
     untouched = rng.random(k) < np.where(slow, 0.10, 0.02)
     n_pre = 1 + rng.poisson(np.where(slow, 1.0, 3.5), k)
     n_pre[untouched] = 0

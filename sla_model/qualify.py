@@ -42,10 +42,7 @@ def engaged_mask(leads: pd.DataFrame, definition: MqlDefinition) -> np.ndarray:
     if triggers.min_page_views > 0:
         mask |= leads["page_views"].to_numpy(dtype=float, na_value=0) >= triggers.min_page_views
     if triggers.min_form_submissions > 0:
-        mask |= (
-            leads["form_submissions"].to_numpy(dtype=float, na_value=0)
-            >= triggers.min_form_submissions
-        )
+        mask |= leads["form_submissions"].to_numpy(dtype=float, na_value=0) >= triggers.min_form_submissions
     return mask
 
 

@@ -231,7 +231,10 @@ def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     folder = Path(folder)
 
     def _read(name: str, times: list[str]) -> pd.DataFrame:
-        path = next((folder / f"{name}{ext}" for ext in (".csv.gz", ".csv") if (folder / f"{name}{ext}").exists()), None)
+        path = next(
+            (folder / f"{name}{ext}" for ext in (".csv.gz", ".csv") if (folder / f"{name}{ext}").exists()),
+            None,
+        )
         if path is None:
             return pd.DataFrame()
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)

@@ -54,9 +54,7 @@ class Quotas(_Strict):
     def _channels_fit_total(self) -> Quotas:
         total = sum(self.mqls_by_channel.values())
         if self.mqls_by_channel and total > self.mqls:
-            raise ValueError(
-                f"per-channel MQL quotas add up to {total}, more than the overall quota {self.mqls}"
-            )
+            raise ValueError(f"per-channel MQL quotas add up to {total}, more than the overall quota {self.mqls}")
         return self
 
 
@@ -94,9 +92,7 @@ class SqlDefinition(_Strict):
     @model_validator(mode="after")
     def _min_within_criteria(self) -> SqlDefinition:
         if self.min_criteria > len(self.criteria):
-            raise ValueError(
-                f"min_criteria is {self.min_criteria} but only {len(self.criteria)} criteria are listed"
-            )
+            raise ValueError(f"min_criteria is {self.min_criteria} but only {len(self.criteria)} criteria are listed")
         return self
 
 
@@ -242,8 +238,6 @@ def in_force_index(versions: Sequence[Sla], when: np.ndarray | pd.Series) -> np.
 
     Timestamps before the first version map to the first version, like :func:`in_force`.
     """
-    starts = np.array(
-        [np.datetime64(s.meta.effective_from, "ns") for s in ordered(versions)], dtype="datetime64[ns]"
-    )
+    starts = np.array([np.datetime64(s.meta.effective_from, "ns") for s in ordered(versions)], dtype="datetime64[ns]")
     when = np.asarray(when, dtype="datetime64[ns]")
     return np.clip(np.searchsorted(starts, when, side="right") - 1, 0, None)

@@ -1,0 +1,150 @@
+"""Lead quality feedback: acceptance, rejection reasons, stage conversions, the loop back to nurture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sla_model.stats import rate_frame, safe_rate, wilson_interval
+
+SCORE_BAND_EDGES = [0, 20, 40, 50, 60, 70, 80, 90, 101]
+
+
+def mql_cohort(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The MQLs handed to sales in ``[start, end)``: the cohort the quality metrics judge."""
+    return leads[(leads["mql_at"] >= start) & (leads["mql_at"] < end)]
+
+
+def decision_status(leads: pd.DataFrame) -> pd.Series:
+    """Where each MQL stands with sales: accepted, rejected, recycled unworked (stale) or pending."""
+    status = np.select(
+        [
+            leads["accepted_at"].notna().to_numpy(),
+            leads["rejected_at"].notna().to_numpy(),
+            leads["recycled_at"].notna().to_numpy(),
+        ],
+        ["accepted", "rejected", "stale"],
+        "pending",
+    )
+    return pd.Series(status, index=leads.index, name="status")
+
+
+def acceptance(leads: pd.DataFrame) -> dict[str, float]:
+    """Accepted, rejected, stale and pending counts among MQLs, and the acceptance rate.
+
+    The rate is accepted / (accepted + rejected), with a 95% Wilson interval; stale and pending
+    MQLs are reported but not in the rate.
+
+    Examples:
+        >>> t = pd.Timestamp("2026-01-01")
+        >>> leads = pd.DataFrame({"accepted_at": [t, t, t, pd.NaT], "rejected_at": [pd.NaT] * 3 + [t],
+        ...                       "recycled_at": [pd.NaT] * 3 + [t]})
+        >>> acceptance(leads)["rate"]
+        0.75
+    """
+    counts = decision_status(leads).value_counts()
+    accepted = int(counts.get("accepted", 0))
+    rejected = int(counts.get("rejected", 0))
+    low, high = wilson_interval(accepted, accepted + rejected)
+    return {
+        "mqls": int(len(leads)),
+        "accepted": accepted,
+        "rejected": rejected,
+        "stale": int(counts.get("stale", 0)),
+        "pending": int(counts.get("pending", 0)),
+        "decided": accepted + rejected,
+        "rate": float(safe_rate(accepted, accepted + rejected)),
+        "low": float(low),
+        "high": float(high),
+    }
+
+
+def acceptance_by(leads: pd.DataFrame, by: pd.Series | str) -> pd.DataFrame:
+    """Acceptance rate per group (e.g. ``"channel"`` or an MQL-month series), with intervals."""
+    keys = leads[by] if isinstance(by, str) else by
+    accepted = leads["accepted_at"].notna().groupby(keys, observed=True).sum()
+    decided = (leads["accepted_at"].notna() | leads["rejected_at"].notna()).groupby(keys, observed=True).sum()
+    frame = rate_frame(accepted, decided)
+    frame["rejected"] = frame["n"] - frame["successes"]
+    return frame.rename(columns={"successes": "accepted", "n": "decided"})
+
+
+def rejection_reasons(leads: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rejections by reason, most frequent first, with share and cumulative share (a Pareto table).
+
+    Reasons not in ``labels`` keep their code as label.
+    """
+    labels = labels or {}
+    rejected = leads.loc[leads["rejected_at"].notna(), "rejection_reason"]
+    codes = rejected.astype(object).fillna("(no reason)")
+    counts = codes.value_counts()
+    counts = counts.reindex(sorted(counts.index, key=lambda c: (-counts[c], c)))
+    total = counts.sum()
+    frame = pd.DataFrame(
+        {
+            "reason": counts.index.astype(str),
+            "label": [labels.get(c, c) for c in counts.index],
+            "count": counts.to_numpy(dtype=np.int64),
+        }
+    )
+    frame["share"] = safe_rate(frame["count"].to_numpy(), total) if len(frame) else []
+    frame["cumulative_share"] = frame["share"].cumsum()
+    return frame.reset_index(drop=True)
+
+
+def score_band(score: pd.Series) -> pd.Series:
+    """Lead score bands (``"0–19"``, ..., ``"90–100"``) as an ordered categorical."""
+    edges = SCORE_BAND_EDGES
+    names = [f"{lo}–{hi - 1}" if hi < 101 else f"{lo}–100" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return pd.cut(score, bins=edges, right=False, labels=names)
+
+
+def conversions(leads: pd.DataFrame, by: pd.Series | str) -> pd.DataFrame:
+    """Stage conversions per group among MQLs: MQL→SQL, SQL→won and MQL→won with 95% intervals.
+
+    One row per (group, stage) with columns ``group``, ``stage``, ``successes``, ``n``, ``rate``,
+    ``low``, ``high``, ``small_sample``. Rates use every MQL in ``leads`` as the cohort; recent
+    cohorts may still convert.
+    """
+    mqls = leads[leads["mql_at"].notna()]
+    keys = mqls[by] if isinstance(by, str) else by.loc[mqls.index]
+    is_sql = mqls["sql_at"].notna()
+    is_won = mqls["won_at"].notna()
+    n_mql = pd.Series(1, index=mqls.index).groupby(keys, observed=True).sum()
+    n_sql = is_sql.groupby(keys, observed=True).sum()
+    n_won = is_won.groupby(keys, observed=True).sum()
+    n_won_of_sql = (is_sql & is_won).groupby(keys, observed=True).sum()
+    parts = []
+    for stage, s, n in (
+        ("MQL→SQL", n_sql, n_mql),
+        ("SQL→won", n_won_of_sql, n_sql),
+        ("MQL→won", n_won, n_mql),
+    ):
+        frame = rate_frame(s, n)
+        frame.insert(0, "stage", stage)
+        parts.append(frame)
+    out = pd.concat(parts) if parts else pd.DataFrame()
+    out.index.name = "group"
+    return out.reset_index()
+
+
+def loop_counts(leads: pd.DataFrame) -> dict[str, int]:
+    """Where rejected and unworked MQLs went: recycled to nurture, disqualified, or recycled stale."""
+    rejected = leads["rejected_at"].notna()
+    recycled = leads["recycled_at"].notna()
+    return {
+        "recycled": int((recycled & rejected).sum()),
+        "disqualified": int(leads["disqualified_at"].notna().sum()),
+        "stale": int((recycled & ~rejected).sum()),
+    }
+
+
+def latest_notes(feedback: pd.DataFrame, leads: pd.DataFrame, labels: dict[str, str], n: int = 10) -> pd.DataFrame:
+    """The ``n`` latest rejection notes for the given leads: the voice of sales, verbatim."""
+    notes = feedback[(feedback["decision"] == "reject") & (feedback["note"].fillna("").str.strip() != "")]
+    notes = notes[notes["lead_id"].isin(leads["lead_id"])]
+    notes = notes.sort_values("at", ascending=False, kind="stable").head(n)
+    extra = leads.set_index("lead_id").loc[notes["lead_id"], ["company", "channel"]].reset_index(drop=True)
+    out = notes[["at", "by", "lead_id", "reason", "note"]].reset_index(drop=True)
+    out["reason"] = out["reason"].map(lambda c: labels.get(c, c) if isinstance(c, str) else "")
+    return pd.concat([out, extra.astype(object)], axis=1)

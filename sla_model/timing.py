@@ -1,0 +1,226 @@
+"""Handoff timing: speed to lead, touch compliance, the breach list and time in stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sla_model.sla import Sla, in_force_index, ordered
+from sla_model.stats import safe_rate, wilson_interval
+
+HOUR = pd.Timedelta(hours=1)
+
+
+def follow_up_rules(leads: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
+    """The follow-up rules in force at each lead's handoff (MQL time), one row per lead."""
+    by_date = ordered(versions)
+    idx = in_force_index(by_date, leads["mql_at"].to_numpy())
+    pick = lambda f: np.array([f(s) for s in by_date])[idx]  # noqa: E731
+    return pd.DataFrame(
+        {
+            "sla_version": pick(lambda s: s.meta.version),
+            "first_touch_hours": pick(lambda s: s.follow_up.first_touch_hours),
+            "min_touches": pick(lambda s: s.follow_up.min_touches),
+            "window_days": pick(lambda s: s.follow_up.touch_window_days),
+            "decision_hours": pick(lambda s: s.follow_up.decision_hours),
+        },
+        index=leads.index,
+    )
+
+
+def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
+    """Per MQL: its first touch after the handoff, touches inside the SLA window, and the rules.
+
+    Touches logged before the handoff do not count toward its follow-up, and touches on leads
+    that are not in ``leads`` are ignored. Columns: lead_id, owner, channel, mql_at,
+    first_touch_at, hours_to_first_touch, touches_in_window, touches_total, and the rules of
+    :func:`follow_up_rules`.
+    """
+    mqls = leads[leads["mql_at"].notna()]
+    rules = follow_up_rules(mqls, versions)
+    n = len(mqls)
+    mql_at = mqls["mql_at"].to_numpy(dtype="datetime64[ns]")
+    pos = pd.Index(mqls["lead_id"]).get_indexer(touches["lead_id"])
+    at = touches["at"].to_numpy(dtype="datetime64[ns]")
+    known = pos >= 0
+    pos, at = pos[known], at[known]
+    after = at >= mql_at[pos]
+    pos, at = pos[after], at[after]
+    window_end = mql_at + (rules["window_days"].to_numpy() * np.timedelta64(1, "D")).astype("timedelta64[ns]")
+    in_window = at < window_end[pos]
+    order = np.lexsort((at, pos))
+    first_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    uniq, first_idx = np.unique(pos[order], return_index=True)
+    first_at[uniq] = at[order][first_idx]
+    hours = (first_at - mql_at) / np.timedelta64(1, "h")
+    out = pd.DataFrame(
+        {
+            "lead_id": mqls["lead_id"].to_numpy(),
+            "owner": mqls["owner"].to_numpy(),
+            "channel": mqls["channel"].to_numpy(),
+            "mql_at": mql_at,
+            "first_touch_at": first_at,
+            "hours_to_first_touch": hours,
+            "touches_in_window": np.bincount(pos[in_window], minlength=n),
+            "touches_total": np.bincount(pos, minlength=n),
+        },
+        index=mqls.index,
+    )
+    return pd.concat([out, rules], axis=1)
+
+
+def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+    """Judge each MQL's first touch against the first-touch rule in force at its handoff.
+
+    Adds ``status``: ``within`` (touched in time), ``late`` (touched after the window),
+    ``missed`` (window over, never touched) or ``open`` (window still running, not touched yet),
+    and ``judged`` (True unless open).
+    """
+    as_of = pd.Timestamp(as_of).to_datetime64()
+    hours = summary["hours_to_first_touch"].to_numpy()
+    limit = summary["first_touch_hours"].to_numpy(dtype=float)
+    deadline = summary["mql_at"].to_numpy(dtype="datetime64[ns]") + (limit * 3.6e12).astype("timedelta64[ns]")
+    touched = ~np.isnan(hours)
+    status = np.select(
+        [touched & (hours <= limit), touched, deadline <= as_of],
+        ["within", "late", "missed"],
+        "open",
+    )
+    out = summary.copy()
+    out["status"] = status
+    out["judged"] = status != "open"
+    return out
+
+
+def speed_summary(judged: pd.DataFrame) -> dict[str, float]:
+    """Median and p90 hours to first touch (touched MQLs) and the share within the SLA (judged MQLs).
+
+    Examples:
+        >>> f = pd.DataFrame({"hours_to_first_touch": [1.0, 3.0, np.nan, np.nan],
+        ...                   "status": ["within", "late", "missed", "open"], "judged": [True] * 3 + [False]})
+        >>> s = speed_summary(f)
+        >>> s["median_hours"], s["within"], s["judged"], round(s["share_within"], 3)
+        (2.0, 1, 3, 0.333)
+    """
+    hours = judged["hours_to_first_touch"].dropna().to_numpy()
+    within = int((judged["status"] == "within").sum())
+    n = int(judged["judged"].sum())
+    low, high = wilson_interval(within, n)
+    return {
+        "median_hours": float(np.median(hours)) if len(hours) else float("nan"),
+        "p90_hours": float(np.quantile(hours, 0.9)) if len(hours) else float("nan"),
+        "touched": int(len(hours)),
+        "within": within,
+        "judged": n,
+        "share_within": float(safe_rate(within, n)),
+        "low": float(low),
+        "high": float(high),
+    }
+
+
+def speed_by(judged: pd.DataFrame, by: str = "owner") -> pd.DataFrame:
+    """:func:`speed_summary` per group (rep by default), one row per group."""
+    rows = {key: speed_summary(group) for key, group in judged.groupby(by, observed=True)}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = by
+    return frame.reset_index() if len(frame) else pd.DataFrame(columns=[by, *speed_summary(judged.iloc[:0])])
+
+
+def touch_compliance(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+    """Judge each MQL against "at least K touches within D days" in force at its handoff.
+
+    An MQL complies when it got K touches in the window, or when it was accepted, or rejected
+    for a reason other than no response, inside the window (a decision ends the attempts).
+    Only MQLs whose window is over, or that already comply, are judged (``judged``).
+    """
+    rows = leads.loc[summary.index]
+    window_end = summary["mql_at"] + pd.to_timedelta(summary["window_days"], unit="D")
+    accepted_in = rows["accepted_at"] < window_end
+    rejected_in = (rows["rejected_at"] < window_end) & (rows["rejection_reason"].astype(object) != "no_response")
+    complies = (summary["touches_in_window"] >= summary["min_touches"]) | accepted_in | rejected_in
+    out = summary.copy()
+    out["complies"] = complies.to_numpy()
+    out["judged"] = (complies | (window_end <= pd.Timestamp(as_of))).to_numpy()
+    return out
+
+
+def compliance_by(compliance: pd.DataFrame, by: str = "owner") -> pd.DataFrame:
+    """Share of judged MQLs that comply with the touch rule, per group, with 95% intervals."""
+    judged = compliance[compliance["judged"]]
+    ok = judged["complies"].groupby(judged[by], observed=True).sum()
+    n = judged["complies"].groupby(judged[by], observed=True).size()
+    low, high = wilson_interval(ok.to_numpy(), n.to_numpy())
+    return pd.DataFrame(
+        {
+            by: ok.index,
+            "complies": ok.to_numpy(dtype=np.int64),
+            "judged": n.to_numpy(dtype=np.int64),
+            "share": safe_rate(ok.to_numpy(), n.to_numpy()),
+            "low": low,
+            "high": high,
+        }
+    )
+
+
+def breach_list(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+    """Open MQLs (no decision, not recycled or disqualified) that break a follow-up rule now.
+
+    Breaches: no touch after the first-touch window; fewer than K touches once the D-day window is
+    over; no accept/reject decision after the decision window. Oldest first, with owner and age.
+    """
+    as_of = pd.Timestamp(as_of)
+    rows = leads.loc[summary.index]
+    open_ = (
+        rows["accepted_at"].isna()
+        & rows["rejected_at"].isna()
+        & rows["recycled_at"].isna()
+        & rows["disqualified_at"].isna()
+    )
+    age_hours = (as_of - summary["mql_at"]) / HOUR
+    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"])
+    too_few = (age_hours > summary["window_days"] * 24) & (summary["touches_in_window"] < summary["min_touches"])
+    no_decision = age_hours > summary["decision_hours"]
+    breach = open_ & (no_touch | too_few | no_decision)
+    out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()
+    out.insert(1, "company", rows.loc[breach, "company"].to_numpy())
+    out["age_hours"] = age_hours[breach].round(1)
+    reasons = []
+    for nt, tf, nd, k, h, d, a, t in zip(
+        no_touch[breach], too_few[breach], no_decision[breach], summary.loc[breach, "min_touches"],
+        summary.loc[breach, "first_touch_hours"], summary.loc[breach, "window_days"],
+        summary.loc[breach, "decision_hours"], summary.loc[breach, "touches_in_window"], strict=True,
+    ):  # fmt: skip
+        parts = []
+        if nt:
+            parts.append(f"no touch after {h:g} h")
+        elif tf:
+            parts.append(f"{t} of {k} touches in {d} days")
+        if nd:
+            parts.append(f"no decision after {a:g} h")
+        reasons.append("; ".join(parts))
+    out["breach"] = reasons
+    return out.sort_values("mql_at", kind="stable").reset_index(drop=True)
+
+
+def time_in_stage(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
+    """Median days from MQL to SQL and from SQL to won, by the month the later stage was reached.
+
+    One row per (month, transition) with ``median_days`` (NaN without data) and ``n``.
+    Negative durations (timestamps out of order) are left out.
+    """
+    rows = []
+    for name, a, b in (("MQL→SQL", "mql_at", "sql_at"), ("SQL→won", "sql_at", "won_at")):
+        both = leads[leads[a].notna() & leads[b].notna()]
+        days = (both[b] - both[a]) / pd.Timedelta(days=1)
+        days = days[days >= 0]
+        month = both.loc[days.index, b].dt.to_period("M")
+        grouped = days.groupby(month)
+        med = grouped.median().reindex(months)
+        n = grouped.size().reindex(months).fillna(0).astype(np.int64)
+        rows.append(
+            pd.DataFrame({"month": months, "transition": name, "median_days": med.to_numpy(), "n": n.to_numpy()})
+        )
+    return pd.concat(rows, ignore_index=True)
