@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,26 +28,32 @@ SNAPSHOT_KEY = "snapshot_at"
 # --- bulk writes ---------------------------------------------------------------------------------
 
 
-def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
-    columns = []
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(col):
+def _column_values(col: pd.Series, *, text_times: bool) -> list:
+    """A column as a list of Python values (None for missing), ready for a DB-API driver."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        missing = col.isna().to_numpy()
+        if text_times:  # SQLAlchemy's SQLite storage format
             raw = np.datetime_as_string(col.to_numpy(dtype="datetime64[us]"), unit="us")
             values = np.char.replace(raw.astype(str), "T", " ").astype(object)
-            values[col.isna().to_numpy()] = None
-            columns.append(values.tolist())
-        elif pd.api.types.is_bool_dtype(col):
-            columns.append(col.astype(int).tolist())
         else:
-            columns.append(col.astype(object).where(col.notna(), None).tolist())
+            values = col.to_numpy(dtype="datetime64[us]").astype(object)
+        values[missing] = None
+        return values.tolist()
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(bool).tolist()
+    return col.astype(object).where(col.notna(), None).tolist()
+
+
+def _rows(frame: pd.DataFrame, *, text_times: bool) -> list[tuple]:
+    columns = [_column_values(frame[c], text_times=text_times) for c in frame.columns]
     return list(zip(*columns, strict=True))
 
 
 def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     """Insert every row of ``frame`` into ``table`` in the connection's transaction, fast.
 
-    SQLite gets one ``executemany``; PostgreSQL gets ``COPY ... FROM STDIN``. The frame's
+    SQLite gets one ``executemany``; PostgreSQL gets ``COPY ... FROM STDIN`` fed row by row by the
+    driver (exact for any text, including tabs, quotes, backslashes and a literal backslash-N). The frame's
     columns must be table columns; missing optional columns take their defaults.
 
     Returns:
@@ -62,15 +66,12 @@ def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     if conn.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in frame.columns)
         cursor = raw.cursor()
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_values(frame))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(frame, text_times=True))
         cursor.close()
     else:
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-        with raw.cursor() as cursor:
-            sql = f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            with cursor.copy(sql) as copy:
-                copy.write(buffer.getvalue())
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in _rows(frame, text_times=False):
+                copy.write_row(row)
     return len(frame)
 
 

@@ -1,0 +1,138 @@
+"""Small, explicit builders for the frames the metrics read (leads, touches, feedback) and for SLA versions.
+
+Each builder gives every column a plain default, so a test only spells out what it is about.
+The frames carry the dtypes that ``sla_model.repository`` loads: ``datetime64[ns]`` timestamps
+(NaT = not reached), categoricals for the low-cardinality text columns, int64 counts, a bool
+``demo_request`` and a float ``amount`` (NaN = no amount).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sla_model.repository import (
+    FEEDBACK_COLUMNS,
+    LEAD_CATEGORIES,
+    LEAD_COLUMNS,
+    LEAD_TIME_COLUMNS,
+    TOUCH_COLUMNS,
+)
+from sla_model.sla import Sla, parse_sla
+
+SLA_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "sla"
+
+_LEAD_INTS = ("company_size", "score", "page_views", "form_submissions")
+
+# Leads: a fitting, unscored lead created on 1 November 2026 that has reached no later stage.
+_LEAD_DEFAULTS: dict[str, Any] = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "company": "Acme Analytics",
+    "email": "ada@acme.example",
+    "created_at": pd.Timestamp("2026-11-01 09:00"),
+    "channel": "Email",
+    "campaign": "Newsletter",
+    "persona": "IT Director",
+    "industry": "Software",
+    "country": "Germany",
+    "company_size": 100,
+    "score": 0,
+    "demo_request": False,
+    "page_views": 0,
+    "form_submissions": 0,
+    "owner": None,
+    "rejection_reason": None,
+    "amount": None,
+} | {c: None for c in LEAD_TIME_COLUMNS if c != "created_at"}
+
+
+def make_lead(lead_id: str, **overrides: Any) -> dict[str, Any]:
+    """One lead row with every lead column; timestamps may be given as ISO strings."""
+    unknown = set(overrides) - set(LEAD_COLUMNS)
+    if unknown:
+        raise TypeError(f"not lead columns: {sorted(unknown)}")
+    row = _LEAD_DEFAULTS | {"lead_id": lead_id} | overrides
+    return {c: row[c] for c in LEAD_COLUMNS}
+
+
+def _times(col: pd.Series) -> pd.Series:
+    return pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
+
+
+def leads_frame(*leads: dict[str, Any]) -> pd.DataFrame:
+    """A leads frame from :func:`make_lead` rows, typed like ``repository.load_leads`` (empty when none)."""
+    frame = pd.DataFrame.from_records(list(leads), columns=LEAD_COLUMNS)
+    for c in LEAD_TIME_COLUMNS:
+        frame[c] = _times(frame[c])
+    for c in LEAD_CATEGORIES:
+        frame[c] = frame[c].astype("category")
+    for c in _LEAD_INTS:
+        frame[c] = frame[c].astype(np.int64)
+    frame["demo_request"] = frame["demo_request"].astype(bool)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+# Touches: a sales contact attempt.
+def make_touch(lead_id: str, at: str | pd.Timestamp, **overrides: Any) -> dict[str, Any]:
+    """One touch row (rep, kind and outcome default to a call by one rep)."""
+    row = {"lead_id": lead_id, "rep": "Grace Kim", "at": at, "kind": "call", "outcome": "no answer"} | overrides
+    return {c: row[c] for c in TOUCH_COLUMNS}
+
+
+def touches_frame(*touches: dict[str, Any]) -> pd.DataFrame:
+    """A touches frame from :func:`make_touch` rows, typed like ``repository.load_touches``."""
+    frame = pd.DataFrame.from_records(list(touches), columns=TOUCH_COLUMNS)
+    frame["at"] = _times(frame["at"])
+    for c in ("rep", "kind", "outcome"):
+        frame[c] = frame[c].astype("category")
+    return frame
+
+
+# Feedback: an accept or reject decision by sales, with the rep's note verbatim.
+def make_feedback(
+    lead_id: str, decision: str, at: str | pd.Timestamp, *, reason: str | None = None, note: str = "", by: str = "Grace Kim"
+) -> dict[str, Any]:
+    """One feedback row."""
+    row = {"lead_id": lead_id, "decision": decision, "reason": reason, "note": note, "by": by, "at": at}
+    return {c: row[c] for c in FEEDBACK_COLUMNS}
+
+
+def feedback_frame(*rows: dict[str, Any]) -> pd.DataFrame:
+    """A feedback frame from :func:`make_feedback` rows, typed like ``repository.load_feedback``."""
+    frame = pd.DataFrame.from_records(list(rows), columns=FEEDBACK_COLUMNS)
+    frame["at"] = _times(frame["at"])
+    return frame
+
+
+# SLA versions: the shipped v1 file with nested fields overridden.
+@functools.cache
+def _v1_document() -> dict[str, Any]:
+    return tomllib.loads((SLA_DIR / "v1.toml").read_text(encoding="utf-8"))
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def sla_document(**overrides: Any) -> dict[str, Any]:
+    """The v1 SLA document as a plain dict; nested dicts merge into it, other values replace."""
+    return _merge(copy.deepcopy(_v1_document()), overrides)
+
+
+def make_sla(**overrides: Any) -> Sla:
+    """A validated SLA: v1 with overrides, e.g. ``make_sla(follow_up={"first_touch_hours": 8})``."""
+    return parse_sla(sla_document(**overrides), source="factory")

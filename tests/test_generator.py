@@ -1,0 +1,108 @@
+"""The sample-data generator: deterministic, matches the shipped files, and its planted stories are there."""
+
+from __future__ import annotations
+
+import filecmp
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sla_model.generator import AS_OF, JUNK_CHANNEL, JUNK_REASON, SLOW_REP, generate, sample_dir, write_csv
+from sla_model.progress import attainment_trend
+from sla_model.qualify import mql_mask
+from sla_model.quality import acceptance_by, conversions, rejection_reasons
+from sla_model.sla import in_force_index
+from sla_model.timing import breach_list, speed_by, speed_to_lead, touch_summary
+
+
+@pytest.fixture(scope="module")
+def data():
+    return generate()
+
+
+def test_same_seed_same_data_and_different_seed_different_data():
+    a, b, c = generate(n_leads=2_000), generate(n_leads=2_000), generate(n_leads=2_000, seed=7)
+    pd.testing.assert_frame_equal(a.leads, b.leads)
+    pd.testing.assert_frame_equal(a.touches, b.touches)
+    pd.testing.assert_frame_equal(a.feedback, b.feedback)
+    assert not a.leads["score"].equals(c.leads["score"])
+
+
+def test_the_shipped_sample_files_are_what_the_generator_writes(data, tmp_path):
+    write_csv(data, tmp_path)
+    for name in ("leads.csv.gz", "touches.csv.gz", "feedback.csv.gz", "snapshot.txt"):
+        assert filecmp.cmp(tmp_path / name, sample_dir() / name, shallow=False), name
+
+
+def test_size_and_variety(data):
+    leads = data.leads
+    months = leads["created_at"].dt.to_period("M").nunique()
+    assert months >= 12
+    assert len(leads) == 20_000
+    assert leads["channel"].nunique() >= 6
+    assert leads["owner"].nunique() >= 8
+    assert leads["persona"].nunique() >= 3
+    assert len(data.touches) / len(leads) > 4  # realistic attempt cadences
+    assert set(data.touches["kind"]) >= {"call", "email", "meeting"}
+
+
+def test_mql_exactly_when_the_definition_in_force_says_so(data, sample_versions):
+    leads = data.leads
+    idx = in_force_index(sample_versions, leads["created_at"].to_numpy())
+    expected = np.zeros(len(leads), dtype=bool)
+    for i, sla in enumerate(sample_versions):
+        expected[idx == i] = mql_mask(leads[idx == i], sla.mql)
+    is_mql = leads["mql_at"].notna().to_numpy()
+    assert not (is_mql & ~expected).any()  # nobody is an MQL who does not qualify
+    late = (expected & ~is_mql).sum()  # qualifying leads created just before the snapshot
+    assert late < 50
+    assert (idx == 0).any() and (idx == 1).any()  # the SLA changed part-way through the history
+
+
+def test_one_channel_is_mostly_rejected_for_one_reason(data, sample_versions):
+    mqls = data.leads[data.leads["mql_at"].notna()]
+    rates = acceptance_by(mqls, "channel")["rate"]
+    assert rates.idxmin() == JUNK_CHANNEL
+    assert rates[JUNK_CHANNEL] < 0.4
+    assert rates.drop(JUNK_CHANNEL).min() > 0.6
+    reasons = rejection_reasons(mqls[mqls["channel"] == JUNK_CHANNEL])
+    assert reasons.iloc[0]["reason"] == JUNK_REASON
+    assert reasons.iloc[0]["share"] > 0.4
+
+
+def test_one_rep_is_slow_to_follow_up(data, sample_versions):
+    summary = touch_summary(data.leads, data.touches, sample_versions)
+    by_rep = speed_by(speed_to_lead(summary, AS_OF)).set_index("owner")
+    slow = by_rep.loc[SLOW_REP, "median_hours"]
+    others = by_rep.drop(SLOW_REP)["median_hours"]
+    assert slow > 3 * others.max()
+    assert by_rep["share_within"].idxmin() == SLOW_REP
+
+
+def test_a_month_misses_and_a_month_beats_its_mql_quota(data, sample_versions):
+    months = pd.period_range("2025-11", "2026-10", freq="M")
+    trend = attainment_trend(data.leads, sample_versions, months, AS_OF)
+    mqls = trend[trend["measure"] == "mqls"]
+    assert (mqls["attainment"] < 0.85).any()
+    assert (mqls["attainment"] > 1.25).any()
+
+
+def test_conversion_rises_with_score(data):
+    mqls = data.leads[data.leads["mql_at"].notna() & (data.leads["mql_at"] < "2026-09-01")]
+    bands = pd.cut(mqls["score"], [0, 60, 80, 101], right=False, labels=["<60", "60-79", "80+"])
+    won = conversions(mqls, bands)
+    rates = won[won["stage"] == "MQL→won"].set_index("group")["rate"]
+    assert rates["<60"] < rates["60-79"] < rates["80+"]
+
+
+def test_the_last_month_is_in_progress_with_open_breaches(data, sample_versions):
+    last = data.leads["created_at"].max()
+    assert last.to_period("M") == pd.Timestamp(AS_OF).to_period("M")
+    assert pd.Timestamp(AS_OF).day < 28
+    for column in ("mql_at", "accepted_at", "sql_at", "won_at"):
+        assert data.leads[column].max() <= pd.Timestamp(AS_OF)
+    assert data.touches["at"].max() <= pd.Timestamp(AS_OF)
+    summary = touch_summary(data.leads, data.touches, sample_versions)
+    breaches = breach_list(summary, data.leads, AS_OF)
+    assert breaches["breach"].str.contains("no touch after").sum() >= 3

@@ -1,0 +1,144 @@
+"""Database round trips on SQLite and PostgreSQL: bulk writes, bulk reads, SLA versions, seeding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlmodel import Session, select
+
+from sla_model.generator import sample_dir, sample_slas
+from sla_model.models import AuditEntry
+from sla_model.repository import (
+    LEAD_COLUMNS,
+    SNAPSHOT_KEY,
+    add_sla_version,
+    bulk_insert,
+    counts,
+    data_as_of,
+    get_meta,
+    list_sla_versions,
+    load_feedback,
+    load_leads,
+    load_touches,
+    read_dataset,
+    seed_if_empty,
+)
+from tests.conftest import versions_of
+
+TRICKY_TEXT = [
+    "",
+    "plain",
+    "comma, \"quote\" and 'apostrophe'",
+    "tab\tand\nnewline\r\nCRLF",
+    "\\N",
+    "back\\slash",
+    "emoji 🚀🔥 and RTL مرحبا بالعالم שלום",
+    "<script>alert(1)</script> **not markdown**",
+    "=HYPERLINK(\"http://x\")",
+    "x" * 10_000,
+]
+
+
+def _tricky_feedback() -> pd.DataFrame:
+    n = len(TRICKY_TEXT)
+    return pd.DataFrame(
+        {
+            "lead_id": [f"T{i}" for i in range(n)],
+            "decision": ["reject"] * n,
+            "reason": [None, "no_budget"] * (n // 2),
+            "note": TRICKY_TEXT,
+            "by": ["Zoë Ångström"] * n,
+            "at": pd.date_range("2026-01-01 09:30:15.123456", periods=n, freq="h"),
+        }
+    )
+
+
+def test_bulk_insert_round_trips_any_text_exactly(engine):
+    frame = _tricky_feedback()
+    with Session(engine) as session:
+        assert bulk_insert(session.connection(), "feedback", frame) == len(frame)
+        session.commit()
+    back = load_feedback(engine=engine)
+    assert back["note"].tolist() == TRICKY_TEXT
+    assert back["reason"].tolist() == frame["reason"].tolist()
+    assert back["at"].tolist() == frame["at"].tolist()  # microseconds survive
+    assert back["by"].unique().tolist() == ["Zoë Ångström"]
+
+
+def test_bulk_insert_of_nothing_writes_nothing(engine):
+    with Session(engine) as session:
+        assert bulk_insert(session.connection(), "feedback", _tricky_feedback().iloc[:0]) == 0
+    assert counts(engine=engine)["feedback"] == 0
+
+
+def test_seed_loads_the_sample_data_exactly(seeded_engine):
+    leads, touches, feedback, snapshot = read_dataset(sample_dir())
+    got = load_leads(engine=seeded_engine)
+    assert list(got.columns) == LEAD_COLUMNS
+    assert len(got) == len(leads) == 20_000
+    expected = leads.sort_values("lead_id").reset_index(drop=True)
+    for column in LEAD_COLUMNS:
+        left, right = got[column], expected[column]
+        if column == "amount":
+            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float), equal_nan=True)
+        else:
+            left, right = left.astype(object), right.astype(object)
+            assert left.where(left.notna(), None).tolist() == right.where(right.notna(), None).tolist(), column
+    assert got["mql_at"].dtype == "datetime64[ns]"
+    assert isinstance(got["channel"].dtype, pd.CategoricalDtype)
+    t = load_touches(engine=seeded_engine)
+    assert len(t) == len(touches)
+    assert t["at"].is_monotonic_increasing
+    assert sorted(t["lead_id"].unique()) == sorted(touches["lead_id"].unique())
+    f = load_feedback(engine=seeded_engine)
+    assert sorted(f["note"].tolist()) == sorted(feedback["note"].tolist())
+    assert data_as_of(engine=seeded_engine) == snapshot
+
+
+def test_seed_runs_once(seeded_engine):
+    before = counts(engine=seeded_engine)
+    assert seed_if_empty(engine=seeded_engine, slas=sample_slas(), folder=sample_dir()) is False
+    assert counts(engine=seeded_engine) == before
+    assert before == {"sla_versions": 2, "leads": 20_000, "touches": before["touches"], "feedback": before["feedback"]}
+    assert before["touches"] > 90_000
+
+
+def test_sla_versions_round_trip_and_are_audited(seeded_engine):
+    assert versions_of(seeded_engine) == sample_slas()
+    with Session(seeded_engine) as session:
+        actions = session.exec(select(AuditEntry.action)).all()
+        assert sorted(actions) == ["publish_sla", "publish_sla", "seed"]
+        assert get_meta(session=session, key=SNAPSHOT_KEY) == "2026-11-18T12:00:00"
+
+
+def test_adding_a_taken_version_number_is_refused_and_nothing_is_written(seeded_engine):
+    v2 = sample_slas()[-1]
+    with Session(seeded_engine) as session, pytest.raises(ValueError, match="SLA version 2 already exists"):
+        add_sla_version(session=session, sla=v2, actor="manager@example.com")
+    assert counts(engine=seeded_engine)["sla_versions"] == 2
+
+
+def test_a_new_version_is_stored_with_its_document(seeded_engine):
+    v2 = sample_slas()[-1]
+    v3 = v2.model_copy(
+        update={"meta": v2.meta.model_copy(update={"version": 3, "effective_from": dt.date(2026, 12, 1)})}
+    )
+    with Session(seeded_engine) as session:
+        row = add_sla_version(session=session, sla=v3, actor="manager@example.com")
+        session.commit()
+        assert json.loads(row.document)["meta"]["version"] == 3
+        stored = list_sla_versions(session=session)
+    assert [s.meta.version for s in stored] == [1, 2, 3]
+    assert stored[-1] == v3
+
+
+def test_empty_database_loads_empty_frames_with_the_right_columns(engine):
+    leads = load_leads(engine=engine)
+    assert leads.empty and list(leads.columns) == LEAD_COLUMNS
+    assert leads["created_at"].dtype == "datetime64[ns]"
+    assert load_touches(engine=engine).empty
+    assert versions_of(engine) == []
