@@ -23,6 +23,7 @@ LEAD_TIME_COLUMNS = [c for c in LEAD_COLUMNS if c.endswith("_at")]
 #: Low-cardinality text columns, held as pandas categoricals in the analysis frame.
 LEAD_CATEGORIES = ["channel", "campaign", "persona", "industry", "country", "owner", "rejection_reason"]
 SNAPSHOT_KEY = "snapshot_at"
+VERSION_KEY = "data_version"
 
 
 # --- bulk writes ---------------------------------------------------------------------------------
@@ -196,6 +197,19 @@ def write_audit(
     return entry
 
 
+def data_version(*, engine: Engine) -> int:
+    """A number that changes whenever stored data changes: caches of loaded frames key on it."""
+    with Session(engine) as session:
+        value = get_meta(session=session, key=VERSION_KEY)
+    return int(value) if value else 0
+
+
+def bump_data_version(*, session: Session) -> None:
+    """Mark the data as changed, in the caller's transaction (so readers reload after commit)."""
+    current = get_meta(session=session, key=VERSION_KEY)
+    set_meta(session=session, key=VERSION_KEY, value=str(int(current or 0) + 1))
+
+
 def data_as_of(*, engine: Engine) -> dt.datetime:
     """The clock the metrics use: the data set's snapshot time, moved on by any later event.
 
@@ -280,5 +294,6 @@ def seed_if_empty(*, engine: Engine, slas: Sequence[Sla], folder: str | Path, ac
         if snapshot is not None:
             set_meta(session=session, key=SNAPSHOT_KEY, value=snapshot.isoformat())
         write_audit(session=session, actor=actor, action="seed", entity="database", detail={"leads": len(leads)})
+        bump_data_version(session=session)
         session.commit()
     return True

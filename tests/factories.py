@@ -121,7 +121,7 @@ def _v1_document() -> dict[str, Any]:
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and value and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -129,7 +129,11 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def sla_document(**overrides: Any) -> dict[str, Any]:
-    """The v1 SLA document as a plain dict; nested dicts merge into it, other values replace."""
+    """The v1 SLA document as a plain dict with ``overrides`` applied.
+
+    A non-empty dict merges key by key into the table it names; any other value, including an
+    empty dict (``quotas={"mqls_by_channel": {}}`` clears the per-channel quotas), replaces it.
+    """
     return _merge(copy.deepcopy(_v1_document()), overrides)
 
 

@@ -1,0 +1,17 @@
+"""Smarketing SLA: the router and frame of the app (pages live in pages/)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Smarketing SLA", page_icon=":material/handshake:", layout="wide")
+
+pages = {
+    "Monthly review": [
+        st.Page("pages/goal_progress.py", title="Goal progress", icon=":material/flag:", default=True),
+        st.Page("pages/lead_quality.py", title="Lead quality", icon=":material/thumbs_up_down:"),
+        st.Page("pages/handoff_timing.py", title="Handoff timing", icon=":material/timer:"),
+    ],
+    "Agreement": [
+        st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
+    ],
+}
+st.navigation(pages).run()

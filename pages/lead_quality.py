@@ -1,0 +1,8 @@
+"""Placeholder."""
+
+import streamlit as st
+
+from ui.controls import view_controls
+
+view = view_controls()
+st.title("lead_quality")

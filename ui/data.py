@@ -1,0 +1,101 @@
+"""Cached access to the database and the loaded data set, shared by every session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from sla_model.db import database_url, is_sqlite, make_engine
+from sla_model.generator import sample_dir, sample_slas
+from sla_model.repository import (
+    data_as_of,
+    data_version,
+    list_sla_versions,
+    load_feedback,
+    load_leads,
+    load_touches,
+    seed_if_empty,
+)
+from sla_model.sla import Sla
+from sla_model.timing import touch_summary
+
+
+def sample_data_wanted(engine: Engine) -> bool:
+    """Seed an empty database with the sample data? Yes for the embedded SQLite file by default.
+
+    ``SMARKETING_SAMPLE_DATA=1`` seeds an empty PostgreSQL database too; ``=0`` never seeds.
+    """
+    setting = os.environ.get("SMARKETING_SAMPLE_DATA", "")
+    if setting in {"0", "1"}:
+        return setting == "1"
+    return is_sqlite(engine)
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    if sample_data_wanted(engine):
+        seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    return engine
+
+
+def get_engine() -> Engine:
+    """The engine for ``DATABASE_URL`` (created, and seeded when wanted, once per process)."""
+    return _engine(database_url())
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the pages read, loaded once per data version and shared read-only by all sessions."""
+
+    leads: pd.DataFrame
+    touches: pd.DataFrame
+    feedback: pd.DataFrame
+    versions: list[Sla]
+    as_of: dt.datetime
+    summary: pd.DataFrame  # per-MQL touch summary (sla_model.timing.touch_summary)
+    version: int
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """Every month from the first lead to the snapshot, oldest first (empty without leads)."""
+        if self.leads.empty:
+            return pd.PeriodIndex([], freq="M")
+        first = self.leads["created_at"].min().to_period("M")
+        return pd.period_range(first, pd.Timestamp(self.as_of).to_period("M"), freq="M")
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel in the data, in a fixed order (colours are assigned in this order)."""
+        return sorted(self.leads["channel"].astype(str).unique())
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading leads…")
+def _dataset(url: str, version: int) -> Dataset:
+    engine = _engine(url)
+    with Session(engine) as session:
+        versions = list_sla_versions(session=session)
+    leads = load_leads(engine=engine)
+    touches = load_touches(engine=engine)
+    summary = touch_summary(leads, touches, versions) if versions else pd.DataFrame()
+    return Dataset(
+        leads=leads,
+        touches=touches,
+        feedback=load_feedback(engine=engine),
+        versions=versions,
+        as_of=data_as_of(engine=engine),
+        summary=summary,
+        version=version,
+    )
+
+
+def get_dataset() -> Dataset:
+    """The current data set: reloaded only when the stored data version changes."""
+    engine = get_engine()
+    return _dataset(database_url(), data_version(engine=engine))

@@ -1,0 +1,62 @@
+"""Number formats for tiles and tables."""
+
+from __future__ import annotations
+
+import math
+
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def count(x: float) -> str:
+    """A count with thousands separators; an em dash when unknown.
+
+    Examples:
+        >>> count(1234.0), count(float("nan"))
+        ('1,234', '—')
+    """
+    return "—" if x is None or math.isnan(x) else f"{x:,.0f}"
+
+
+def money(x: float, currency: str = "USD") -> str:
+    """Money, short: ``$650k``, ``$1.25M``.
+
+    Examples:
+        >>> money(650_000), money(1_254_000), money(900)
+        ('$650k', '$1.25M', '$900')
+    """
+    if x is None or math.isnan(x):
+        return "—"
+    sign = CURRENCY_SIGNS.get(currency, currency + " ")
+    neg = "−" if x < 0 else ""
+    x = abs(x)
+    if x >= 1_000_000:
+        return f"{neg}{sign}{x / 1_000_000:.2f}M"
+    if x >= 10_000:
+        return f"{neg}{sign}{x / 1_000:.0f}k"
+    return f"{neg}{sign}{x:,.0f}"
+
+
+def pct(x: float, digits: int = 0) -> str:
+    """A share as a percentage; an em dash when unknown.
+
+    Examples:
+        >>> pct(0.4567), pct(0.4567, 1), pct(float("nan"))
+        ('46%', '45.7%', '—')
+    """
+    return "—" if x is None or math.isnan(x) else f"{x * 100:.{digits}f}%"
+
+
+def hours(x: float) -> str:
+    """A duration in hours, or days past two days.
+
+    Examples:
+        >>> hours(0.5), hours(5.25), hours(70)
+        ('30 min', '5.2 h', '2.9 d')
+    """
+    if x is None or math.isnan(x):
+        return "—"
+    if x < 1:
+        return f"{x * 60:.0f} min"
+    if x < 48:
+        return f"{x:.1f} h"
+    return f"{x / 24:.1f} d"
