@@ -50,6 +50,22 @@ def _rows(frame: pd.DataFrame, *, text_times: bool) -> list[tuple]:
     return list(zip(*columns, strict=True))
 
 
+_MODELS = {m.__tablename__: m for m in (Lead, Touch, Feedback)}
+
+
+def _with_defaults(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill columns the frame lacks with the model's non-null defaults (e.g. empty names)."""
+    model = _MODELS.get(table)
+    if model is None:
+        return frame
+    missing = {
+        name: field.default
+        for name, field in model.model_fields.items()
+        if name not in frame.columns and name != "id" and not field.is_required() and field.default is not None
+    }
+    return frame.assign(**missing) if missing else frame
+
+
 def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     """Insert every row of ``frame`` into ``table`` in the connection's transaction, fast.
 
@@ -62,6 +78,7 @@ def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     """
     if frame.empty:
         return 0
+    frame = _with_defaults(table, frame)
     names = ", ".join(f'"{c}"' for c in frame.columns)
     raw = conn.connection.dbapi_connection
     if conn.dialect.name == "sqlite":

@@ -98,7 +98,13 @@ def touches_frame(*touches: dict[str, Any]) -> pd.DataFrame:
 
 # Feedback: an accept or reject decision by sales, with the rep's note verbatim.
 def make_feedback(
-    lead_id: str, decision: str, at: str | pd.Timestamp, *, reason: str | None = None, note: str = "", by: str = "Grace Kim"
+    lead_id: str,
+    decision: str,
+    at: str | pd.Timestamp,
+    *,
+    reason: str | None = None,
+    note: str = "",
+    by: str = "Grace Kim",
 ) -> dict[str, Any]:
     """One feedback row."""
     row = {"lead_id": lead_id, "decision": decision, "reason": reason, "note": note, "by": by, "at": at}

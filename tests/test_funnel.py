@@ -87,7 +87,9 @@ def _window_leads() -> pd.DataFrame:
     created = "2026-11-02 09:00"
     return leads_frame(
         # ten leads created in November; four of them become MQLs, two SQLs, two are won
-        make_lead("L01", created_at=created, mql_at="2026-11-03", sql_at="2026-11-05", won_at="2026-11-20", amount=15_000.0),
+        make_lead(
+            "L01", created_at=created, mql_at="2026-11-03", sql_at="2026-11-05", won_at="2026-11-20", amount=15_000.0
+        ),
         make_lead("L02", created_at=created, mql_at="2026-11-03", sql_at="2026-11-06"),
         make_lead("L03", created_at=created, mql_at="2026-11-04", won_at="2026-11-21", amount=None),  # no amount
         make_lead("L04", created_at=created, mql_at="2026-11-04"),

@@ -67,9 +67,7 @@ def test_mql_needs_fit_and_engagement():
 
 
 def test_v2_definition_drops_developers_and_small_companies():
-    definition = make_sla(
-        mql={"score_threshold": 55, "fit": {"personas": ["IT Director"], "min_company_size": 50}}
-    ).mql
+    definition = make_sla(mql={"score_threshold": 55, "fit": {"personas": ["IT Director"], "min_company_size": 50}}).mql
     leads = leads_frame(
         make_lead("ok", persona="IT Director", company_size=50, score=55),
         make_lead("dev", persona="Developer", company_size=500, score=90),

@@ -69,8 +69,10 @@ def view_controls() -> View:
         st.stop()
     months = [str(m) for m in data.months][::-1]  # newest first
     leads = data.leads
+    latest = str(leads["created_at"].max().to_period("M"))
+    default = months.index(latest) if latest in months else 0  # the latest month with data
     with st.sidebar:
-        month = st.selectbox("Month", months, index=0, key="month", format_func=_month_label, bind="query-params")
+        month = st.selectbox("Month", months, index=default, key="month", format_func=_month_label, bind="query-params")
         channels = st.multiselect(
             "Channel",
             sorted(leads["channel"].astype(str).unique()),
@@ -93,7 +95,7 @@ def view_controls() -> View:
             placeholder="All reps",
         )
         st.caption(f"Data as of {pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC")
-    return View(
+    view = View(
         data=data,
         period=pd.Period(month, "M"),
         channels=tuple(channels),
@@ -101,3 +103,10 @@ def view_controls() -> View:
         owners=tuple(owners),
         leads=filter_leads(leads, channels=channels, personas=personas, owners=owners),
     )
+    if view.leads.empty:
+        st.info(
+            f"No leads match these filters ({view.describe()}). Remove a filter in the sidebar to see data.",
+            icon=":material/filter_alt_off:",
+        )
+        st.stop()
+    return view

@@ -1,0 +1,85 @@
+"""AppTest fixtures: a seeded SQLite database and an empty one, selected through DATABASE_URL."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.generator import sample_dir, sample_slas
+from sla_model.repository import seed_if_empty
+
+PAGES = ["pages/goal_progress.py", "pages/lead_quality.py", "pages/handoff_timing.py", "pages/sla.py"]
+
+
+@pytest.fixture(scope="session")
+def sample_db_url(tmp_path_factory):
+    """A SQLite database seeded with the sample data, shared by the page tests."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'sample.db'}"
+    engine = make_engine(url)
+    seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sample_app(sample_db_url, monkeypatch):
+    """Point the app at the seeded database; returns a runner for a page with optional query params."""
+    monkeypatch.setenv("DATABASE_URL", sample_db_url)
+    return _runner
+
+
+@pytest.fixture
+def empty_app(tmp_path, monkeypatch):
+    """Point the app at an empty database that is not seeded."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    return _runner
+
+
+def _runner(path: str, **query: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / path), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metric(at: AppTest, label: str):
+    """The metric element with this label."""
+    found = [m for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+@pytest.fixture
+def tiny_app(tmp_path, monkeypatch):
+    """Point the app at a database with two leads: an Email MQL (IT Director) and an Events lead (Developer)."""
+    import pandas as pd
+    from sqlmodel import Session
+
+    from sla_model.repository import add_sla_version, bump_data_version, bulk_insert
+
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    engine = make_engine(url)
+    t = pd.Timestamp("2026-10-05 10:00")
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["A", "B"],
+            "created_at": [t, t],
+            "channel": ["Email", "Events"],
+            "persona": ["IT Director", "Developer"],
+            "owner": ["Ana Souza", None],
+            "mql_at": [t + pd.Timedelta(hours=1), pd.NaT],
+            "score": [70, 20],
+        }
+    )
+    with Session(engine) as session:
+        for sla in sample_slas():
+            add_sla_version(session=session, sla=sla, actor="test")
+        bulk_insert(session.connection(), "lead", leads)
+        bump_data_version(session=session)
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    return _runner

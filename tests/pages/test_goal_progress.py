@@ -1,0 +1,87 @@
+"""AppTest: the goal-progress page shows the domain functions' numbers for the chosen month and filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sla_model.generator import AS_OF, generate, sample_slas
+from sla_model.progress import measure_in, progress
+from tests.pages.conftest import metric
+from ui import fmt
+
+PAGE = "pages/goal_progress.py"
+
+
+@pytest.fixture(scope="module")
+def leads():
+    return generate().leads
+
+
+def _expected(leads, period: str, measure: str, quota: float):
+    p = pd.Period(period, "M")
+    actual = measure_in(leads, measure, p.start_time, (p + 1).start_time)
+    return progress(actual, quota, p, AS_OF)
+
+
+def test_default_month_is_the_latest_and_tiles_match_the_domain(sample_app, leads):
+    at = sample_app(PAGE)
+    assert not at.exception
+    assert "November 2026" in at.title[0].value
+    v2 = sample_slas()[-1]
+    mqls = _expected(leads, "2026-11", "mqls", v2.quotas.mqls)
+    tile = metric(at, "MQLs")
+    assert tile.value == fmt.count(mqls.actual)
+    gap = round(mqls.delta_vs_pace)
+    assert tile.delta == f"{'+' if gap >= 0 else '-'}{abs(gap):,} ahead of pace".replace(
+        "ahead", "ahead" if gap >= 0 else "behind"
+    )
+    revenue = _expected(leads, "2026-11", "revenue", v2.goal.monthly_revenue)
+    assert metric(at, "Revenue").value == fmt.money(revenue.actual)
+    assert "behind pace" in metric(at, "Revenue").delta
+
+
+def test_a_closed_month_is_judged_against_the_version_in_force_then(sample_app, leads):
+    at = sample_app(PAGE, month="March 2026")
+    assert not at.exception
+    assert "March 2026" in at.title[0].value
+    v1 = sample_slas()[0]
+    mqls = _expected(leads, "2026-03", "mqls", v1.quotas.mqls)
+    assert metric(at, "MQLs").value == fmt.count(mqls.actual)
+    assert metric(at, "MQLs").delta == f"+{mqls.actual - v1.quotas.mqls:,.0f} over quota"
+    assert any("version 1" in c.value for c in at.caption)
+    assert any("Quota met" in m.value for m in at.markdown)
+
+
+def test_channel_filter_uses_the_channel_quota(sample_app, leads):
+    at = sample_app(PAGE, month="August 2026", channel="Email")
+    assert not at.exception
+    email = leads[leads["channel"] == "Email"]
+    v2 = sample_slas()[-1]
+    mqls = _expected(email, "2026-08", "mqls", v2.quotas.mqls_by_channel["Email"])
+    tile = metric(at, "MQLs")
+    assert tile.value == fmt.count(mqls.actual)
+    gap = mqls.actual - mqls.quota
+    assert tile.delta == f"{'+' if gap >= 0 else '-'}{abs(gap):,.0f} {'over' if gap >= 0 else 'under'} quota"
+    assert metric(at, "SQLs").delta is None or metric(at, "SQLs").delta == ""
+
+
+def test_filters_that_match_nothing_say_so(tiny_app):
+    at = tiny_app(PAGE, channel="Email", persona="Developer")
+    assert not at.exception
+    assert any("No leads match these filters" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_month_with_nothing_in_it_shows_zeros(tiny_app):
+    at = tiny_app(PAGE)
+    assert not at.exception
+    assert "October 2026" in at.title[0].value  # the latest month with data
+    assert metric(at, "MQLs").value == "1"
+    assert metric(at, "Won deals").value == "0"
+
+
+def test_empty_database_gives_a_clear_message(empty_app):
+    at = empty_app(PAGE)
+    assert not at.exception
+    assert any("no data yet" in i.value for i in at.info)
