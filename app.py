@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.controls import shared_controls
+
 st.set_page_config(page_title="Smarketing SLA", page_icon=":material/handshake:", layout="wide")
 
 pages = {
@@ -14,4 +16,6 @@ pages = {
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
     ],
 }
-st.navigation(pages).run()
+page = st.navigation(pages)
+with shared_controls():  # the month and filters, shared by every page and kept in the URL
+    page.run()

@@ -241,3 +241,31 @@ def in_force_index(versions: Sequence[Sla], when: np.ndarray | pd.Series) -> np.
     starts = np.array([np.datetime64(s.meta.effective_from, "ns") for s in ordered(versions)], dtype="datetime64[ns]")
     when = np.asarray(when, dtype="datetime64[ns]")
     return np.clip(np.searchsorted(starts, when, side="right") - 1, 0, None)
+
+
+def _flatten(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "code" in v for v in value):
+        return _flatten({v["code"]: {k: x for k, x in v.items() if k != "code"} for v in value}, prefix)
+    return {prefix: value}
+
+
+def diff_slas(old: Sla, new: Sla) -> list[tuple[str, object, object]]:
+    """The fields that differ between two versions, as ``(dotted.path, old value, new value)``.
+
+    Rejection reasons are compared by code; a field missing on one side shows as ``None``.
+    The version's own metadata (number, date, author, note) is left out.
+
+    Examples:
+        >>> from sla_model.generator import sample_slas
+        >>> v1, v2 = sample_slas()
+        >>> [d for d in diff_slas(v1, v2) if d[0] == "mql.score_threshold"]
+        [('mql.score_threshold', 50, 55)]
+    """
+    a = {k: v for k, v in _flatten(sla_to_dict(old)).items() if not k.startswith("meta.")}
+    b = {k: v for k, v in _flatten(sla_to_dict(new)).items() if not k.startswith("meta.")}
+    return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]

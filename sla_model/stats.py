@@ -36,7 +36,7 @@ def wilson_interval(
     s = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     safe_n = np.where(n > 0, n, 1)
-    p = s / safe_n
+    p = np.where(n > 0, s / safe_n, 0.0)  # no trials: NaN below, without a sqrt of a negative number
     denom = 1 + z**2 / safe_n
     centre = (p + z**2 / (2 * safe_n)) / denom
     half = z * np.sqrt(p * (1 - p) / safe_n + z**2 / (4 * safe_n**2)) / denom

@@ -91,7 +91,7 @@ def _window_leads() -> pd.DataFrame:
             "L01", created_at=created, mql_at="2026-11-03", sql_at="2026-11-05", won_at="2026-11-20", amount=15_000.0
         ),
         make_lead("L02", created_at=created, mql_at="2026-11-03", sql_at="2026-11-06"),
-        make_lead("L03", created_at=created, mql_at="2026-11-04", won_at="2026-11-21", amount=None),  # no amount
+        make_lead("L03", created_at=created, mql_at="2026-11-04", won_at="2026-11-21", amount=9_000.0),
         make_lead("L04", created_at=created, mql_at="2026-11-04"),
         *(make_lead(f"L{i:02}", created_at=created) for i in range(5, 11)),
         # created in October, MQL at the window's first instant: an MQL, not a lead of the window
@@ -110,7 +110,19 @@ def test_observed_rates():
     assert rates.lead_to_mql == 0.5  # 5 / 10
     assert rates.mql_to_sql == pytest.approx(0.6)  # 3 / 5
     assert rates.sql_to_won == pytest.approx(2 / 3)  # 2 / 3
-    assert rates.average_deal_size == 7_500.0  # (15 000 + NaN skipped) / 2 wins
+    assert rates.average_deal_size == 12_000.0  # (15 000 + 9 000) / 2 wins
+
+
+def test_observed_rates_win_without_amount():
+    leads = leads_frame(
+        make_lead("a", sql_at="2026-11-02", won_at="2026-11-10", amount=10_000.0),
+        make_lead("b", sql_at="2026-11-02", won_at="2026-11-11", amount=None),
+    )
+    rates = observed_rates(leads, NOV_START, NOV_END)
+    assert (rates.sqls, rates.won, rates.sql_to_won) == (2, 2, 1.0)  # still a win
+    assert not math.isnan(rates.average_deal_size)  # a missing amount does not poison the average
+    frame = funnel_vs_actual(20_000, 10_000, rates, leads, NOV_START, NOV_END)
+    assert frame["actual"].tolist()[:2] == [10_000.0, 2.0]  # revenue skips the missing amount
 
 
 def test_observed_rates_empty_frame_gives_nan_rates():
@@ -133,9 +145,10 @@ def test_funnel_vs_actual():
     frame = funnel_vs_actual(30_000, 7_500, rates, leads, NOV_START, NOV_END)
     # needed: 30 000 / 7 500 = 4 customers; 4 / 0.5 = 8 SQLs; 8 / 0.5 = 16 MQLs; 16 / 0.5 = 32 leads
     assert frame["needed"].tolist() == [30_000.0, 4.0, 8.0, 16.0, 32.0]
-    # actual in November: revenue 15 000, 2 won, 3 SQLs, 5 MQLs, 10 leads
-    assert frame["actual"].tolist() == [15_000.0, 2.0, 3.0, 5.0, 10.0]
-    assert frame["gap"].tolist() == [-15_000.0, -2.0, -5.0, -11.0, -22.0]
+    # actual in November: revenue 15 000 + 9 000, 2 won, 3 SQLs, 5 MQLs, 10 leads
+    assert frame["actual"].tolist() == [24_000.0, 2.0, 3.0, 5.0, 10.0]
+    # actual - needed: 24 000 - 30 000, 2 - 4, 3 - 8, 5 - 16, 10 - 32
+    assert frame["gap"].tolist() == [-6_000.0, -2.0, -5.0, -11.0, -22.0]
     assert frame["stage"].tolist() == STAGES
 
 

@@ -72,6 +72,12 @@ def test_wilson_interval_without_trials_is_nan():
     assert high[1] == pytest.approx(0.5 + 0.405469, abs=1e-5)
 
 
+def test_wilson_interval_without_trials_is_nan_whatever_the_successes():
+    # successes without trials (e.g. a group missing from n in rate_frame) must not warn: NaN, silently
+    low, high = wilson_interval(np.array([3.0, 2.0, 1.0]), np.array([0.0, np.nan, -1.0]))
+    assert np.isnan(low).all() and np.isnan(high).all()
+
+
 def test_wilson_interval_stays_inside_0_1_and_brackets_the_rate():
     s = np.arange(0, 21)
     n = np.full(21, 20)
@@ -104,6 +110,13 @@ def test_rate_frame_aligns_n_on_successes_and_fills_missing_with_zero():
     assert frame["n"].tolist() == [0, 4]
     np.testing.assert_array_equal(frame["rate"].to_numpy(), [np.nan, 0.5])
     assert frame["small_sample"].tolist() == [True, True]  # 0 < 5 and 4 < 5
+
+
+def test_rate_frame_successes_without_n():
+    frame = rate_frame(pd.Series({"a": 2, "b": 1}), pd.Series({"b": 4}))
+    assert frame["n"].tolist() == [0, 4]
+    assert np.isnan(frame.loc["a", ["rate", "low", "high"]].to_numpy(dtype=float)).all()
+    assert frame.loc["b", "rate"] == 0.25
 
 
 def test_rate_frame_empty():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -57,8 +60,59 @@ def _month_label(value: str) -> str:
     return pd.Period(value, "M").strftime("%B %Y")
 
 
+_run = threading.local()  # set while app.py runs a page with the shared controls drawn
+
+
+def _draw_controls(data: Dataset) -> None:
+    months = [str(m) for m in data.months][::-1]  # newest first
+    leads = data.leads
+    latest = str(leads["created_at"].max().to_period("M"))
+    default = months.index(latest) if latest in months else 0  # the latest month with data
+    with st.sidebar:
+        st.selectbox("Month", months, index=default, key="month", format_func=_month_label, bind="query-params")
+        st.multiselect(
+            "Channel",
+            sorted(leads["channel"].astype(str).unique()),
+            key="channel",
+            bind="query-params",
+            placeholder="All channels",
+        )
+        st.multiselect(
+            "Persona",
+            sorted(leads["persona"].astype(str).unique()),
+            key="persona",
+            bind="query-params",
+            placeholder="All personas",
+        )
+        st.multiselect(
+            "Rep",
+            sorted(leads["owner"].dropna().astype(str).unique()),
+            key="owner",
+            bind="query-params",
+            placeholder="All reps",
+        )
+        st.caption(f"Data as of {pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC")
+
+
+@contextmanager
+def shared_controls() -> Iterator[None]:
+    """Draw the month and filters once in ``app.py``, around ``page.run()``.
+
+    Widgets drawn by the entry script keep their values (and their URL parameters) when the user
+    switches pages; a page run on its own (tests) draws them itself through :func:`view_controls`.
+    """
+    data = get_dataset()
+    if not data.leads.empty and data.versions:
+        _draw_controls(data)
+    _run.drawn = True
+    try:
+        yield
+    finally:
+        _run.drawn = False
+
+
 def view_controls() -> View:
-    """Draw the sidebar controls and return the chosen view; stops the page when there is no data."""
+    """The chosen view (drawing the sidebar controls if app.py did not); stops the page without data."""
     data = get_dataset()
     if data.leads.empty or not data.versions:
         st.info(
@@ -67,41 +121,17 @@ def view_controls() -> View:
             icon=":material/inbox:",
         )
         st.stop()
-    months = [str(m) for m in data.months][::-1]  # newest first
-    leads = data.leads
-    latest = str(leads["created_at"].max().to_period("M"))
-    default = months.index(latest) if latest in months else 0  # the latest month with data
-    with st.sidebar:
-        month = st.selectbox("Month", months, index=default, key="month", format_func=_month_label, bind="query-params")
-        channels = st.multiselect(
-            "Channel",
-            sorted(leads["channel"].astype(str).unique()),
-            key="channel",
-            bind="query-params",
-            placeholder="All channels",
-        )
-        personas = st.multiselect(
-            "Persona",
-            sorted(leads["persona"].astype(str).unique()),
-            key="persona",
-            bind="query-params",
-            placeholder="All personas",
-        )
-        owners = st.multiselect(
-            "Rep",
-            sorted(leads["owner"].dropna().astype(str).unique()),
-            key="owner",
-            bind="query-params",
-            placeholder="All reps",
-        )
-        st.caption(f"Data as of {pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC")
+    if not getattr(_run, "drawn", False):
+        _draw_controls(data)
+    state = st.session_state
+    channels, personas, owners = (tuple(state.get(k) or ()) for k in ("channel", "persona", "owner"))
     view = View(
         data=data,
-        period=pd.Period(month, "M"),
-        channels=tuple(channels),
-        personas=tuple(personas),
-        owners=tuple(owners),
-        leads=filter_leads(leads, channels=channels, personas=personas, owners=owners),
+        period=pd.Period(state["month"], "M"),
+        channels=channels,
+        personas=personas,
+        owners=owners,
+        leads=filter_leads(data.leads, channels=channels, personas=personas, owners=owners),
     )
     if view.leads.empty:
         st.info(

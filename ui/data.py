@@ -95,7 +95,22 @@ def _dataset(url: str, version: int) -> Dataset:
     )
 
 
+def _require_app_frame() -> None:
+    """Make a deep link opened first after a server start go through ``app.py``.
+
+    Streamlit treats the very first script run of a process as a classic multipage app when a
+    ``pages/`` folder exists, and runs ``pages/x.py`` without ``app.py``'s navigation and page
+    config. Leave that mode and rerun: the rerun goes through ``app.py`` and its ``st.navigation``.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_dataset() -> Dataset:
     """The current data set: reloaded only when the stored data version changes."""
+    _require_app_frame()
     engine = get_engine()
     return _dataset(database_url(), data_version(engine=engine))

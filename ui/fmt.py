@@ -60,3 +60,17 @@ def hours(x: float) -> str:
     if x < 48:
         return f"{x:.1f} h"
     return f"{x / 24:.1f} d"
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$=")
+
+
+def md_escape(text: object) -> str:
+    r"""Text (e.g. from an SLA author) made inert for ``st.markdown``: every markup character escaped.
+
+    Examples:
+        >>> print(md_escape("**Bold** [link](http://x) :red[x] $x$"))
+        \*\*Bold\*\* \[link\]\(http\://x\) \:red\[x\] \$x\$
+    """
+    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    return out.replace("\n", " ")

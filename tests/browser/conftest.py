@@ -1,0 +1,132 @@
+"""Browser fixtures: the real app on a free port (seeded SQLite), driven by the system Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.generator import sample_dir, sample_slas
+from sla_model.repository import seed_if_empty
+from tests.conftest import unavailable
+
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path or not Path(path).exists():
+        unavailable("no system Chromium (install Debian's chromium or set CHROMIUM_PATH)")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode() == "ok"
+    except OSError:
+        return False
+
+
+def start_app(database: Path, *, extra_env: dict[str, str] | None = None):
+    """Start ``streamlit run app.py`` on a free port against ``database``; returns (process, base URL)."""
+    port = _free_port()
+    log = open(database.with_suffix(".log"), "wb")  # noqa: SIM115  (closed by the caller via stop_app)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    process.log = log
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_app(process)
+            raise RuntimeError(f"the app did not start: {database.with_suffix('.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    return process, url
+
+
+def stop_app(process) -> None:
+    """Stop an app started by :func:`start_app` and close its log."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.log.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("browser") / "app.db"
+    engine = make_engine(f"sqlite:///{path}")
+    seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(seeded_database, tmp_path_factory):
+    """A running app on its own copy of the seeded database."""
+    copy = tmp_path_factory.mktemp("app") / "app.db"
+    shutil.copy(seeded_database, copy)
+    process, url = start_app(copy)
+    yield url
+    stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = _chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # the first render loads the data set
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot artifact of the current view."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
