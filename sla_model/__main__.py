@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from sla_model.db import make_engine
-from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, sample_slas, write_csv
+from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, write_csv
 from sla_model.repository import counts, seed_if_empty
+from sla_model.sla import SlaError, load_sla_file, ordered
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--leads", type=int, default=SAMPLE_LEADS, help="number of leads (default %(default)s)")
     gen.add_argument("--seed", type=int, default=SEED, help="random seed (default %(default)s)")
     gen.add_argument("--out", default=str(sample_dir()), help="folder to write (default: sample_data/)")
-    sub.add_parser("init", help="create the tables and seed an empty database with the sample data")
+    init = sub.add_parser("init", help="create the tables and load a data folder into an empty database")
+    init.add_argument(
+        "--data",
+        default=str(sample_dir()),
+        help="folder with sla/*.toml and leads.csv[.gz], touches.csv[.gz], feedback.csv[.gz] "
+        "(default: the sample data)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -31,9 +39,17 @@ def main(argv: list[str] | None = None) -> int:
             f"decisions to {args.out} in {time.perf_counter() - started:.1f} s"
         )
     elif args.command == "init":
+        folder = Path(args.data)
+        try:
+            slas = ordered([load_sla_file(p) for p in sorted((folder / "sla").glob("*.toml"))])
+            if not slas:
+                raise SlaError(f"{folder / 'sla'}: no SLA file (*.toml) found")
+        except SlaError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         engine = make_engine()
-        seeded = seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
-        print(("seeded" if seeded else "already had data") + f": {counts(engine=engine)}")
+        seeded = seed_if_empty(engine=engine, slas=slas, folder=folder)
+        print(("loaded" if seeded else "the database already has data; nothing loaded") + f": {counts(engine=engine)}")
     return 0
 
 
