@@ -53,6 +53,8 @@ SLOW_REP = "Derek Hale"
 #: The channel whose MQLs sales mostly rejects, and the reason it gives most (planted).
 JUNK_CHANNEL = "Content Syndication"
 JUNK_REASON = "no_interest"
+#: Open MQLs of the slow rep, past the first-touch window with no touch at the snapshot (planted).
+PLANTED_BREACHES = 6
 #: Monthly lead volume multipliers: one month that beats its MQL quota, one that misses it (planted).
 MONTH_VOLUME = {(2026, 3): 1.35, (2026, 8): 0.62, (2025, 12): 0.8}
 
@@ -120,6 +122,11 @@ def _pick(rng: np.random.Generator, weights: dict, n: int) -> np.ndarray:
     return rng.choice(len(keys), size=n, p=p / p.sum()), keys
 
 
+def _cat(codes: np.ndarray, categories: list | np.ndarray) -> pd.Categorical:
+    """A categorical from integer codes (-1 = missing): no per-row strings are built."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(categories))
+
+
 def _hours(x: np.ndarray) -> np.ndarray:
     return (x * 3_600_000_000_000).astype("timedelta64[ns]")
 
@@ -172,11 +179,11 @@ def generate(
     quality = np.array([v[1] for v in CHANNELS.values()])[ch_i]
     accept_base = np.array([v[2] for v in CHANNELS.values()])[ch_i]
     camp_choice = rng.random(n)
-    campaign = np.empty(n, dtype=object)
-    for i, name in enumerate(ch_names):
-        sel = ch_i == i
-        options = np.array(CAMPAIGNS[name], dtype=object)
-        campaign[sel] = options[(camp_choice[sel] * len(options)).astype(int)]
+    campaign_names = [c for name in ch_names for c in CAMPAIGNS[name]]
+    offsets = np.cumsum([0] + [len(CAMPAIGNS[name]) for name in ch_names])
+    sizes = np.diff(offsets)
+    campaign = _cat(offsets[ch_i] + (camp_choice * sizes[ch_i]).astype(int), campaign_names)
+    industry_i = rng.integers(0, len(INDUSTRIES), n)
     pe_i, pe_names = _pick(rng, PERSONAS, n)
     co_i, co_names = _pick(rng, COUNTRIES, n)
     size = np.maximum(1, rng.lognormal(np.log(110), 1.25, n)).astype(np.int64)
@@ -191,11 +198,11 @@ def generate(
         {
             "lead_id": np.char.add("L", np.char.zfill(np.arange(1, n + 1).astype(str), 7)),
             "created_at": created,
-            "channel": ch_names[ch_i],
+            "channel": _cat(ch_i, ch_names),
             "campaign": campaign,
-            "persona": pe_names[pe_i],
-            "industry": np.array(INDUSTRIES)[rng.integers(0, len(INDUSTRIES), n)],
-            "country": co_names[co_i],
+            "persona": _cat(pe_i, pe_names),
+            "industry": _cat(industry_i, INDUSTRIES),
+            "country": _cat(co_i, co_names),
             "company_size": size,
             "score": score,
             "demo_request": demo,
@@ -243,6 +250,13 @@ def generate(
     won = opp & (rng.random(k) < (0.12 + 0.24 * m_score / 100))
     n_post = np.where(accept, 3 + rng.poisson(5.0, k), 0) + np.where(opp, rng.poisson(12.0, k), 0)
 
+    # Planted: the slow rep's latest MQLs (half a day to six days old) nobody has called yet.
+    age = (now - mql_at[m]) / np.timedelta64(1, "h")
+    planted = np.flatnonzero(slow & (age > 12) & (age < 6 * 24))[:PLANTED_BREACHES]
+    untouched[planted] = True
+    n_pre[planted] = 0
+    n_post[planted] = 0
+
     # Touches: pre-decision attempts a day or so apart, then deal work a few days apart.
     counts = n_pre + n_post
     lead_of = np.repeat(np.arange(k), counts)
@@ -259,6 +273,7 @@ def generate(
     decided_at = first_touch + _hours(last_pre + rng.exponential(5.0, k))
     # Untouched MQLs: half are rejected unseen (bad data, students), the rest nobody decides on.
     unseen_reject = untouched & (rng.random(k) < 0.5)
+    unseen_reject[planted] = False
     decided_at = np.where(untouched, mql_at[m] + _hours(rng.exponential(30.0, k)), decided_at)
     decided = ~untouched | unseen_reject
     accept &= ~untouched
@@ -307,11 +322,11 @@ def generate(
         out[m] = values
         return out
 
-    leads["owner"] = _full(reps[owner_i].astype(object), None)
+    leads["owner"] = _cat(_full(owner_i, -1), REPS)
     leads["mql_at"] = mql_at
     leads["accepted_at"] = _full(accepted_at, nat)
     leads["rejected_at"] = _full(rejected_at, nat)
-    leads["rejection_reason"] = _full(reason, None)
+    leads["rejection_reason"] = pd.Categorical(_full(reason, None))
     leads["recycled_at"] = _full(recycled_at, nat)
     leads["disqualified_at"] = _full(disq_at, nat)
     leads["sql_at"] = _full(sql_at, nat)
@@ -342,12 +357,13 @@ def generate(
     touches = pd.DataFrame(
         {
             "lead_id": leads["lead_id"].to_numpy()[m[lead_of[keep]]],
-            "rep": reps[owner_i[lead_of[keep]]],
+            "rep": _cat(owner_i[lead_of[keep]], REPS),
             "at": touch_at[keep],
-            "kind": kind[keep],
-            "outcome": outcome[keep],
+            "kind": pd.Categorical(kind[keep]),
+            "outcome": pd.Categorical(outcome[keep]),
         }
-    ).sort_values(["at", "lead_id"], kind="stable", ignore_index=True)
+    )
+    touches = touches.take(np.argsort(touches["at"].to_numpy(), kind="stable")).reset_index(drop=True)
 
     # Feedback rows: one per decision; a share of rejections carry the rep's note, verbatim.
     dec = np.flatnonzero(~np.isnat(accepted_at) | rejected)
@@ -363,7 +379,7 @@ def generate(
             "decision": np.where(rejected[dec], "reject", "accept"),
             "reason": reason[dec],
             "note": note,
-            "by": reps[owner_i[dec]],
+            "by": _cat(owner_i[dec], REPS),
             "at": np.where(rejected[dec], rejected_at[dec], accepted_at[dec]),
         }
     ).sort_values(["at", "lead_id"], kind="stable", ignore_index=True)

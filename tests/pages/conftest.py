@@ -57,7 +57,7 @@ def tiny_app(tmp_path, monkeypatch):
     import pandas as pd
     from sqlmodel import Session
 
-    from sla_model.repository import add_sla_version, bump_data_version, bulk_insert
+    from sla_model.repository import add_sla_version, bulk_insert, bump_data_version
 
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
     engine = make_engine(url)
