@@ -1,6 +1,6 @@
 """Generate 1,000,000 leads, store them in SQLite, and time loading them into the analysis frame.
 
-The floor is a bare DB-API ``fetchall`` of the same rows (no conversion to pandas); the ratio says
+The floor is a bare DB-API ``fetchall`` of the same query (no conversion to pandas); the ratio says
 what the frame building costs on top. Peak memory is measured in a fresh child process per step.
 """
 
@@ -20,6 +20,10 @@ DATA = ROOT / "benchmarks" / "_data"
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: reset at exec, unlike ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -50,16 +54,15 @@ def build(n: int, path: Path) -> dict:
 
 def measure(step: str, path: Path) -> dict:
     from sla_model.db import make_engine
-    from sla_model.repository import LEAD_COLUMNS, load_leads
+    from sla_model.repository import LEAD_COLUMNS, LEAD_TIME_COLUMNS, load_leads, select_sql
 
     engine = make_engine(f"sqlite:///{path}")
     baseline = _peak_mb()
     started = time.perf_counter()
     if step == "floor":
-        cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
         with engine.connect() as conn:
             cursor = conn.connection.dbapi_connection.cursor()
-            rows = cursor.execute(f'SELECT {cols} FROM "lead" ORDER BY "lead_id"').fetchall()
+            rows = cursor.execute(select_sql("sqlite", "lead", LEAD_COLUMNS, LEAD_TIME_COLUMNS)).fetchall()
         count = len(rows)
     else:
         frame = load_leads(engine=engine)

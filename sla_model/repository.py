@@ -96,13 +96,33 @@ def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
 # --- bulk reads ----------------------------------------------------------------------------------
 
 
-def _read_frame(engine: Engine, sql: str, columns: Sequence[str]) -> pd.DataFrame:
+def _epoch_us(dialect: str, column: str) -> str:
+    """SQL for a timestamp column as integer microseconds since 1970 (NULL stays NULL).
+
+    Computed by the database, so pandas never parses timestamp text.
+    """
+    if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+        return f"CAST(strftime('%s', \"{column}\") AS INTEGER) * 1000000 + CAST(substr(\"{column}\", 21, 6) AS INTEGER)"
+    return f'(EXTRACT(EPOCH FROM "{column}") * 1000000)::bigint'
+
+
+def select_sql(dialect: str, table: str, columns: Sequence[str], times: Sequence[str] = ()) -> str:
+    """The one bulk query that reads ``columns`` of ``table`` (``times`` as epoch microseconds)."""
+    exprs = ", ".join(_epoch_us(dialect, c) if c in times else f'"{c}"' for c in columns)
+    return f'SELECT {exprs} FROM "{table}"'
+
+
+def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
+    """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns]."""
     with engine.connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()
-        cursor.execute(sql)
+        cursor.execute(select_sql(engine.dialect.name, table, columns, times))
         rows = cursor.fetchall()
         cursor.close()
-    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+    frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+    for c in times:
+        frame[c] = pd.to_datetime(pd.to_numeric(frame[c], errors="raise"), unit="us").astype("datetime64[ns]")
+    return frame
 
 
 def _to_datetime(col: pd.Series) -> pd.Series:
@@ -110,15 +130,12 @@ def _to_datetime(col: pd.Series) -> pd.Series:
 
 
 def load_leads(*, engine: Engine) -> pd.DataFrame:
-    """Every lead as one analysis frame, read with a single query.
+    """Every lead as one analysis frame, read with a single query (in no particular order).
 
     Timestamps are ``datetime64[ns]`` (NaT = not reached), low-cardinality text columns are
     categoricals, ``amount`` is float (NaN = no amount).
     """
-    cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
-    frame = _read_frame(engine, f'SELECT {cols} FROM "lead" ORDER BY "lead_id"', LEAD_COLUMNS)
-    for c in LEAD_TIME_COLUMNS:
-        frame[c] = _to_datetime(frame[c])
+    frame = _read_frame(engine, "lead", LEAD_COLUMNS, LEAD_TIME_COLUMNS)
     for c in LEAD_CATEGORIES:
         frame[c] = frame[c].astype("category")
     for c in ("company_size", "score", "page_views", "form_submissions"):
@@ -128,22 +145,22 @@ def load_leads(*, engine: Engine) -> pd.DataFrame:
     return frame
 
 
+def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
+    order = np.argsort(frame["at"].to_numpy(), kind="stable")
+    return frame.take(order).reset_index(drop=True)
+
+
 def load_touches(*, engine: Engine) -> pd.DataFrame:
     """Every touch as one frame (lead_id, rep, at, kind, outcome), oldest first."""
-    cols = ", ".join(f'"{c}"' for c in TOUCH_COLUMNS)
-    frame = _read_frame(engine, f'SELECT {cols} FROM "touch" ORDER BY "at", "id"', TOUCH_COLUMNS)
-    frame["at"] = _to_datetime(frame["at"])
+    frame = _read_frame(engine, "touch", TOUCH_COLUMNS, ["at"])
     for c in ("rep", "kind", "outcome"):
         frame[c] = frame[c].astype("category")
-    return frame
+    return _by_time(frame)
 
 
 def load_feedback(*, engine: Engine) -> pd.DataFrame:
     """Every accept/reject decision with its reason and note, oldest first."""
-    cols = ", ".join(f'"{c}"' for c in FEEDBACK_COLUMNS)
-    frame = _read_frame(engine, f'SELECT {cols} FROM "feedback" ORDER BY "at", "id"', FEEDBACK_COLUMNS)
-    frame["at"] = _to_datetime(frame["at"])
-    return frame
+    return _by_time(_read_frame(engine, "feedback", FEEDBACK_COLUMNS, ["at"]))
 
 
 # --- SLA versions --------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_bulk_insert_of_nothing_writes_nothing(engine):
 
 def test_seed_loads_the_sample_data_exactly(seeded_engine):
     leads, touches, feedback, snapshot = read_dataset(sample_dir())
-    got = load_leads(engine=seeded_engine)
+    got = load_leads(engine=seeded_engine).sort_values("lead_id", ignore_index=True)
     assert list(got.columns) == LEAD_COLUMNS
     assert len(got) == len(leads) == 20_000
     expected = leads.sort_values("lead_id").reset_index(drop=True)
