@@ -58,7 +58,7 @@ data, sla = view.data, view.sla
 currency = sla.goal.currency
 st.title(f"Goal progress · {view.period:%B %Y}")
 st.caption(
-    f"{view.describe()} · judged against SLA version {sla.meta.version} (in force from "
+    f"{fmt.md_escape(view.describe())} · judged against SLA version {sla.meta.version} (in force from "
     f"{sla.meta.effective_from:%d %b %Y})"
 )
 

@@ -102,7 +102,7 @@ def _epoch_us(dialect: str, column: str) -> str:
     Computed by the database, so pandas never parses timestamp text.
     """
     if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]'
-        return f"CAST(strftime('%s', \"{column}\") AS INTEGER) * 1000000 + CAST(substr(\"{column}\", 21, 6) AS INTEGER)"
+        return f'CAST(strftime(\'%s\', "{column}") AS INTEGER) * 1000000 + CAST(substr("{column}", 21, 6) AS INTEGER)'
     return f'(EXTRACT(EPOCH FROM "{column}") * 1000000)::bigint'
 
 

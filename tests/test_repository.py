@@ -38,7 +38,7 @@ TRICKY_TEXT = [
     "back\\slash",
     "emoji 🚀🔥 and RTL مرحبا بالعالم שלום",
     "<script>alert(1)</script> **not markdown**",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "x" * 10_000,
 ]
 

@@ -14,6 +14,7 @@ from sla_model.filters import filter_leads
 from sla_model.progress import period_bounds, sla_for_period
 from sla_model.sla import Sla
 from ui.data import Dataset, get_dataset
+from ui.fmt import md_escape
 
 
 @dataclass(frozen=True)
@@ -63,35 +64,49 @@ def _month_label(value: str) -> str:
 _run = threading.local()  # set while app.py runs a page with the shared controls drawn
 
 
+def _url_month(value: str | None, months: list[str]) -> str | None:
+    """A month from the URL, as ``2026-03`` or ``March 2026``; None when it is not one of ``months``."""
+    try:
+        month = str(pd.Period(value, "M")) if value else None
+    except ValueError:
+        return None
+    return month if month in months else None
+
+
 def _draw_controls(data: Dataset) -> None:
+    """The sidebar month picker and filters, seeded from the URL on first sight and written back to it.
+
+    The URL is rewritten on every run, so it always carries the view, on every page.
+    """
     months = [str(m) for m in data.months][::-1]  # newest first
     leads = data.leads
     latest = str(leads["created_at"].max().to_period("M"))
-    default = months.index(latest) if latest in months else 0  # the latest month with data
+    options = {
+        "channel": sorted(leads["channel"].astype(str).unique()),
+        "persona": sorted(leads["persona"].astype(str).unique()),
+        "owner": sorted(leads["owner"].dropna().astype(str).unique()),
+    }
+    state, url = st.session_state, st.query_params
+    if "month" not in state or state["month"] not in months:
+        state["month"] = _url_month(url.get("month"), months) or (latest if latest in months else months[0])
+    for key, allowed in options.items():
+        if key not in state:
+            state[key] = [v for v in dict.fromkeys(url.get_all(key)) if v in allowed]
+        else:
+            state[key] = [v for v in state[key] if v in allowed]
     with st.sidebar:
-        st.selectbox("Month", months, index=default, key="month", format_func=_month_label, bind="query-params")
-        st.multiselect(
-            "Channel",
-            sorted(leads["channel"].astype(str).unique()),
-            key="channel",
-            bind="query-params",
-            placeholder="All channels",
-        )
-        st.multiselect(
-            "Persona",
-            sorted(leads["persona"].astype(str).unique()),
-            key="persona",
-            bind="query-params",
-            placeholder="All personas",
-        )
-        st.multiselect(
-            "Rep",
-            sorted(leads["owner"].dropna().astype(str).unique()),
-            key="owner",
-            bind="query-params",
-            placeholder="All reps",
-        )
+        st.selectbox("Month", months, key="month", format_func=_month_label)
+        st.multiselect("Channel", options["channel"], key="channel", placeholder="All channels")
+        st.multiselect("Persona", options["persona"], key="persona", placeholder="All personas")
+        st.multiselect("Rep", options["owner"], key="owner", placeholder="All reps")
         st.caption(f"Data as of {pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC")
+    wanted = {"month": state["month"], **{key: list(state[key]) for key in options}}
+    for key, value in wanted.items():
+        if value:
+            if url.get_all(key) != ([value] if isinstance(value, str) else value):
+                url[key] = value
+        elif key in url:
+            del url[key]
 
 
 @contextmanager
@@ -135,7 +150,7 @@ def view_controls() -> View:
     )
     if view.leads.empty:
         st.info(
-            f"No leads match these filters ({view.describe()}). Remove a filter in the sidebar to see data.",
+            f"No leads match these filters ({md_escape(view.describe())}). Remove a filter in the sidebar to see data.",
             icon=":material/filter_alt_off:",
         )
         st.stop()

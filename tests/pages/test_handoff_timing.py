@@ -1,0 +1,437 @@
+"""AppTest: the handoff-timing page shows the domain functions' numbers for the chosen month and filters."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from sqlmodel import Session
+from streamlit import dataframe_util
+
+from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.filters import filter_leads
+from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
+from sla_model.repository import SNAPSHOT_KEY, add_sla_version, bulk_insert, bump_data_version, set_meta
+from sla_model.timing import (
+    breach_list,
+    speed_by,
+    speed_summary,
+    speed_to_lead,
+    touch_compliance,
+    touch_summary,
+)
+from tests.pages.conftest import _runner, metric
+from ui import fmt
+
+PAGE = "pages/handoff_timing.py"
+
+
+def _load_page_module():
+    """Import the page under another name than ``__main__``: its helpers load, the page itself does not run."""
+    spec = importlib.util.spec_from_file_location("handoff_timing_page", PROJECT_ROOT / PAGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+page = _load_page_module()
+
+
+# --- expected values, straight from the generator and the domain functions ---------------------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    data = generate()
+    return data, touch_summary(data.leads, data.touches, sample_slas())
+
+
+def _expected(sample, period: str, **filters):
+    data, summary = sample
+    leads = filter_leads(data.leads, **filters)
+    mine = summary.loc[summary.index.intersection(leads.index)]
+    p = pd.Period(period, "M")
+    month = mine[(mine["mql_at"] >= p.start_time) & (mine["mql_at"] < (p + 1).start_time)]
+    judged = speed_to_lead(month, AS_OF)
+    compliance = touch_compliance(month, data.leads, AS_OF)
+    done = compliance[compliance["judged"]]
+    return {
+        "month": month,
+        "judged": judged,
+        "speed": speed_summary(judged),
+        "compliance": (int(done["complies"].sum()), len(done)),
+        "breaches": breach_list(mine, data.leads, AS_OF),
+    }
+
+
+def _assert_tiles(at, want):
+    speed = want["speed"]
+    ok, n = want["compliance"]
+    assert metric(at, "Within SLA").value == fmt.pct(speed["share_within"])
+    assert metric(at, "Median wait").value == fmt.hours(speed["median_hours"])
+    assert metric(at, "p90 wait").value == fmt.hours(speed["p90_hours"])
+    assert metric(at, "Touch rule met").value == fmt.pct(ok / n)
+    assert metric(at, "Open breaches").value == fmt.count(len(want["breaches"]))
+    captions = [c.value for c in at.caption]
+    assert any(f"{speed['within']:,} of {speed['judged']:,} judged" in c for c in captions)
+    assert any(f"{ok:,} of {n:,} judged" in c for c in captions)
+    interval = f"95% CI {fmt.pct(speed['low'])}–{fmt.pct(speed['high'])}"
+    assert any(interval in c for c in captions)
+
+
+def _frame(at, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with a {column!r} column"
+    return found[0]
+
+
+def _chart_data(at, column: str) -> pd.DataFrame:
+    """The first dataset of the first chart whose data has ``column``."""
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            frame = dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
+            if column in frame.columns:
+                return frame
+    raise AssertionError(f"no chart with a {column!r} column")
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The data handed to every ``st.download_button`` while the page runs."""
+    got = []
+    original = st.download_button
+
+    def spy(label, data, *args, **kwargs):
+        got.append(data)
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", spy)
+    return got
+
+
+def _read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+# --- the sample data ---------------------------------------------------------------------------------
+
+
+def test_default_month_tiles_match_the_domain(sample_app, sample):
+    at = sample_app(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Handoff timing · November 2026"
+    caption = at.caption[0].value
+    assert "version 2" in caption
+    assert "first touch within 8 h, 3 touches within 7 days, accept or reject within 48 h" in caption
+    want = _expected(sample, "2026-11")
+    assert len(want["month"]) > 100 and 0 < want["speed"]["share_within"] < 1  # a month worth testing
+    _assert_tiles(at, want)
+
+
+def test_histogram_counts_every_mql_of_the_month_by_status(sample_app, sample):
+    at = sample_app(PAGE)
+    want = _expected(sample, "2026-11")
+    bins = _chart_data(at, "Hours")
+    assert bins["mqls"].sum() == len(want["month"])
+    by_status = bins.groupby("status")["mqls"].sum().to_dict()
+    assert by_status == want["judged"]["status"].value_counts().to_dict()
+    untouched = bins.loc[bins["Hours"] == "Not touched", "mqls"].sum()
+    assert untouched == want["month"]["hours_to_first_touch"].isna().sum()
+    within = bins[bins["status"] == "within"]
+    assert set(within["Hours"]) <= {"0–1", "1–2", "2–4", "4–8"}  # nothing past the 8 h line is within
+    assert _chart_data(at, "text")["text"].tolist() == ["SLA 8 h"]
+
+
+def test_rep_table_and_chart_show_each_reps_numbers_and_sample_size(sample_app, sample):
+    at = sample_app(PAGE)
+    want = speed_by(_expected(sample, "2026-11")["judged"]).set_index("owner")
+    table = _frame(at, "Within SLA").set_index("Rep")
+    derek = want.loc[SLOW_REP]
+    flag = " *" if derek["judged"] < 30 else ""
+    assert table.loc[SLOW_REP, "Within SLA"] == (
+        f"{fmt.pct(derek['share_within'])} ({int(derek['within'])}/{int(derek['judged'])}){flag}"
+    )
+    assert table.loc[SLOW_REP, "Median"] == fmt.hours(derek["median_hours"])
+    reps = _chart_data(at, "median_hours")
+    assert reps["Rep"].iloc[0] == f"{SLOW_REP} (n={int(derek['touched'])})"  # slowest first, n shown
+
+
+def test_another_month_is_judged_by_the_rules_in_force_then(sample_app, sample):
+    at = sample_app(PAGE, month="March 2026")
+    assert not at.exception
+    assert at.title[0].value == "Handoff timing · March 2026"
+    assert "first touch within 24 h" in at.caption[0].value  # version 1
+    want = _expected(sample, "2026-03")
+    _assert_tiles(at, want)
+    assert _chart_data(at, "text")["text"].tolist() == ["SLA 24 h"]
+    # judged against 24 h, not today's 8 h: the share differs from a count of touches within 8 h
+    within_8h = (want["month"]["hours_to_first_touch"] <= 8).sum() / want["speed"]["judged"]
+    assert metric(at, "Within SLA").value != fmt.pct(within_8h)
+
+
+def test_the_slow_rep_is_far_below_the_team(sample_app, sample):
+    at = sample_app(PAGE, owner=SLOW_REP)
+    assert not at.exception
+    want = _expected(sample, "2026-11", owners=[SLOW_REP])
+    team = _expected(sample, "2026-11")
+    _assert_tiles(at, want)
+    shown = float(metric(at, "Within SLA").value.rstrip("%")) / 100
+    assert shown < team["speed"]["share_within"] - 0.4
+    assert set(_chart_data(at, "median_hours")["Rep"].str.split(" \\(").str[0]) == {SLOW_REP}
+
+
+def test_breach_table_lists_open_breaches_of_any_month_oldest_first(sample_app, sample):
+    at = sample_app(PAGE, month="March 2026")
+    want = _expected(sample, "2026-03")["breaches"]
+    assert len(want) > 0
+    table = _frame(at, "Breach")
+    assert len(table) == len(want)
+    assert table["Lead"].tolist() == want["lead_id"].tolist()
+    assert table["Breach"].tolist() == want["breach"].tolist()
+    assert table["MQL time"].is_monotonic_increasing
+    assert list(table.columns) == ["Lead", "Company", "Owner", "Channel", "MQL time", "Age", "Touches", "Breach"]
+    assert any(h.value.startswith(f"Open breaches now · {len(want)}") for h in at.subheader)
+    assert any("any month" in c.value and "not only March 2026" in c.value for c in at.caption)
+
+
+def test_breach_table_follows_the_filters(sample_app, sample):
+    at = sample_app(PAGE, channel="Content Syndication")
+    want = _expected(sample, "2026-11", channels=["Content Syndication"])["breaches"]
+    table = _frame(at, "Breach")
+    assert len(table) == len(want) > 0
+    assert set(table["Channel"]) == {"Content Syndication"}
+
+
+def test_breach_csv_matches_the_table(sample_app, sample, downloads):
+    at = sample_app(PAGE)
+    assert not at.exception
+    assert at.download_button[0].label.startswith("Download the breach list")
+    want = _expected(sample, "2026-11")["breaches"]
+    rows = _read_csv(downloads[-1])
+    assert [r["Lead"] for r in rows] == want["lead_id"].tolist()
+    assert [float(r["Age (hours)"]) for r in rows] == want["age_hours"].tolist()
+    assert rows[0]["Company"] == want["company"].iloc[0]
+
+
+# --- empty and filtered-to-nothing ----------------------------------------------------------------
+
+
+def test_empty_database_gives_a_clear_message(empty_app):
+    at = empty_app(PAGE)
+    assert not at.exception
+    assert any("no data yet" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_filters_that_match_nothing_say_so(tiny_app):
+    at = tiny_app(PAGE, channel="Email", persona="Developer")
+    assert not at.exception
+    assert any("No leads match these filters" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_month_without_mqls_names_the_month(tiny_app):
+    at = tiny_app(PAGE, channel="Events")  # one lead, never an MQL
+    assert not at.exception
+    assert at.title[0].value == "Handoff timing · October 2026"
+    assert any("No MQLs were handed over to sales in October 2026" in i.value for i in at.info)
+    assert not at.metric
+    assert any(h.value == "Open breaches now · 0" for h in at.subheader)
+    assert not at.download_button
+
+
+def test_a_single_untouched_mql_runs(tiny_app):
+    at = tiny_app(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Handoff timing · October 2026"
+    assert metric(at, "Median wait").value == "—"  # nothing touched: no median, no exception
+
+
+# --- a hand-made database: formula-looking text and an SLA change mid-month -------------------------
+
+SNAPSHOT = dt.datetime(2026, 10, 25, 12, 0)
+FORMULA = '=HYPERLINK("http://evil.example","Click")'
+
+
+@pytest.fixture
+def handmade_app(tmp_path, monkeypatch):
+    """Three October MQLs; version 3 (first touch within 4 h) takes over on 15 October."""
+    v1, v2 = sample_slas()
+    v3 = v2.model_copy(
+        update={
+            "meta": v2.meta.model_copy(update={"version": 3, "effective_from": dt.date(2026, 10, 15)}),
+            "follow_up": v2.follow_up.model_copy(update={"first_touch_hours": 4.0}),
+        }
+    )
+    t = pd.Timestamp
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["H1", "H2", "H3"],
+            "company": [FORMULA, "+Plus Corp", "Nord Ålesund AS"],
+            "created_at": [t("2026-10-05 10:00"), t("2026-10-20 08:00"), t("2026-10-06 08:00")],
+            "channel": ["Email", "Events", "Email"],
+            "persona": ["IT Director"] * 3,
+            "owner": ["Ana Souza", "-Dash", "Ben Carter"],
+            # H1 under v2 (8 h), never touched; H2 under v3 (4 h), touched after 1 h; H3 accepted
+            "mql_at": [t("2026-10-05 11:00"), t("2026-10-20 09:00"), t("2026-10-06 09:00")],
+            "accepted_at": [pd.NaT, pd.NaT, t("2026-10-06 12:00")],
+            "score": [70, 70, 70],
+        }
+    )
+    touches = pd.DataFrame(
+        {
+            "lead_id": ["H2", "H3"],
+            "rep": ["-Dash", "Ben Carter"],
+            "at": [t("2026-10-20 10:00"), t("2026-10-06 10:00")],
+            "kind": ["call", "call"],
+            "outcome": ["connected", "connected"],
+        }
+    )
+    url = f"sqlite:///{tmp_path / 'handmade.db'}"
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for sla in (v1, v2, v3):
+            add_sla_version(session=session, sla=sla, actor="test")
+        bulk_insert(session.connection(), "lead", leads)
+        bulk_insert(session.connection(), "touch", touches)
+        set_meta(session=session, key=SNAPSHOT_KEY, value=SNAPSHOT.isoformat())
+        bump_data_version(session=session)
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    return _runner
+
+
+def test_each_mql_is_judged_by_the_version_in_force_at_its_handoff(handmade_app):
+    at = handmade_app(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Handoff timing · October 2026"
+    caption = at.caption[0].value
+    assert "version 2" in caption and "first touch within 8 h" in caption
+    assert "version 3: first touch within 4 h" in caption
+    # H1 missed (8 h), H2 within (1 h <= 4 h), H3 within: 2 of 3
+    assert metric(at, "Within SLA").value == "67%"
+    assert any(c.value.startswith("2 of 3 judged · small sample") for c in at.caption)
+    # touch rule: H1 failed (window over), H3 decided in time, H2's window still running: 1 of 2
+    assert metric(at, "Touch rule met").value == "50%"
+    assert sorted(_chart_data(at, "text")["text"]) == ["SLA 4 h", "SLA 8 h"]
+
+
+def test_breach_table_shows_text_as_is_and_the_csv_neutralises_formulas(handmade_app, downloads):
+    at = handmade_app(PAGE)
+    assert not at.exception
+    table = _frame(at, "Breach")
+    assert table["Lead"].tolist() == ["H1", "H2"]  # oldest first; H3 was accepted
+    assert table["Company"].tolist() == [FORMULA, "+Plus Corp"]  # shown verbatim, as data
+    assert table["Breach"].tolist() == ["no touch after 8 h; no decision after 48 h", "no decision after 48 h"]
+    rows = _read_csv(downloads[-1])
+    assert [r["Company"] for r in rows] == ["'" + FORMULA, "'+Plus Corp"]
+    assert [r["Owner"] for r in rows] == ["Ana Souza", "'-Dash"]
+    assert [r["Lead"] for r in rows] == ["H1", "H2"]
+    assert float(rows[0]["Age (hours)"]) == (SNAPSHOT - dt.datetime(2026, 10, 5, 11)).total_seconds() / 3600
+
+
+# --- the page's helpers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1 555 0100", "'+1 555 0100"),
+        ("-Dash", "'-Dash"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tindent", "'\tindent"),
+        ("\rreturn", "'\rreturn"),
+        ("Acme = fine", "Acme = fine"),
+        (" =spaced", " =spaced"),
+        ("Zoë Ångström", "Zoë Ångström"),
+        ("", ""),
+        (-3, -3),
+        (2.5, 2.5),
+        (None, None),
+    ],
+)
+def test_spreadsheet_safe(cell, safe):
+    assert page.spreadsheet_safe(cell) == safe
+
+
+def test_spreadsheet_safe_leaves_nan_alone():
+    assert math.isnan(page.spreadsheet_safe(float("nan")))
+
+
+def test_safe_csv_neutralises_text_cells_only():
+    frame = pd.DataFrame(
+        {
+            "Company": ["=cmd|' /C calc'!A0", "Nord Ålesund AS", None],
+            "Owner": pd.Categorical(["@me", "Ana", "Ana"]),
+            "Touches": [-1, 0, 3],
+            "Age (hours)": [1.5, -2.0, np.nan],
+            "MQL time": ["2026-10-05 11:00", "-", ""],
+        }
+    )
+    data = page.safe_csv(frame)
+    assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheets read UTF-8
+    rows = _read_csv(data)
+    assert [r["Company"] for r in rows] == ["'=cmd|' /C calc'!A0", "Nord Ålesund AS", ""]
+    assert [r["Owner"] for r in rows] == ["'@me", "Ana", "Ana"]
+    assert [r["Touches"] for r in rows] == ["-1", "0", "3"]  # numbers stay numbers
+    assert [r["Age (hours)"] for r in rows] == ["1.5", "-2.0", ""]
+    assert [r["MQL time"] for r in rows] == ["2026-10-05 11:00", "'-", ""]
+    assert frame.loc[0, "Company"].startswith("=")  # the caller's frame is not changed
+
+
+def test_safe_csv_of_an_empty_table():
+    assert _read_csv(page.safe_csv(pd.DataFrame({"Lead": pd.Series([], dtype=object)}))) == []
+
+
+@pytest.mark.parametrize(
+    ("hours", "label"),
+    [
+        (0.0, "0–1"),
+        (1.0, "0–1"),  # bins are (a, b]: a touch at exactly 1 h is in 0–1
+        (1.01, "1–2"),
+        (8.0, "4–8"),  # exactly at the 8 h limit: left of the line
+        (8.5, "8–24"),
+        (96.0, "48–96"),
+        (96.5, ">96"),
+        (5000.0, ">96"),
+        (np.nan, "Not touched"),
+    ],
+)
+def test_speed_bins(hours, label):
+    frame = pd.DataFrame({"hours_to_first_touch": [hours], "status": ["late"]})
+    counts, labels, _ = page.speed_bins(frame, [8.0])
+    assert counts["Hours"].tolist() == [label]
+    assert labels == ["0–1", "1–2", "2–4", "4–8", "8–24", "24–48", "48–96", ">96", "Not touched"]
+
+
+def test_speed_bins_add_the_sla_limits_as_edges():
+    frame = pd.DataFrame({"hours_to_first_touch": [5.0, 6.0, 7.0, 30.0], "status": ["within"] * 3 + ["late"]})
+    counts, labels, edges = page.speed_bins(frame, [6.0, 120.0])
+    assert edges == [0, 1, 2, 4, 6, 8, 24, 48, 96, 120]
+    assert labels[3:5] == ["4–6", "6–8"] and labels[-2:] == [">120", "Not touched"]
+    assert dict(zip(counts["Hours"], counts["mqls"], strict=True)) == {"4–6": 2, "6–8": 1, "24–48": 1}
+    assert counts["share"].sum() == pytest.approx(1.0)
+
+
+def test_speed_bins_of_nothing():
+    counts, labels, _ = page.speed_bins(pd.DataFrame({"hours_to_first_touch": [], "status": []}), [])
+    assert counts.empty and labels[-1] == "Not touched"
+
+
+def test_every_chart_tooltip_names_its_sample_size(sample_app):
+    at = sample_app(PAGE)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 4
+    tooltips = json.dumps(specs)
+    assert "Judged MQLs" in tooltips and "n (leads)" in tooltips

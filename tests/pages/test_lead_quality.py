@@ -1,0 +1,204 @@
+"""AppTest: the lead-quality page shows the domain functions' numbers for the chosen month and filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.generator import generate, sample_slas
+from sla_model.quality import acceptance, conversions, latest_notes, loop_counts, mql_cohort
+from tests.pages.conftest import metric
+from ui import fmt
+
+PAGE = "pages/lead_quality.py"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return generate()
+
+
+def _labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for sla in sample_slas():
+        labels.update(sla.reason_labels())
+    return labels
+
+
+def _cohort(leads: pd.DataFrame, period: str, channel: str | None = None) -> pd.DataFrame:
+    if channel:
+        leads = leads[leads["channel"] == channel]
+    p = pd.Period(period, "M")
+    return mql_cohort(leads, p.start_time, (p + 1).start_time)
+
+
+@pytest.mark.parametrize(
+    ("query", "period", "channel"),
+    [
+        ({}, "2026-11", None),  # the default: the latest month with data
+        ({"month": "March 2026"}, "2026-03", None),
+        ({"channel": "Content Syndication"}, "2026-11", "Content Syndication"),
+        ({"month": "March 2026", "channel": "Content Syndication"}, "2026-03", "Content Syndication"),
+    ],
+)
+def test_tiles_match_the_domain(sample_app, sample, query, period, channel):
+    at = sample_app(PAGE, **query)
+    assert not at.exception
+    assert f"{pd.Period(period, 'M'):%B %Y}" in at.title[0].value
+    cohort = _cohort(sample.leads, period, channel)
+    acc, loop = acceptance(cohort), loop_counts(cohort)
+    assert acc["decided"] > 0  # the case is about real numbers
+
+    tile = metric(at, "Acceptance rate")
+    assert tile.value == fmt.pct(acc["rate"])
+    interval = f"{fmt.pct(acc['low'])}–{fmt.pct(acc['high'])}"
+    assert f"n = {fmt.count(acc['decided'])} decided" in tile.proto.help
+    assert interval in tile.proto.help
+    assert any(f"n = {fmt.count(acc['decided'])} decided · 95% interval {interval}" in c.value for c in at.caption)
+    expected = {
+        "Accepted": acc["accepted"],
+        "Rejected": acc["rejected"],
+        "Pending": acc["pending"],
+        "Stale": acc["stale"],
+        "Recycled to nurture": loop["recycled"],
+        "Disqualified": loop["disqualified"],
+    }
+    assert {label: metric(at, label).value for label in expected} == {k: fmt.count(v) for k, v in expected.items()}
+
+
+def test_the_filter_changes_the_numbers(sample_app, sample):
+    """Guards the parametrized test above: the cases it compares really differ."""
+    everyone = acceptance(_cohort(sample.leads, "2026-11"))
+    syndication = acceptance(_cohort(sample.leads, "2026-11", "Content Syndication"))
+    march = acceptance(_cohort(sample.leads, "2026-03"))
+    assert len({fmt.pct(everyone["rate"]), fmt.pct(syndication["rate"]), fmt.pct(march["rate"])}) == 3
+    at = sample_app(PAGE, channel="Content Syndication")
+    assert metric(at, "Acceptance rate").value != fmt.pct(everyone["rate"])
+
+
+def test_notes_are_the_latest_rejection_notes_verbatim(sample_app, sample):
+    at = sample_app(PAGE)
+    assert not at.exception
+    expected = latest_notes(sample.feedback, _cohort(sample.leads, "2026-11"), _labels(), n=10)
+    assert len(expected) == 10
+    table = at.dataframe[0].value
+    assert table["Note"].tolist() == expected["note"].tolist()
+    assert table["Reason"].tolist() == expected["reason"].tolist()
+    assert table["Channel"].tolist() == expected["channel"].astype(str).tolist()
+
+
+def test_rejection_reasons_drill_down_by_campaign(sample_app, sample):
+    at = sample_app(PAGE)
+    cohort = _cohort(sample.leads, "2026-11")
+    rejected = cohort[cohort["rejected_at"].notna()]
+    assert any(f"{len(rejected)} rejections (all channels)" in c.value for c in at.caption)
+
+    at.button_group(key="reason_by").set_value("campaign").run()
+    assert not at.exception
+    top = rejected["campaign"].value_counts().index[0]
+    at.selectbox(key="reason_value_campaign").set_value(top).run()
+    assert not at.exception
+    n = int((rejected["campaign"] == top).sum())
+    assert any(f"{n} rejections (the chosen campaign)" in c.value for c in at.caption)
+
+
+def test_conversion_stage_uses_the_trailing_six_months(sample_app, sample):
+    at = sample_app(PAGE)
+    at.button_group(key="conv_stage").set_value("SQL→won").run()
+    assert not at.exception
+    leads = sample.leads
+    recent = leads[(leads["mql_at"] >= pd.Timestamp("2026-06-01")) & (leads["mql_at"] < pd.Timestamp("2026-12-01"))]
+    overall = conversions(recent, pd.Series("all", index=recent.index)).set_index("stage").loc["SQL→won"]
+    text = f"n = {fmt.count(overall['n'])} for SQL→won; {fmt.pct(overall['rate'], 1)} overall"
+    assert any(text in c.value for c in at.caption), text
+
+
+def test_a_month_without_mqls_says_so_and_still_runs(tiny_app):
+    at = tiny_app(PAGE, persona="Developer")  # the Events lead that never became an MQL
+    assert not at.exception
+    assert any("No MQLs were handed to sales in October 2026" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_month_with_only_a_pending_mql(tiny_app):
+    at = tiny_app(PAGE)
+    assert not at.exception
+    assert metric(at, "Pending").value == "1"
+    assert metric(at, "Acceptance rate").value == "—"
+    assert "no decisions yet" in metric(at, "Acceptance rate").proto.help
+
+
+def test_filters_that_match_nothing_say_so(tiny_app):
+    at = tiny_app(PAGE, channel="Email", persona="Developer")
+    assert not at.exception
+    assert any("No leads match these filters" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_empty_database_gives_a_clear_message(empty_app):
+    at = empty_app(PAGE)
+    assert not at.exception
+    assert any("no data yet" in i.value for i in at.info)
+
+
+MARKUP_NOTE = "**Not** a <b>fit</b> — $5k :red[budget] <script>alert(1)</script> 🎪"
+
+
+@pytest.fixture
+def markup_app(tmp_path, monkeypatch):
+    """A database whose one rejection note looks like markdown and HTML."""
+    from sqlmodel import Session
+
+    from sla_model.repository import add_sla_version, bulk_insert, bump_data_version
+
+    url = f"sqlite:///{tmp_path / 'markup.db'}"
+    engine = make_engine(url)
+    t = pd.Timestamp("2026-10-05 10:00")
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["A"],
+            "created_at": [t],
+            "channel": ["Email"],
+            "campaign": ["Newsletter"],
+            "persona": ["IT Director"],
+            "owner": ["Ana Souza"],
+            "mql_at": [t + pd.Timedelta(hours=1)],
+            "rejected_at": [t + pd.Timedelta(hours=5)],
+            "rejection_reason": ["no_budget"],
+            "recycled_at": [t + pd.Timedelta(hours=5)],
+            "score": [70],
+        }
+    )
+    feedback = pd.DataFrame(
+        {
+            "lead_id": ["A"],
+            "decision": ["reject"],
+            "reason": ["no_budget"],
+            "note": [MARKUP_NOTE],
+            "by": ["Ana Souza"],
+            "at": [t + pd.Timedelta(hours=5)],
+        }
+    )
+    with Session(engine) as session:
+        for sla in sample_slas():
+            add_sla_version(session=session, sla=sla, actor="test")
+        bulk_insert(session.connection(), "lead", leads)
+        bulk_insert(session.connection(), "feedback", feedback)
+        bump_data_version(session=session)
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    return AppTest.from_file(str(PROJECT_ROOT / PAGE), default_timeout=120)
+
+
+def test_a_note_that_looks_like_markup_is_shown_as_plain_text(markup_app):
+    at = markup_app.run()
+    assert not at.exception
+    assert metric(at, "Rejected").value == "1"
+    assert at.dataframe[0].value["Note"].tolist() == [MARKUP_NOTE]
+    texts = [e.value for e in [*at.markdown, *at.caption, *at.info, *at.title, *at.subheader]]
+    assert not any("fit" in t or "script" in t for t in texts)
+    assert not any(m.proto.allow_html for m in [*at.markdown, *at.caption])
