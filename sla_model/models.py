@@ -112,3 +112,12 @@ class MetaEntry(SQLModel, table=True):
     __tablename__ = "meta"
     key: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+# App users: who may do what. Unknown users are viewers.
+class AppUser(SQLModel, table=True):
+    __tablename__ = "app_user"
+    email: str = Field(primary_key=True, max_length=254)
+    name: str = ""
+    role: str  # "manager" | "rep" | "viewer"
+    rep: str | None = None  # the lead owner name this user works as (reps)

@@ -24,6 +24,8 @@ LEAD_TIME_COLUMNS = [c for c in LEAD_COLUMNS if c.endswith("_at")]
 LEAD_CATEGORIES = ["channel", "campaign", "persona", "industry", "country", "owner", "rejection_reason"]
 SNAPSHOT_KEY = "snapshot_at"
 VERSION_KEY = "data_version"
+#: SQLite page cache while bulk loading (KiB): random-order index inserts stay in memory.
+BULK_CACHE_KIB = 512 * 1024
 
 
 # --- bulk writes ---------------------------------------------------------------------------------
@@ -84,8 +86,13 @@ def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     if conn.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in frame.columns)
         cursor = raw.cursor()
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(frame, text_times=True))
-        cursor.close()
+        cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")  # index pages stay in memory while loading
+        try:
+            cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(frame, text_times=True))
+        finally:
+            cursor.execute(f"PRAGMA cache_size={cache}")
+            cursor.close()
     else:
         with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in _rows(frame, text_times=False):
@@ -239,9 +246,17 @@ def data_version(*, engine: Engine) -> int:
 
 
 def bump_data_version(*, session: Session) -> None:
-    """Mark the data as changed, in the caller's transaction (so readers reload after commit)."""
-    current = get_meta(session=session, key=VERSION_KEY)
-    set_meta(session=session, key=VERSION_KEY, value=str(int(current or 0) + 1))
+    """Mark the data as changed, in the caller's transaction (so readers reload after commit).
+
+    One atomic upsert, so concurrent writers each move the version on (none is lost).
+    """
+    session.exec(
+        text(
+            "INSERT INTO meta (key, value) VALUES (:key, '1') ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR)"
+        ),
+        params={"key": VERSION_KEY},
+    )
 
 
 def data_as_of(*, engine: Engine) -> dt.datetime:

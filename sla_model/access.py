@@ -1,0 +1,86 @@
+"""Who may do what: roles, the acting user, and the checks every write makes on the server side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from sla_model.models import AppUser
+
+
+class Role(StrEnum):
+    """What a user may do: managers everything, reps their own leads, viewers nothing."""
+
+    MANAGER = "manager"
+    REP = "rep"
+    VIEWER = "viewer"
+
+
+class PermissionDenied(PermissionError):
+    """A write the acting user's role does not allow; the message says what and why."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user behind an action: a display name (or email), a role, and for reps the owner name they work as."""
+
+    name: str
+    role: Role
+    rep: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role is Role.REP and not self.rep:
+            raise ValueError("a rep must say which lead owner they are")
+
+
+def require_manager(actor: Actor, action: str) -> None:
+    """Refuse unless the actor is a manager.
+
+    Raises:
+        PermissionDenied: naming the action and the actor's role.
+    """
+    if actor.role is not Role.MANAGER:
+        raise PermissionDenied(f"{actor.name} ({actor.role}) may not {action}: only managers can")
+
+
+def require_lead_access(actor: Actor, lead_id: str, owner: str | None, action: str) -> None:
+    """Refuse unless the actor may act on this lead: managers on any, reps on their own.
+
+    Raises:
+        PermissionDenied: naming the lead, its owner and the actor.
+    """
+    if actor.role is Role.MANAGER:
+        return
+    if actor.role is Role.VIEWER:
+        raise PermissionDenied(f"{actor.name} is a viewer and may not {action}")
+    if owner != actor.rep:
+        raise PermissionDenied(
+            f"{actor.name} may not {action} lead {lead_id}: it belongs to {owner or 'nobody'}, not to {actor.rep}"
+        )
+
+
+def actor_for_email(*, engine: Engine, email: str, name: str = "") -> Actor:
+    """The actor for a signed-in user: their role from the user table; unknown users are viewers."""
+    with Session(engine) as session:
+        user = session.get(AppUser, email.strip().lower())
+    if user is None:
+        return Actor(name=name or email, role=Role.VIEWER)
+    role = Role(user.role)
+    if role is Role.REP and not user.rep:
+        return Actor(name=user.name or email, role=Role.VIEWER)
+    return Actor(name=user.name or name or email, role=role, rep=user.rep if role is Role.REP else None)
+
+
+def set_user(*, engine: Engine, actor: Actor, email: str, role: Role, name: str = "", rep: str | None = None) -> None:
+    """Grant a role to an email address (managers only)."""
+    require_manager(actor, "change user roles")
+    if role is Role.REP and not rep:
+        raise ValueError("a rep needs the lead owner name they work as")
+    with Session(engine) as session:
+        user = session.get(AppUser, email.strip().lower()) or AppUser(email=email.strip().lower(), role=role)
+        user.role, user.name, user.rep = role.value, name, rep if role is Role.REP else None
+        session.add(user)
+        session.commit()
