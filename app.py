@@ -12,6 +12,9 @@ pages = {
         st.Page("pages/lead_quality.py", title="Lead quality", icon=":material/thumbs_up_down:"),
         st.Page("pages/handoff_timing.py", title="Handoff timing", icon=":material/timer:"),
     ],
+    "Sales desk": [
+        st.Page("pages/my_leads.py", title="My leads", icon=":material/inbox:"),
+    ],
     "Agreement": [
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
     ],

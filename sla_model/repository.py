@@ -346,3 +346,47 @@ def seed_if_empty(*, engine: Engine, slas: Sequence[Sla], folder: str | Path, ac
         bump_data_version(session=session)
         session.commit()
     return True
+
+
+# --- a rep's queue -------------------------------------------------------------------------------
+
+
+def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
+    """Open MQLs (not accepted, rejected, recycled or disqualified), fresh from the database.
+
+    With ``owner``, only that rep's. Adds ``touches`` (count) and ``first_touch_at`` from touches at
+    or after the handoff. Oldest handoff first.
+    """
+    touches = (
+        select(Touch.lead_id, func.count().label("touches"), func.min(Touch.at).label("first_touch_at"))
+        .join(Lead, Lead.lead_id == Touch.lead_id)
+        .where(Touch.at >= Lead.mql_at)
+        .group_by(Touch.lead_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Lead.lead_id, Lead.first_name, Lead.last_name, Lead.company, Lead.channel, Lead.persona, Lead.score,
+            Lead.owner, Lead.mql_at, touches.c.touches, touches.c.first_touch_at,
+        )  # fmt: skip
+        .outerjoin(touches, touches.c.lead_id == Lead.lead_id)
+        .where(
+            Lead.mql_at.is_not(None),
+            Lead.accepted_at.is_(None),
+            Lead.rejected_at.is_(None),
+            Lead.recycled_at.is_(None),
+            Lead.disqualified_at.is_(None),
+        )
+        .order_by(Lead.mql_at, Lead.lead_id)
+    )
+    if owner is not None:
+        query = query.where(Lead.owner == owner)
+    columns = ["lead_id", "first_name", "last_name", "company", "channel", "persona", "score", "owner", "mql_at",
+               "touches", "first_touch_at"]  # fmt: skip
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    frame["touches"] = frame["touches"].fillna(0).astype(np.int64)
+    for c in ("mql_at", "first_touch_at"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    return frame

@@ -83,3 +83,15 @@ def tiny_app(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
     return _runner
+
+
+@pytest.fixture
+def writable_app(sample_db_url, tmp_path, monkeypatch):
+    """Point the app at this test's own copy of the seeded database (for tests that write)."""
+    import shutil
+
+    source = sample_db_url.removeprefix("sqlite:///")
+    copy = tmp_path / "writable.db"
+    shutil.copy(source, copy)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    return _runner
