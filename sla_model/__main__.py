@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from sla_model.access import Actor, Role, set_user
 from sla_model.db import make_engine
 from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, write_csv
 from sla_model.repository import counts, seed_if_empty
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with sla/*.toml and leads.csv[.gz], touches.csv[.gz], feedback.csv[.gz] "
         "(default: the sample data)",
     )
+    user = sub.add_parser("user", help="grant a role to a signed-in user's email (run by an administrator)")
+    user.add_argument("email")
+    user.add_argument("--role", choices=[r.value for r in Role], required=True)
+    user.add_argument("--name", default="", help="display name")
+    user.add_argument("--rep", help="for reps: the lead owner name they work as")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -50,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine()
         seeded = seed_if_empty(engine=engine, slas=slas, folder=folder)
         print(("loaded" if seeded else "the database already has data; nothing loaded") + f": {counts(engine=engine)}")
+    elif args.command == "user":
+        try:
+            set_user(engine=make_engine(), actor=Actor("command line", Role.MANAGER), email=args.email,
+                     role=Role(args.role), name=args.name, rep=args.rep)  # fmt: skip
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.email.lower()} is now a {args.role}" + (f" working as {args.rep}" if args.rep else ""))
     return 0
 
 

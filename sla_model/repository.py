@@ -366,8 +366,17 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
     )
     query = (
         select(
-            Lead.lead_id, Lead.first_name, Lead.last_name, Lead.company, Lead.channel, Lead.persona, Lead.score,
-            Lead.owner, Lead.mql_at, touches.c.touches, touches.c.first_touch_at,
+            Lead.lead_id,
+            Lead.first_name,
+            Lead.last_name,
+            Lead.company,
+            Lead.channel,
+            Lead.persona,
+            Lead.score,
+            Lead.owner,
+            Lead.mql_at,
+            touches.c.touches,
+            touches.c.first_touch_at,
         )  # fmt: skip
         .outerjoin(touches, touches.c.lead_id == Lead.lead_id)
         .where(

@@ -40,3 +40,17 @@ def test_init_names_the_bad_field_of_an_sla_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     assert main(["init", "--data", str(tmp_path)]) == 2
     assert "v1.toml: quotas.mqls: Input should be greater than or equal to 0 (got -5)" in capsys.readouterr().err
+
+
+def test_user_grants_a_role(tmp_path, monkeypatch, capsys):
+    from sla_model.access import Actor, Role, actor_for_email
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["user", "Ana@Example.com", "--role", "rep", "--rep", "Ana Souza", "--name", "Ana Souza"]) == 0
+    assert "ana@example.com is now a rep working as Ana Souza" in capsys.readouterr().out
+    assert actor_for_email(engine=make_engine(url), email="ana@example.com") == Actor(
+        "Ana Souza", Role.REP, "Ana Souza"
+    )
+    assert main(["user", "x@example.com", "--role", "rep"]) == 2
+    assert "a rep needs the lead owner name" in capsys.readouterr().err

@@ -42,7 +42,9 @@ def test_a_rep_sees_only_their_open_mqls_oldest_first(writable_app):
     overdue = untouched[untouched["First touch"].str.startswith("overdue by")]
     assert len(overdue) >= 6
     assert overdue["Status"].str.contains("Overdue").all()
-    assert (untouched["First touch"].str.startswith("overdue by") | untouched["First touch"].str.startswith("in ")).all()
+    assert (
+        untouched["First touch"].str.startswith("overdue by") | untouched["First touch"].str.startswith("in ")
+    ).all()
 
 
 def test_search_by_company_or_id(writable_app):
