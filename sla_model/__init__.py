@@ -34,12 +34,17 @@ from sla_model.timing import (
     touch_compliance,
     touch_summary,
 )
+from sla_model.whatif import Candidate, Estimate, WhatIfArrays, WhatIfResult, evaluate, observed_team_size, prepare
 
 __all__ = [
+    "Candidate",
+    "Estimate",
     "FunnelRates",
     "Progress",
     "Sla",
     "SlaError",
+    "WhatIfArrays",
+    "WhatIfResult",
     "acceptance",
     "acceptance_by",
     "attainment_trend",
@@ -47,6 +52,7 @@ __all__ = [
     "compliance_by",
     "conversions",
     "cumulative_by_day",
+    "evaluate",
     "filter_leads",
     "funnel_vs_actual",
     "in_force",
@@ -57,8 +63,10 @@ __all__ = [
     "monthly_actuals",
     "mql_cohort",
     "observed_rates",
+    "observed_team_size",
     "parse_sla",
     "period_bounds",
+    "prepare",
     "progress",
     "rate_frame",
     "rejection_reasons",

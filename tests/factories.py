@@ -146,3 +146,37 @@ def sla_document(**overrides: Any) -> dict[str, Any]:
 def make_sla(**overrides: Any) -> Sla:
     """A validated SLA: v1 with overrides, e.g. ``make_sla(follow_up={"first_touch_hours": 8})``."""
     return parse_sla(sla_document(**overrides), source="factory")
+
+
+# Handed-over leads: an MQL an hour after creation, with the timestamps its outcome implies.
+_OUTCOMES = ("pending", "accepted", "rejected", "sql", "won")
+
+
+def make_mql(
+    lead_id: str,
+    created_at: str | pd.Timestamp,
+    *,
+    outcome: str = "pending",
+    reason: str | None = None,
+    amount: float = 12_000.0,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """One lead handed to sales an hour after creation, then ``outcome``.
+
+    ``outcome`` is ``pending``, ``accepted``, ``rejected`` (with ``reason``), ``sql`` or ``won``
+    (with ``amount``); each later stage follows a day after the one before.
+    """
+    if outcome not in _OUTCOMES:
+        raise ValueError(f"outcome must be one of {_OUTCOMES}, got {outcome!r}")
+    created = pd.Timestamp(created_at)
+    step = _OUTCOMES.index(outcome)
+    times: dict[str, Any] = {"created_at": created, "mql_at": created + pd.Timedelta(hours=1)}
+    if outcome == "rejected":
+        times |= {"rejected_at": created + pd.Timedelta(days=1), "rejection_reason": reason}
+    elif step >= 1:
+        times["accepted_at"] = created + pd.Timedelta(days=1)
+    if step >= 3:
+        times["sql_at"] = created + pd.Timedelta(days=2)
+    if step >= 4:
+        times |= {"won_at": created + pd.Timedelta(days=3), "amount": amount}
+    return make_lead(lead_id, **(times | overrides))
