@@ -17,6 +17,7 @@ pages = {
     ],
     "Agreement": [
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
+        st.Page("pages/what_if.py", title="What if…", icon=":material/tune:"),
     ],
 }
 page = st.navigation(pages)

@@ -11,13 +11,15 @@ from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-NAV_LABELS = ["Goal progress", "Lead quality", "Handoff timing", "The SLA"]
+NAV_LABELS = ["Goal progress", "Lead quality", "Handoff timing", "My leads", "The SLA", "What if…"]
 PAGES = [
     # path, title, texts that must be visible
     ("/", "Goal progress · November 2026", ["MQLs", "SQLs", "Won deals", "Revenue", "Reverse funnel"]),
     ("/lead_quality", "Lead quality · November 2026", ["Acceptance"]),
     ("/handoff_timing", "Handoff timing · November 2026", ["Breach"]),
     ("/sla", "The SLA · version 2", ["Marketing commits", "Sales commits", "Version history"]),
+    ("/what_if", "What if…", ["MQLs per month", "Save this scenario"]),
+    ("/my_leads", "Open MQLs", ["Reject selected"]),
 ]
 
 

@@ -1,0 +1,84 @@
+"""AppTest: the what-if page recomputes on every move, warns, and publishes a version the SLA page shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from sla_model.generator import AS_OF, generate, sample_slas
+from sla_model.whatif import Candidate, evaluate, observed_team_size, prepare
+from tests.pages.conftest import metric
+from ui import fmt
+
+PAGE = "pages/what_if.py"
+
+
+@pytest.fixture(scope="module")
+def engine_inputs():
+    versions = sample_slas()
+    arrays = prepare(generate().leads, versions, as_of=AS_OF)
+    base = Candidate.from_sla(versions[-1], team_size=observed_team_size(arrays), capacity_per_rep_week=15.0)
+    return arrays, base
+
+
+def test_starts_at_the_sla_in_force_and_matches_the_engine(sample_app, engine_inputs):
+    arrays, base = engine_inputs
+    at = sample_app(PAGE)
+    assert not at.exception
+    assert at.slider(key="wi_score_threshold").value == base.score_threshold
+    expected = evaluate(arrays, base, baseline=base)
+    assert metric(at, "MQLs").value == fmt.count(expected.mqls)
+    assert metric(at, "Revenue").value == fmt.money(expected.revenue.expected)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "change"),
+    [
+        ("wi_score_threshold", 40, lambda c: c.replace(score_threshold=40)),
+        ("wi_min_company_size", 500, lambda c: c.replace(min_company_size=500)),
+        ("wi_demo_request", False, lambda c: c.replace(demo_request=False)),
+    ],
+)
+def test_moving_a_definition_control_changes_the_mqls(sample_app, engine_inputs, key, value, change):
+    arrays, base = engine_inputs
+    at = sample_app(PAGE)
+    before = metric(at, "MQLs").value
+    widget = at.slider(key=key) if key == "wi_score_threshold" else (
+        at.toggle(key=key) if key == "wi_demo_request" else at.number_input(key=key))  # fmt: skip
+    widget.set_value(value).run()
+    assert not at.exception
+    expected = evaluate(arrays, change(base), baseline=base)
+    assert metric(at, "MQLs").value == fmt.count(expected.mqls) != before
+    assert (
+        metric(at, "MQLs").delta == f"{expected.mqls - expected.baseline_mqls:+,.0f} vs {expected.baseline_mqls:,.0f}"
+    )
+
+
+def test_too_little_capacity_warns_and_reset_returns_to_the_sla(sample_app):
+    at = sample_app(PAGE)
+    at.slider(key="wi_capacity_per_rep_week").set_value(2.0).run()
+    assert any("Over capacity" in w.value for w in at.warning)
+    at.button(key="wi_reset").click().run()
+    assert at.slider(key="wi_capacity_per_rep_week").value == 15.0
+    assert not any("Over capacity" in w.value for w in at.warning)
+
+
+def test_a_manager_publishes_and_the_sla_page_shows_the_new_version(writable_app):
+    at = writable_app(PAGE)
+    at.slider(key="wi_score_threshold").set_value(60).run()
+    at.text_area(key="wi_note").input("Raise the threshold to 60 after the November review")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert any("Published SLA version 3" in s.value for s in at.success), [s.value for s in at.success]
+    sla_page = writable_app("pages/sla.py", sla_version="Version 3")
+    assert sla_page.title[0].value == "The SLA · version 3"
+    assert "Raise the threshold to 60" in sla_page.caption[0].value
+    diff = sla_page.dataframe[-1].value.set_index("Term")
+    assert diff.loc["mql.score_threshold"].tolist() == ["55", "60"]
+
+
+def test_a_rep_cannot_publish(writable_app):
+    at = writable_app(PAGE)
+    at.selectbox(key="identity").set_value("Ana Souza").run()
+    at.text_area(key="wi_note").input("sneaky")
+    at.get("form_submit_button")[0].click().run()
+    assert any("may not publish an SLA version: only managers can" in e.value for e in at.error)
