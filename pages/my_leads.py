@@ -101,7 +101,7 @@ if not data.versions:
 
 owner = actor.rep
 if actor.role is Role.MANAGER:
-    reps = sorted(data.leads["owner"].dropna().astype(str).unique())
+    reps = data.values_of("owner")
     choice = st.selectbox("Whose leads", [ALL_REPS, *reps], key="whose")
     owner = None if choice == ALL_REPS else choice
 

@@ -79,13 +79,8 @@ def _draw_controls(data: Dataset) -> None:
     The URL is rewritten on every run, so it always carries the view, on every page.
     """
     months = [str(m) for m in data.months][::-1]  # newest first
-    leads = data.leads
-    latest = str(leads["created_at"].max().to_period("M"))
-    options = {
-        "channel": sorted(leads["channel"].astype(str).unique()),
-        "persona": sorted(leads["persona"].astype(str).unique()),
-        "owner": sorted(leads["owner"].dropna().astype(str).unique()),
-    }
+    latest = data.latest_month
+    options = {key: data.values_of(key) for key in ("channel", "persona", "owner")}
     state, url = st.session_state, st.query_params
     if "month" not in state or state["month"] not in months:
         state["month"] = _url_month(url.get("month"), months) or (latest if latest in months else months[0])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -62,7 +64,7 @@ class Dataset:
     summary: pd.DataFrame  # per-MQL touch summary (sla_model.timing.touch_summary)
     version: int
 
-    @property
+    @cached_property
     def months(self) -> pd.PeriodIndex:
         """Every month from the first lead to the snapshot, oldest first (empty without leads)."""
         if self.leads.empty:
@@ -70,10 +72,25 @@ class Dataset:
         first = self.leads["created_at"].min().to_period("M")
         return pd.period_range(first, pd.Timestamp(self.as_of).to_period("M"), freq="M")
 
-    @property
+    @cached_property
     def channels(self) -> list[str]:
         """Every channel in the data, in a fixed order (colours are assigned in this order)."""
-        return sorted(self.leads["channel"].astype(str).unique())
+        return self.values_of("channel")
+
+    def values_of(self, column: str) -> list[str]:
+        """The sorted distinct values of a text column (computed once per data set)."""
+        cache = self.__dict__.setdefault("_values", {})
+        if column not in cache:
+            col = self.leads[column]
+            values = col.cat.categories[np.unique(col.cat.codes[col.cat.codes >= 0])] if hasattr(col, "cat") else (
+                col.dropna().unique())  # fmt: skip
+            cache[column] = sorted(str(v) for v in values)
+        return cache[column]
+
+    @cached_property
+    def latest_month(self) -> str:
+        """The latest month in which a lead was created (``YYYY-MM``)."""
+        return str(self.leads["created_at"].max().to_period("M"))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading leads…")

@@ -36,7 +36,7 @@ def current_actor() -> Actor:
             st.caption(f"Signed in as {actor.name} · {actor.role}")
             st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
         return actor
-    reps = sorted(get_dataset().leads["owner"].dropna().astype(str).unique())
+    reps = get_dataset().values_of("owner")
     with st.sidebar:
         who = st.selectbox(
             "You are", [LOCAL_MANAGER, *reps, LOCAL_VIEWER], key="identity", persist_state="session",
