@@ -51,16 +51,36 @@ def metric(at: AppTest, label: str):
     return found[0]
 
 
+def use_database(monkeypatch, path, *, slas, leads, touches=None, feedback=None, snapshot=None) -> str:
+    """Build a SQLite database from small frames and point the app at it (not seeded); returns its URL."""
+    import pandas as pd
+    from sqlmodel import Session
+
+    from sla_model.repository import SNAPSHOT_KEY, add_sla_version, bulk_insert, bump_data_version, set_meta
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for sla in slas:
+            add_sla_version(session=session, sla=sla, actor="test")
+        for table, frame in (("lead", leads), ("touch", touches), ("feedback", feedback)):
+            if frame is not None:
+                bulk_insert(session.connection(), table, pd.DataFrame(frame))
+        if snapshot is not None:
+            set_meta(session=session, key=SNAPSHOT_KEY, value=snapshot.isoformat())
+        bump_data_version(session=session)
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    return url
+
+
 @pytest.fixture
 def tiny_app(tmp_path, monkeypatch):
     """Point the app at a database with two leads: an Email MQL (IT Director) and an Events lead (Developer)."""
     import pandas as pd
-    from sqlmodel import Session
 
-    from sla_model.repository import add_sla_version, bulk_insert, bump_data_version
-
-    url = f"sqlite:///{tmp_path / 'tiny.db'}"
-    engine = make_engine(url)
     t = pd.Timestamp("2026-10-05 10:00")
     leads = pd.DataFrame(
         {
@@ -73,15 +93,7 @@ def tiny_app(tmp_path, monkeypatch):
             "score": [70, 20],
         }
     )
-    with Session(engine) as session:
-        for sla in sample_slas():
-            add_sla_version(session=session, sla=sla, actor="test")
-        bulk_insert(session.connection(), "lead", leads)
-        bump_data_version(session=session)
-        session.commit()
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    use_database(monkeypatch, tmp_path / "tiny.db", slas=sample_slas(), leads=leads)
     return _runner
 
 

@@ -13,13 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from sqlmodel import Session
 from streamlit import dataframe_util
 
-from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.db import PROJECT_ROOT
 from sla_model.filters import filter_leads
 from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
-from sla_model.repository import SNAPSHOT_KEY, add_sla_version, bulk_insert, bump_data_version, set_meta
 from sla_model.timing import (
     breach_list,
     speed_by,
@@ -28,7 +26,7 @@ from sla_model.timing import (
     touch_compliance,
     touch_summary,
 )
-from tests.pages.conftest import _runner, metric
+from tests.pages.conftest import _runner, metric, use_database
 from ui import fmt
 
 PAGE = "pages/handoff_timing.py"
@@ -295,19 +293,8 @@ def handmade_app(tmp_path, monkeypatch):
             "outcome": ["connected", "connected"],
         }
     )
-    url = f"sqlite:///{tmp_path / 'handmade.db'}"
-    engine = make_engine(url)
-    with Session(engine) as session:
-        for sla in (v1, v2, v3):
-            add_sla_version(session=session, sla=sla, actor="test")
-        bulk_insert(session.connection(), "lead", leads)
-        bulk_insert(session.connection(), "touch", touches)
-        set_meta(session=session, key=SNAPSHOT_KEY, value=SNAPSHOT.isoformat())
-        bump_data_version(session=session)
-        session.commit()
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    use_database(monkeypatch, tmp_path / "handmade.db", slas=(v1, v2, v3), leads=leads, touches=touches,
+                 snapshot=SNAPSHOT)  # fmt: skip
     return _runner
 
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.db import PROJECT_ROOT
 from sla_model.generator import generate, sample_slas
 from sla_model.quality import acceptance, conversions, latest_notes, loop_counts, mql_cohort
-from tests.pages.conftest import metric
+from tests.pages.conftest import metric, use_database
 from ui import fmt
 
 PAGE = "pages/lead_quality.py"
@@ -149,12 +149,6 @@ MARKUP_NOTE = "**Not** a <b>fit</b> — $5k :red[budget] <script>alert(1)</scrip
 @pytest.fixture
 def markup_app(tmp_path, monkeypatch):
     """A database whose one rejection note looks like markdown and HTML."""
-    from sqlmodel import Session
-
-    from sla_model.repository import add_sla_version, bulk_insert, bump_data_version
-
-    url = f"sqlite:///{tmp_path / 'markup.db'}"
-    engine = make_engine(url)
     t = pd.Timestamp("2026-10-05 10:00")
     leads = pd.DataFrame(
         {
@@ -181,16 +175,7 @@ def markup_app(tmp_path, monkeypatch):
             "at": [t + pd.Timedelta(hours=5)],
         }
     )
-    with Session(engine) as session:
-        for sla in sample_slas():
-            add_sla_version(session=session, sla=sla, actor="test")
-        bulk_insert(session.connection(), "lead", leads)
-        bulk_insert(session.connection(), "feedback", feedback)
-        bump_data_version(session=session)
-        session.commit()
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SMARKETING_SAMPLE_DATA", "0")
+    use_database(monkeypatch, tmp_path / "markup.db", slas=sample_slas(), leads=leads, feedback=feedback)
     return AppTest.from_file(str(PROJECT_ROOT / PAGE), default_timeout=120)
 
 
