@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sla_model.exports import safe_csv
 from sla_model.sla import Sla
 from sla_model.stats import SMALL_SAMPLE, safe_rate, wilson_interval
 from sla_model.timing import (
@@ -38,32 +39,9 @@ STAGE_COLOURS = {"MQL→SQL": "#009E73", "SQL→won": "#CC79A7"}
 TREND_MONTHS = 12
 #: Breach-table row height in pixels: above 4rem, so long text wraps onto a second line.
 ROW_HEIGHT = 68
-#: Spreadsheets read a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- pure helpers (imported by the tests) -----------------------------------------------------------
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Text a spreadsheet could run as a formula gets a leading ``'``; everything else is unchanged.
-
-    Examples:
-        >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("Acme"), spreadsheet_safe(-3)
-        ("'=HYPERLINK(1)", 'Acme', -3)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_csv(frame: pd.DataFrame) -> bytes:
-    """The frame as UTF-8 CSV (with a BOM, so spreadsheets detect the encoding), text cells neutralised."""
-    out = frame.copy()
-    for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column])):
-            out[column] = out[column].astype(object).map(spreadsheet_safe)
-    return out.to_csv(index=False).encode("utf-8-sig")
 
 
 def rules_text(sla: Sla) -> str:
