@@ -1,0 +1,200 @@
+"""Reading CSV files as people export them: any common delimiter, encoding, line ending and quoting.
+
+Every cell comes back as text (empty string for an empty cell); typing is the importer's job. A file that
+cannot be read raises :class:`CsvFileError` with a message that names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+#: Delimiters tried, most common first.
+DELIMITERS = (",", ";", "\t", "|")
+#: The longest cell accepted, in characters (a longer one is a broken file, not data).
+MAX_CELL = 10_000
+#: Parse block size: a single record may not be larger than this.
+BLOCK_BYTES = 32 << 20
+_SNIFF_BYTES = 64 << 10
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+class CsvFileError(ValueError):
+    """A file that cannot be read as a table; the message names the file and the problem."""
+
+
+@dataclass
+class CsvTable:
+    """A file read as text cells."""
+
+    name: str
+    frame: pd.DataFrame  #: one text column per header, "" for an empty cell
+    encoding: str
+    delimiter: str
+    #: Records that could not be read (wrong number of cells): (line, text, reason).
+    bad_records: list[tuple[int | None, str, str]] = field(default_factory=list)
+
+    @property
+    def headers(self) -> list[str]:
+        """The column names as they appear in the file (trimmed)."""
+        return list(self.frame.columns)
+
+
+def _decode(data: bytes, name: str) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes (no BOM) and the name of the encoding it was in."""
+    if data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[len(codecs.BOM_UTF8) :], "UTF-8 with BOM"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise CsvFileError(f"{name}: starts as UTF-16 but byte {exc.start} is not valid UTF-16") from None
+    else:
+        encoding = "UTF-8"
+    try:
+        data.decode("utf-8")
+        return data, encoding
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    if encoding == "UTF-8 with BOM" or next(_valid_utf8(data), None) is not None:
+        # some text is UTF-8 and some is not: decoding either way would garble part of the file
+        line = data.count(b"\n", 0, bad_at) + 1
+        raise CsvFileError(
+            f"{name}: mixed encodings: line {line} has bytes that are not UTF-8 ({data[bad_at : bad_at + 4]!r}) "
+            "while other lines are UTF-8. Save the file again as UTF-8 (CSV UTF-8 in Excel)."
+        )
+    legacy = "cp1252" if _is_cp1252(data) else "latin-1"
+    return data.decode(legacy).encode("utf-8"), "Windows-1252 (Latin-1)"
+
+
+def _valid_utf8(data: bytes):
+    for m in _UTF8_MULTIBYTE.finditer(data):
+        try:
+            m.group().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        yield m
+
+
+def _is_cp1252(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _delimiter(sample: str, name: str) -> str:
+    """The delimiter that splits the first lines into the same, largest number of cells."""
+    lines = sample.splitlines()[:50]
+    if len(sample) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a truncated sample may be cut short
+    best, best_score = ",", (0, 0)
+    for d in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=d) if r]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = len(rows[0])
+        consistent = sum(len(r) == width for r in rows)
+        score = (consistent if width > 1 else 0, width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _line_of(text: bytes, record: str, start: int) -> tuple[int | None, int]:
+    """The 1-based line where ``record`` occurs at or after byte ``start``, and where to search next."""
+    at = text.find(record.encode("utf-8"), start)
+    if at < 0:
+        return None, start
+    return text.count(b"\n", 0, at) + 1, at + 1
+
+
+def read_csv(data: bytes, *, name: str) -> CsvTable:
+    """Read an uploaded or local CSV file (optionally gzipped) as text cells.
+
+    Raises:
+        CsvFileError: the file is empty, binary, has no header, duplicate column names, mixed encodings or
+            a cell longer than :data:`MAX_CELL`.
+    """
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise CsvFileError(f"{name}: a damaged gzip file ({exc})") from None
+    if not data.strip():
+        raise CsvFileError(f"{name}: the file is empty")
+    if data[:4] == b"PK\x03\x04":
+        raise CsvFileError(f"{name}: this is a zip or Excel workbook, not a CSV file. Save it as CSV and try again.")
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
+    data, encoding = _decode(data, name)
+    sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+    delimiter = _delimiter(sample, name)
+    header_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    headers = [h.strip() for h in header_row]
+    if not any(headers):
+        raise CsvFileError(f"{name}: the first line is blank; it must hold the column names")
+    headers = [h or f"column {i + 1}" for i, h in enumerate(headers)]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        if h.lower() in seen:
+            raise CsvFileError(f"{name}: columns {seen[h.lower()] + 1} and {i + 1} are both named '{h}'")
+        seen[h.lower()] = i
+
+    bad: list[tuple[int | None, str, str]] = []
+
+    def _skip(row) -> str:
+        bad.append((None, row.text, f"has {row.actual_columns} cells where the header has {row.expected_columns}"))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1, block_size=BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=_skip),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(headers, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "straddling" in message or "block" in message:
+            message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"
+        raise CsvFileError(f"{name}: cannot be read as CSV: {message}") from None
+    start = 0
+    located = []
+    for _, text, reason in bad[:1000]:
+        line, start = _line_of(data, text, start)
+        located.append((line, text[:200], reason))
+    bad = located + bad[1000:]
+    columns = {}
+    for h in headers:
+        col = pc.utf8_trim_whitespace(table[h])
+        longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else 0
+        if longest and longest > MAX_CELL:
+            row = pc.index(pc.greater(pc.utf8_length(col), MAX_CELL), True).as_py()
+            raise CsvFileError(
+                f"{name}: row {row + 2}, column '{h}': a cell of {longest:,} characters (the limit is {MAX_CELL:,}); "
+                "the file is probably damaged or has an unclosed quote"
+            )
+        columns[h] = col
+    frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
+    if frame.empty and not bad:
+        raise CsvFileError(f"{name}: the file has column names but no rows")
+    return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=bad)

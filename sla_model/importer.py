@@ -1,0 +1,647 @@
+"""The import engine shared by the import page and ``python -m sla_model import``.
+
+1. :func:`prepare` turns a read CSV (:mod:`sla_model.csvfile`) and a :class:`~sla_model.mapping.Mapping` into
+   typed rows plus every problem found (row, column, value, reason). Nothing is written.
+2. :func:`write` stores the valid rows in one transaction: leads are upserted by their ID (re-importing a file
+   changes nothing; a newer export updates the leads that changed), touches and decisions are added unless
+   already stored. A failure leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, text
+
+from sla_model.csvfile import CsvTable
+from sla_model.db import is_sqlite, writer
+from sla_model.mapping import (
+    FIELD_LABELS,
+    KIND_FIELDS,
+    REQUIRED,
+    STAGE_MILESTONES,
+    STAGE_RANK,
+    Mapping,
+    Stage,
+)
+from sla_model.models import Feedback, Lead, Touch, utcnow
+from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY
+
+#: Problems listed in full; beyond this only their count per reason is kept.
+MAX_LISTED = 5_000
+#: A cell a spreadsheet would run as a formula: ``=...``, ``@...``, or ``+``/``-`` followed by a function call.
+FORMULA = re.compile(r"^\s*(?:[=@]|[+-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()")
+#: Date formats tried in ``auto`` mode (ISO is tried first, through pandas' ISO 8601 parser).
+DATE_FORMATS = [
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y, %I:%M %p",
+    "%m/%d/%y", "%m/%d/%y %H:%M",
+    "%Y.%m.%d", "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
+    "%d %b, %Y %H:%M:%S", "%d %b %Y", "%d %b %Y %H:%M", "%d %B %Y", "%b %d, %Y", "%b %d, %Y %I:%M %p",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+]  # fmt: skip
+_DAY_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S": "%d/%m/%Y %H:%M:%S",
+              "%m/%d/%y": "%d/%m/%y", "%m/%d/%y %H:%M": "%d/%m/%y %H:%M"}  # fmt: skip
+_ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+_TRUE = {"true", "yes", "y", "1", "x", "t"}
+_FALSE = {"false", "no", "n", "0", "", "f"}
+_MODELS = {"leads": Lead, "touches": Touch, "feedback": Feedback}
+_TABLES = {"leads": "lead", "touches": "touch", "feedback": "feedback"}
+#: What makes a touch or decision "already stored" (they have no ID of their own in exports).
+_NATURAL_KEYS = {"touches": ["lead_id", "rep", "at", "kind"], "feedback": ["lead_id", "decision", "at"]}
+_TIME_ORDER = ["created_at", "mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at"]
+
+
+def _field_types(kind: str) -> dict[str, str]:
+    """Field -> 'text' | 'int' | 'float' | 'bool' | 'time', from the table model."""
+    out = {}
+    for name, info in _MODELS[kind].model_fields.items():
+        ann = str(info.annotation)
+        if name in KIND_FIELDS[kind]:
+            if "datetime" in ann or "Datetime" in ann:
+                out[name] = "time"
+            elif "bool" in ann:
+                out[name] = "bool"
+            elif "int" in ann:
+                out[name] = "int"
+            elif "float" in ann:
+                out[name] = "float"
+            else:
+                out[name] = "text"
+    return out
+
+
+def _text_limit(kind: str, name: str) -> int:
+    info = _MODELS[kind].model_fields[name]
+    for meta in info.metadata:
+        if getattr(meta, "max_length", None):
+            return meta.max_length
+    return 2_000 if name == "note" else 500
+
+
+@dataclass
+class Prepared:
+    """A file ready to write: typed valid rows, and what was found on the way."""
+
+    kind: str
+    source: str
+    rows_read: int
+    frame: pd.DataFrame  #: valid rows, typed, with the table's columns
+    problems: pd.DataFrame  #: row, column, value, reason, level ('error' rows are not in ``frame``)
+    mapped: dict[str, str]  #: field -> column in the file
+    unmapped_columns: list[str]
+    notes: list[str] = field(default_factory=list)
+    problem_counts: dict[str, int] = field(default_factory=dict)  #: reason -> count (including unlisted)
+
+    @property
+    def errors(self) -> int:
+        """How many rows have an error (they are left out)."""
+        return self.rows_read - len(self.frame)
+
+    @property
+    def ok(self) -> bool:
+        """No row has an error."""
+        return self.errors == 0
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+        self.counts: dict[str, int] = {}
+        self.bad = None
+
+    def add(self, rows: np.ndarray, column: str, values, reason: str, level: str = "error", reasons=None) -> None:
+        """Record a problem for the rows (positions) given; ``values`` (and ``reasons``) aligned with rows."""
+        if len(rows) == 0:
+            return
+        self.counts[reason] = self.counts.get(reason, 0) + len(rows)
+        values = pd.Series(np.asarray(values, dtype=object)[:MAX_LISTED]).astype(str).str.slice(0, 80).to_numpy()
+        shown = rows[:MAX_LISTED]
+        self.parts.append(
+            pd.DataFrame({"row": shown + 2, "column": column, "value": values,
+                          "reason": reason if reasons is None else list(reasons)[:MAX_LISTED], "level": level})
+        )  # fmt: skip
+        if level == "error":
+            self.bad[rows] = True
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({"row": pd.Series([], dtype=np.int64), "column": [], "value": [], "reason": [],
+                                 "level": []})  # fmt: skip
+        out = pd.concat(self.parts, ignore_index=True).sort_values(["row", "column"], kind="stable")
+        return out.head(MAX_LISTED).reset_index(drop=True)
+
+
+def _parse_numbers(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
+    cleaned = raw.str.replace(r"[\s$€£¥]", "", regex=True)
+    if decimal_comma:
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    return pd.to_numeric(cleaned, errors="coerce")
+
+
+def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
+    """Text to naive UTC datetime64 (NaT where empty or unreadable) and the format used."""
+    present = raw != ""
+    values = raw[present]
+    if values.empty:
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]"), ""
+    zone = zoneinfo.ZoneInfo(mapping.timezone)
+
+    def _localise(parsed: pd.Series, zoned: pd.Series) -> pd.Series:
+        out = pd.Series(pd.NaT, index=parsed.index, dtype="datetime64[ns]")
+        naive = parsed[~zoned]
+        if not naive.empty:
+            naive = pd.to_datetime(naive)
+            if mapping.timezone != "UTC":
+                naive = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert(None)
+            out[~zoned] = naive.astype("datetime64[ns]")
+        return out
+
+    if mapping.date_format != "auto":
+        parsed = pd.to_datetime(values, format=mapping.date_format, errors="coerce", utc=True)
+        if mapping.timezone != "UTC" and not _ZONED.search(mapping.date_format):
+            parsed = parsed.dt.tz_localize(None).dt.tz_localize(zone, ambiguous="NaT").dt.tz_convert("UTC")
+        best, best_fmt = parsed.dt.tz_localize(None).astype("datetime64[ns]"), mapping.date_format
+    else:
+        zoned = values.str.contains(_ZONED, regex=True)
+        iso = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+        best = iso.dt.tz_localize(None).astype("datetime64[ns]")
+        if not zoned.all():
+            naive = pd.to_datetime(values[~zoned], format="ISO8601", errors="coerce")
+            best = best.where(zoned, _localise(naive, zoned)[~zoned].reindex(best.index))
+        best_fmt = "ISO 8601"
+        misses = best.isna().sum()
+        if misses:
+            for fmt in DATE_FORMATS:
+                fmt = _DAY_FIRST.get(fmt, fmt) if mapping.day_first else fmt
+                parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+                if parsed.isna().sum() < misses:
+                    best, best_fmt, misses = (
+                        _localise(parsed, pd.Series(False, index=values.index)),
+                        fmt,
+                        parsed.isna().sum(),
+                    )
+                if misses == 0:
+                    break
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    out[present] = best.to_numpy()
+    return out, best_fmt
+
+
+def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None = None) -> Prepared:
+    """Type, check and complete the rows of ``table`` as ``mapping`` says. Writes nothing.
+
+    Args:
+        table: the file as read.
+        mapping: how its columns map to the app's fields.
+        known_leads: for touches and decisions, the lead IDs already stored (rows for other leads are errors
+            unless the lead is also in ``known_leads``); None skips the check.
+
+    Returns:
+        The valid rows and every problem with row (as a spreadsheet numbers it: the header is row 1), column,
+        value and reason.
+    """
+    kind = mapping.kind
+    raw = table.frame
+    n = len(raw)
+    mapped = mapping.resolve(table.headers)
+    problems = _Problems()
+    problems.bad = np.zeros(n, dtype=bool)
+    notes: list[str] = []
+    for line, record, reason in table.bad_records:
+        where = f"line {line}" if line else "a line"
+        problems.counts[f"record {reason}"] = problems.counts.get(f"record {reason}", 0) + 1
+        problems.parts.append(
+            pd.DataFrame({"row": [line or 0], "column": ["(whole row)"], "value": [record[:80]],
+                          "reason": [f"{where} {reason}; it was left out"], "level": ["error"]})
+        )  # fmt: skip
+    missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
+    if missing:
+        wanted = "; ".join(
+            f"{FIELD_LABELS.get(f, f)} (column {' or '.join(repr(a) for a in mapping.alternatives(f)) or 'not mapped'})"
+            for f in missing
+        )
+        raise_missing = f"{table.name}: missing required column(s): {wanted}. The file has: {', '.join(table.headers)}"
+        raise ValueError(raise_missing)
+
+    types = _field_types(kind)
+    out: dict[str, pd.Series] = {}
+    decimal_comma = table.delimiter == ";"
+
+    def cells(name: str) -> pd.Series:
+        col = mapped.get(name)
+        values = raw[col].astype(str) if col else pd.Series("", index=raw.index, dtype=str)
+        if name in mapping.constants:
+            values = values.where(values != "", mapping.constants[name])
+        value_map = {k.lower(): v for k, v in mapping.values.get(name, {}).items()}
+        if value_map and name not in ("stage", "status"):
+            lowered = values.str.lower()
+            values = lowered.map(value_map).fillna(values).astype(str)
+        return values
+
+    for name, typ in types.items():
+        if name not in mapped and name not in mapping.constants:
+            continue
+        values = cells(name)
+        label = mapped.get(name, f"{name} (fixed value)")
+        present = values != ""
+        if typ == "text":
+            limit = _text_limit(kind, name)
+            long = present & (values.str.len() > limit)
+            problems.add(np.flatnonzero(long), label, values[long], f"longer than {limit} characters")
+            formula = present & values.str.contains(FORMULA, regex=True)
+            problems.add(
+                np.flatnonzero(formula),
+                label,
+                values[formula],
+                "looks like a spreadsheet formula; remove it (imported text is never run as a formula)",
+            )
+            out[name] = values.where(present, None) if name in ("owner", "rejection_reason", "reason") else values
+        elif typ in ("int", "float"):
+            numbers = _parse_numbers(values, decimal_comma=decimal_comma)
+            bad = present & numbers.isna()
+            problems.add(np.flatnonzero(bad), label, values[bad], "not a number")
+            negative = numbers < 0
+            problems.add(np.flatnonzero(negative), label, values[negative], "negative")
+            if typ == "int":
+                fraction = present & numbers.notna() & (numbers % 1 != 0)
+                problems.add(np.flatnonzero(fraction), label, values[fraction], "not a whole number")
+                if name == "score":
+                    over = numbers > 100
+                    problems.add(np.flatnonzero(over), label, values[over], "score outside 0–100")
+                out[name] = numbers.fillna(0).clip(lower=0).round().astype(np.int64)
+            else:
+                out[name] = numbers.astype(float)
+        elif typ == "bool":
+            lowered = values.str.lower()
+            bad = ~lowered.isin(_TRUE | _FALSE)
+            problems.add(np.flatnonzero(bad), label, values[bad], "not yes/no (true/false, 1/0)")
+            out[name] = lowered.isin(_TRUE)
+        else:  # time
+            times, used = _parse_times(values, mapping)
+            bad = present & times.isna()
+            problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
+            if used and used != "ISO 8601":
+                notes.append(f"{label}: dates read as {used}")
+            out[name] = times
+
+    for name in REQUIRED[kind]:
+        if name in out:
+            empty = out[name].isna() if types[name] == "time" else out[name].isna() | (out[name] == "")
+            empty &= cells(name) == ""  # an unreadable value is reported as such
+            problems.add(
+                np.flatnonzero(empty), mapped.get(name, name), [""] * int(empty.sum()), "required value is empty"
+            )
+
+    if kind == "leads":
+        _lead_rules(out, raw, mapping, mapped, cells, problems, notes)
+    elif kind in ("touches", "feedback"):
+        if kind == "feedback":
+            decision = out["decision"].str.lower()
+            bad = ~decision.isin(["accept", "reject"])
+            problems.add(np.flatnonzero(bad), mapped.get("decision", "decision"), out["decision"][bad],
+                         "decision must be accept or reject")  # fmt: skip
+            out["decision"] = decision
+        if known_leads is not None:
+            unknown = ~out["lead_id"].isin(known_leads)
+            problems.add(np.flatnonzero(unknown & (out["lead_id"] != "")), mapped["lead_id"], out["lead_id"][unknown],
+                         "no lead with this ID (import the leads first)")  # fmt: skip
+
+    frame = pd.DataFrame(out)
+    model_fields = KIND_FIELDS[kind]
+    frame = frame[[c for c in model_fields if c in frame.columns]]
+    keep = ~problems.bad
+    listed = problems.frame()
+    return Prepared(
+        kind=kind,
+        source=table.name,
+        rows_read=n + len(table.bad_records),
+        frame=frame[keep].reset_index(drop=True),
+        problems=listed,
+        mapped=dict(mapped),
+        unmapped_columns=[h for h in table.headers if h not in set(mapped.values())],
+        notes=notes,
+        problem_counts=problems.counts,
+    )
+
+
+def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, notes: list[str]) -> None:
+    """Lead checks (duplicates, time order) and completion from stage and status values."""
+    n = len(raw)
+    ids = out["lead_id"]
+    dup = ids.duplicated(keep="first") & (ids != "")
+    if dup.any():
+        first_row = pd.Series(np.arange(n) + 2, index=ids.index).groupby(ids).transform("first")
+        problems.add(np.flatnonzero(dup), mapped["lead_id"], ids[dup], "duplicate ID",
+                     reasons=(f"duplicate ID, first on row {r}" for r in first_row[dup].head(MAX_LISTED)))  # fmt: skip
+    if "channel" not in out:
+        out["channel"] = pd.Series("Unknown", index=raw.index, dtype=str)
+        notes.append("no channel column: every lead's channel is 'Unknown'")
+    else:
+        blank = out["channel"] == ""
+        if blank.any():
+            out["channel"] = out["channel"].where(~blank, "Unknown")
+            notes.append(f"{int(blank.sum()):,} leads without a channel are filed under 'Unknown'")
+
+    # stage and status values -> the furthest stage each row reached
+    rank = np.full(n, -1)
+    stage = np.full(n, Stage.IGNORE.value, dtype=object)
+    for target in ("stage", "status"):
+        if target not in mapped:
+            continue
+        values = cells(target)
+        value_map = {k.lower(): Stage(v) for k, v in mapping.values.get(target, {}).items()}
+        lowered = values.str.lower()
+        stages = lowered.map({k: v.value for k, v in value_map.items()})
+        unknown = (values != "") & stages.isna()
+        if unknown.any():
+            counts = values[unknown].value_counts()
+            firsts = pd.Series(np.arange(n) + 2, index=values.index)[unknown].groupby(values[unknown]).first()
+            for value, count in counts.items():
+                problems.counts["unknown value"] = problems.counts.get("unknown value", 0) + int(count)
+                problems.parts.append(pd.DataFrame({
+                    "row": [int(firsts[value])], "column": [mapped[target]], "value": [str(value)[:80]],
+                    "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {count:,} row(s); ignored "
+                               "(map it to a stage to use it)"], "level": ["warning"]}))  # fmt: skip
+        ranks = stages.map({s.value: STAGE_RANK[s] for s in Stage}).fillna(-1).to_numpy(dtype=int)
+        further = ranks > rank
+        rank = np.where(further, ranks, rank)
+        stage = np.where(further, stages.fillna("ignore").to_numpy(dtype=object), stage)
+
+    stage_at = _parse_times(cells("stage_at"), mapping)[0] if "stage_at" in mapped else None
+    for name in ("mql_at", "accepted_at", "rejected_at", "recycled_at", "disqualified_at", "sql_at",
+                 "opportunity_at", "won_at", "lost_at"):  # fmt: skip
+        out.setdefault(name, pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]"))
+    filled: dict[str, int] = {}
+    for st in Stage:
+        chain = STAGE_MILESTONES[st]
+        rows = pd.Series(stage == st.value, index=raw.index)
+        if not chain or not rows.any():
+            continue
+        # the stage's own date: the stage-date column, else the latest earlier date known; MQL: the creation
+        *earlier, last = chain
+        if last == "mql_at":
+            source = out["created_at"]
+        else:
+            source = pd.concat([out[c] for c in ["created_at", *earlier]], axis=1).max(axis=1)
+            if stage_at is not None:
+                source = stage_at.fillna(source)
+        following = None
+        for name in reversed(chain):  # earlier milestones without a date take the next one's
+            fill = rows & out[name].isna()
+            out[name] = out[name].where(~fill, source if following is None else following)
+            filled[name] = filled.get(name, 0) + int(fill.sum())
+            following = out[name]
+    for name, count in filled.items():
+        if count:
+            notes.append(f"{count:,} leads had no {FIELD_LABELS[name].lower()} date; it was taken from the stage")
+
+    created = out["created_at"]
+    for name in ("mql_at", "accepted_at", "rejected_at", "sql_at", "opportunity_at", "won_at", "lost_at"):
+        before = out[name].notna() & created.notna() & (out[name] < created.dt.normalize())
+        label = mapped.get(name, FIELD_LABELS[name])
+        problems.add(np.flatnonzero(before), label, out[name][before].dt.strftime("%Y-%m-%d %H:%M"),
+                     f"{FIELD_LABELS[name].lower()} is before the lead was created")  # fmt: skip
+    both = out["won_at"].notna() & out["lost_at"].notna()
+    problems.add(np.flatnonzero(both), mapped.get("lost_at", "Lost"), out["lost_at"][both], "both won and lost")
+    both = out["accepted_at"].notna() & out["rejected_at"].notna()
+    problems.add(np.flatnonzero(both), mapped.get("rejected_at", "Rejected"), out["rejected_at"][both],
+                 "both accepted and rejected")  # fmt: skip
+    for a, b in zip(_TIME_ORDER[1:-1], _TIME_ORDER[2:], strict=True):
+        wrong = out[a].notna() & out[b].notna() & (out[b] < out[a].dt.normalize())
+        problems.add(np.flatnonzero(wrong), mapped.get(b, FIELD_LABELS[b]), out[b][wrong].dt.strftime("%Y-%m-%d %H:%M"),
+                     f"{FIELD_LABELS[b].lower()} is before {FIELD_LABELS[a].lower()}")  # fmt: skip
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What a write did."""
+
+    kind: str
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: int  #: rows with errors, left out
+
+
+Progress = Callable[[float, str], None]
+
+
+def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = []
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_timestamp(col.type):
+            col = col.cast(pa.timestamp("us"), safe=False)
+            if text_times:  # SQLAlchemy's SQLite DATETIME text: 'YYYY-MM-DD HH:MM:SS.ffffff'
+                col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+        elif pa.types.is_boolean(col.type) and text_times:
+            col = col.cast(pa.int64())
+        elif pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type):
+            col = col.cast(pa.string())
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
+
+
+def _statements(kind: str, columns: list[str], *, sqlite: bool, replace: bool) -> list[str]:
+    table = _TABLES[kind]
+    cols = ", ".join(f'"{c}"' for c in columns)
+    source = "temp.import_stage" if sqlite else "import_stage"
+    sql = []
+    if kind == "leads":
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "lead_id")
+        distinct = "IS NOT" if sqlite else "IS DISTINCT FROM"
+        changed = " OR ".join(f'"{table}"."{c}" {distinct} excluded."{c}"' for c in columns if c != "lead_id")
+        sql.append(
+            f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {source} WHERE true ORDER BY "lead_id" '
+            f'ON CONFLICT ("lead_id") DO UPDATE SET {sets}, "row_version" = "{table}"."row_version" + 1 '
+            f"WHERE {changed}"
+        )
+    else:
+        key = " AND ".join(f't."{c}" = s."{c}"' for c in _NATURAL_KEYS[kind])
+        sql.append(
+            f'INSERT INTO "{table}" ({cols}) SELECT {", ".join(f"s.{chr(34)}{c}{chr(34)}" for c in columns)} '
+            f'FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {key})'
+        )
+    return sql
+
+
+def _counts_sql(kind: str, columns: list[str], *, sqlite: bool) -> str:
+    table = _TABLES[kind]
+    source = "temp.import_stage" if sqlite else "import_stage"
+    if kind == "leads":
+        same = " AND ".join(f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} s."{c}"' for c in columns)
+        return (
+            f'SELECT COUNT(t."lead_id"), COALESCE(SUM(CASE WHEN {same} THEN 1 ELSE 0 END), 0) '
+            f'FROM {source} s JOIN "{table}" t ON t."lead_id" = s."lead_id"'
+        )
+    key = " AND ".join(f't."{c}" = s."{c}"' for c in _NATURAL_KEYS[kind])
+    return f'SELECT COUNT(*), COUNT(*) FROM {source} s WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {key})'
+
+
+def _audit_sql() -> str:
+    return (
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES "
+        "(:at, :actor, 'import', :entity, :entity_id, :detail)"
+    )
+
+
+_BUMP = (
+    f"INSERT INTO meta (key, value) VALUES ('{VERSION_KEY}', '1') ON CONFLICT (key) DO UPDATE "
+    "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR)"
+)
+_CLEAR = [
+    "DELETE FROM feedback",
+    "DELETE FROM touch",
+    "DELETE FROM lead",
+    f"DELETE FROM meta WHERE key = '{SNAPSHOT_KEY}'",
+]
+
+
+def write(
+    engine: Engine,
+    prepared: Prepared,
+    *,
+    actor: str,
+    replace: bool = False,
+    allow_errors: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Store the valid rows of ``prepared`` in one transaction.
+
+    Args:
+        engine: the database.
+        prepared: from :func:`prepare`.
+        actor: who imports (for the audit log).
+        replace: first delete every lead, touch and decision (and the sample data's snapshot time), in the
+            same transaction.
+        allow_errors: write the valid rows even though some rows have errors (they are skipped); without it a
+            file with errors is refused.
+        progress: called with (fraction done, what is happening).
+
+    Raises:
+        ValueError: the file has errors and ``allow_errors`` is not set (nothing is written).
+    """
+    if not prepared.ok and not allow_errors:
+        raise ValueError(
+            f"{prepared.source}: {prepared.errors:,} of {prepared.rows_read:,} rows have errors; nothing was "
+            "imported. Fix them, or import the valid rows only."
+        )
+    report = progress or (lambda fraction, message: None)
+    frame = prepared.frame
+    columns = list(frame.columns)
+    sqlite = is_sqlite(engine)
+    detail = json.dumps(
+        {"file": prepared.source, "kind": prepared.kind, "rows": prepared.rows_read, "skipped": prepared.errors,
+         "replace": replace}, ensure_ascii=False)  # fmt: skip
+    params = {"at": utcnow(), "actor": actor, "entity": _TABLES[prepared.kind], "entity_id": prepared.source,
+              "detail": detail}  # fmt: skip
+    report(0.05, "preparing rows")
+    table = _arrow(frame, text_times=sqlite)
+    if sqlite:
+        existing, unchanged = _write_sqlite(engine, prepared.kind, table, columns, params, replace, report)
+    else:
+        existing, unchanged = _write_postgres(engine, prepared.kind, table, columns, params, replace, report)
+    report(1.0, "done")
+    return ImportResult(
+        kind=prepared.kind,
+        inserted=len(frame) - existing,
+        updated=existing - unchanged,
+        unchanged=unchanged,
+        skipped=prepared.errors,
+    )
+
+
+def _batches(table: pa.Table, size: int = 100_000):
+    return [table.slice(i, size) for i in range(0, max(len(table), 1), size)]
+
+
+def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    with writer(engine).begin() as conn:  # BEGIN IMMEDIATE: the write lock first, so no writer is lost
+        raw = conn.connection.dbapi_connection
+        cur = raw.cursor()
+        cache = cur.execute("PRAGMA cache_size").fetchone()[0]
+        cur.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        try:
+            if replace:
+                for sql in _CLEAR:
+                    cur.execute(sql)
+            cur.execute("DROP TABLE IF EXISTS temp.import_stage")
+            cur.execute(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{_TABLES[kind]}" WHERE 0')
+            batches = _batches(table)
+            for i, batch in enumerate(batches):
+                rows = zip(*(batch[c].to_pylist() for c in columns), strict=True)
+                cur.executemany(f"INSERT INTO temp.import_stage ({names}) VALUES ({marks})", rows)
+                report(0.05 + 0.45 * (i + 1) / len(batches), f"staging rows ({min((i + 1) * 100_000, len(table)):,})")
+            existing, unchanged = cur.execute(_counts_sql(kind, columns, sqlite=True)).fetchone()
+            report(0.55, "writing")
+            for sql in _statements(kind, columns, sqlite=True, replace=replace):
+                cur.execute(sql)
+            report(0.95, "recording the import")
+            conn.execute(text(_audit_sql()), params)
+            conn.execute(text(_BUMP))
+            cur.execute("DROP TABLE temp.import_stage")
+        finally:
+            cur.execute(f"PRAGMA cache_size = {cache}")
+            cur.close()
+    return int(existing), int(unchanged)
+
+
+def _write_postgres(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
+    with engine.begin() as conn:
+        if replace:
+            for sql in _CLEAR:
+                conn.execute(text(sql))
+        target = _TABLES[kind]
+        names = ", ".join(f'"{c}"' for c in columns)
+        stage = f'CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {names} FROM "{target}" WHERE false'
+        conn.execute(text(stage))
+        raw = conn.connection.dbapi_connection
+        batches = _batches(table)
+        with raw.cursor() as cursor:
+            for i, batch in enumerate(batches):
+                with cursor.copy(f"COPY import_stage ({names}) FROM STDIN") as copy:
+                    for row in zip(*(batch[c].to_pylist() for c in columns), strict=True):
+                        copy.write_row(row)
+                report(0.05 + 0.45 * (i + 1) / len(batches), f"staging rows ({min((i + 1) * 100_000, len(table)):,})")
+        existing, unchanged = conn.execute(text(_counts_sql(kind, columns, sqlite=False))).one()
+        report(0.55, "writing")
+        for sql in _statements(kind, columns, sqlite=False, replace=replace):
+            conn.execute(text(sql))
+        conn.execute(text(_audit_sql()), params)
+        conn.execute(text(_BUMP))
+    return int(existing), int(unchanged)
+
+
+def known_lead_ids(engine: Engine) -> set[str]:
+    """Every stored lead ID (for checking touches and decisions before they are written)."""
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(text('SELECT "lead_id" FROM "lead"'))}
+
+
+def summary(result: ImportResult) -> str:
+    """One line describing a write."""
+    noun = {"leads": "leads", "touches": "touches", "feedback": "decisions"}[result.kind]
+    text_ = f"{result.inserted:,} new {noun}"
+    if result.kind == "leads":
+        text_ += f", {result.updated:,} updated, {result.unchanged:,} unchanged"
+    else:
+        text_ += f", {result.unchanged:,} already stored"
+    if result.skipped:
+        text_ += f"; {result.skipped:,} rows with errors skipped"
+    return text_
