@@ -114,6 +114,16 @@ def _delimiter(sample: str, name: str) -> str:
     return best
 
 
+def _open_quote_line(data: bytes) -> int:
+    """The line of the quote that is left open at the end of the file."""
+    opened_at, inside = 0, False
+    for match in re.finditer(rb'"', data):
+        inside = not inside
+        if inside:
+            opened_at = match.start()
+    return data.count(b"\n", 0, opened_at) + 1
+
+
 def _line_of(text: bytes, record: str, start: int) -> tuple[int | None, int]:
     """The 1-based line where ``record`` occurs at or after byte ``start``, and where to search next."""
     at = text.find(record.encode("utf-8"), start)
@@ -142,6 +152,8 @@ def read_csv(data: bytes, *, name: str) -> CsvTable:
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
     data, encoding = _decode(data, name)
+    if data.count(b'"') % 2:
+        raise CsvFileError(f'{name}: a quote (") opened on line {_open_quote_line(data)} is never closed')
     sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
     delimiter = _delimiter(sample, name)
     header_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])

@@ -33,7 +33,7 @@ from sla_model.mapping import (
     Stage,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY
+from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY, _with_defaults
 
 #: Problems listed in full; beyond this only their count per reason is kept.
 MAX_LISTED = 5_000
@@ -316,7 +316,7 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
             problems.add(np.flatnonzero(unknown & (out["lead_id"] != "")), mapped["lead_id"], out["lead_id"][unknown],
                          "no lead with this ID (import the leads first)")  # fmt: skip
 
-    frame = pd.DataFrame(out)
+    frame = _with_defaults(_TABLES[kind], pd.DataFrame(out))
     model_fields = KIND_FIELDS[kind]
     frame = frame[[c for c in model_fields if c in frame.columns]]
     keep = ~problems.bad

@@ -42,8 +42,8 @@ STAGE_MILESTONES: dict[Stage, tuple[str, ...]] = {
     Stage.MQL: ("mql_at",),
     Stage.ACCEPTED: ("mql_at", "accepted_at"),
     Stage.REJECTED: ("mql_at", "rejected_at"),
-    Stage.RECYCLED: ("mql_at", "rejected_at", "recycled_at"),
-    Stage.DISQUALIFIED: ("mql_at", "rejected_at", "disqualified_at"),
+    Stage.RECYCLED: ("mql_at", "recycled_at"),
+    Stage.DISQUALIFIED: ("mql_at", "disqualified_at"),
     Stage.SQL: ("mql_at", "accepted_at", "sql_at"),
     Stage.OPPORTUNITY: ("mql_at", "accepted_at", "sql_at", "opportunity_at"),
     Stage.WON: ("mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at"),
@@ -276,6 +276,8 @@ SALESFORCE = Mapping(
         "industry": ["Industry"],
         "company_size": ["No. of Employees", "NumberOfEmployees"],
         "created_at": ["Created Date", "CreatedDate"],
+        "mql_at": ["MQL Date", "MQL_Date__c"],
+        "rejected_at": ["Rejected Date", "Rejected_Date__c"],
         "sql_at": ["Converted Date", "ConvertedDate"],
         "stage_at": ["Last Activity", "LastActivityDate"],
         "rejection_reason": ["Rejection Reason", "Rejection_Reason__c", "Unqualified Reason"],
@@ -298,3 +300,22 @@ def detect(headers: list[str]) -> Mapping | None:
                 continue
             return mapping
     return None
+
+
+def no_match_message(name: str, headers: list[str]) -> str:
+    """Why a file fits no built-in format: the closest one's missing columns, or a hint to map it."""
+    best, best_found = None, 0
+    for mapping in (*OWN_BY_KIND.values(), HUBSPOT, SALESFORCE):
+        found = len(mapping.resolve(headers))
+        if found > best_found:
+            best, best_found = mapping, found
+    shown = ", ".join(headers[:12]) + (" ..." if len(headers) > 12 else "")
+    if best is not None and best_found >= 2:
+        resolved = best.resolve(headers)
+        missing = [f for f in REQUIRED[best.kind] if f not in resolved]
+        if best is OWN_LEADS and "channel" not in resolved:
+            missing.append("channel")
+        if missing:
+            wanted = ", ".join(repr(best.alternatives(f)[0]) for f in missing)
+            return f"{name}: looks like a {best.name} file but the required column(s) {wanted} are missing"
+    return f"{name}: the columns ({shown}) match no known format; build a column mapping for them"

@@ -1,0 +1,379 @@
+"""The import engine: round trips through every supported format, the Maven data set, a corpus of bad files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from sla_model import importer
+from sla_model.__main__ import main
+from sla_model.csvfile import CsvFileError, read_csv
+from sla_model.db import make_engine
+from sla_model.generator import sample_dir
+from sla_model.mapping import HUBSPOT, OWN_LEADS, SALESFORCE, MappingError, detect, load_mapping_file, parse_mapping
+from sla_model.progress import monthly_actuals
+from sla_model.quality import acceptance, rejection_reasons
+from sla_model.repository import LEAD_COLUMNS, load_feedback, load_leads, load_touches, read_dataset
+from tests.crm_exports import to_hubspot, to_salesforce
+
+MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities"
+if not MAVEN.exists():
+    MAVEN = Path("/work/shared/data/maven-crm-sales-opportunities")
+BAD = Path(__file__).parent / "data" / "bad_imports"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    leads, touches, feedback, _ = read_dataset(sample_dir())
+    return leads, touches, feedback
+
+
+def _import(engine, data: bytes, name: str, mapping=None, **kw):
+    table = read_csv(data, name=name)
+    prepared = importer.prepare(table, mapping or detect(table.headers))
+    return prepared, importer.write(engine, prepared, actor="test", **kw)
+
+
+def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("lead_id").reset_index(drop=True)
+
+
+def _months(leads: pd.DataFrame) -> pd.PeriodIndex:
+    return pd.period_range("2025-11", "2026-11", freq="M")
+
+
+# --- round trips -----------------------------------------------------------------------------------
+
+
+def test_own_format_round_trip_is_exact_and_reimport_changes_nothing(engine, sample):
+    leads, touches, feedback = sample
+    for name in ("leads", "touches", "feedback"):
+        prepared, result = _import(engine, (sample_dir() / f"{name}.csv.gz").read_bytes(), f"{name}.csv.gz")
+        assert prepared.ok and result.inserted == prepared.rows_read
+    stored = _by_id(load_leads(engine=engine))
+    expected = _by_id(leads)
+    for column in LEAD_COLUMNS:
+        got = stored[column].astype(object).where(stored[column].notna(), None).tolist()
+        want = expected[column].astype(object).where(expected[column].notna(), None).tolist()
+        assert got == want, column
+    assert len(load_touches(engine=engine)) == len(touches)
+    assert len(load_feedback(engine=engine)) == len(feedback)
+    pd.testing.assert_frame_equal(
+        monthly_actuals(stored, _months(stored)), monthly_actuals(expected, _months(expected))
+    )
+    _, again = _import(engine, (sample_dir() / "leads.csv.gz").read_bytes(), "leads.csv.gz")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(leads))
+    _, again = _import(engine, (sample_dir() / "touches.csv.gz").read_bytes(), "touches.csv.gz")
+    assert (again.inserted, again.unchanged) == (0, len(touches))
+
+
+def test_a_newer_export_updates_only_the_leads_that_changed(engine, sample):
+    leads = sample[0].head(300)
+    data = leads.to_csv(index=False).encode()
+    _import(engine, data, "leads.csv")
+    newer = leads.copy()
+    newer.loc[newer.index[:7], "score"] = 99
+    newer.loc[newer.index[7], "company"] = "Renamed GmbH"
+    _, result = _import(engine, newer.to_csv(index=False).encode(), "leads.csv")
+    assert (result.inserted, result.updated, result.unchanged) == (0, 8, 292)
+    stored = load_leads(engine=engine).set_index("lead_id")
+    assert stored.loc[newer["lead_id"].iloc[0], "score"] == 99
+    assert stored.loc[newer["lead_id"].iloc[7], "company"] == "Renamed GmbH"
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT row_version, COUNT(*) FROM lead GROUP BY row_version")).all()
+    assert sorted(versions) == [(0, 292), (1, 8)]
+
+
+def test_hubspot_export_round_trip_gives_the_same_metrics(engine, sample):
+    leads = sample[0]
+    table = read_csv(to_hubspot(leads), name="hubspot-contacts.csv")
+    assert detect(table.headers) is HUBSPOT and table.encoding == "UTF-8 with BOM"
+    prepared = importer.prepare(table, HUBSPOT)
+    assert prepared.ok, prepared.problems.head()
+    importer.write(engine, prepared, actor="test")
+    stored = load_leads(engine=engine)
+    months = _months(leads)
+    pd.testing.assert_frame_equal(monthly_actuals(stored, months), monthly_actuals(leads, months))
+    assert acceptance(stored) == acceptance(leads)
+    pd.testing.assert_frame_equal(rejection_reasons(stored), rejection_reasons(leads))
+
+
+def test_salesforce_report_round_trip_gives_the_same_mql_sql_and_rejection_metrics(engine, sample):
+    leads = sample[0]
+    table = read_csv(to_salesforce(leads), name="salesforce-leads.csv")
+    assert detect(table.headers) is SALESFORCE and table.encoding == "Windows-1252 (Latin-1)"
+    prepared = importer.prepare(table, SALESFORCE)
+    assert prepared.ok, prepared.problems.head()
+    importer.write(engine, prepared, actor="test")
+    stored = load_leads(engine=engine)
+    mqls = leads[leads["mql_at"].notna()]
+    months = _months(leads)
+    got, want = monthly_actuals(stored, months), monthly_actuals(mqls, months)
+    pd.testing.assert_series_equal(got["mqls"], want["mqls"])
+    pd.testing.assert_series_equal(got["sqls"], want["sqls"])
+    assert acceptance(stored)["accepted"] == acceptance(mqls)["accepted"]
+    assert acceptance(stored)["rejected"] == acceptance(mqls)["rejected"]
+    pd.testing.assert_frame_equal(rejection_reasons(stored), rejection_reasons(mqls))
+
+
+def test_the_maven_data_set_imports_through_a_mapping_and_both_date_variants_agree(tmp_path):
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv")
+    stored = []
+    for i, name in enumerate(["sales_pipeline.csv", "sales_pipeline_mdy_dates.csv"]):
+        engine = make_engine(f"sqlite:///{tmp_path / f'maven{i}.db'}")
+        prepared, result = _import(engine, (MAVEN / name).read_bytes(), name, mapping, allow_errors=True)
+        # prospects have no engagement date: reported as errors, the rest imports
+        assert prepared.errors == raw["engage_date"].isna().sum() == 500
+        assert set(prepared.problem_counts) == {"required value is empty"}
+        assert result.inserted == len(raw) - 500
+        stored.append(_by_id(load_leads(engine=engine)))
+    pd.testing.assert_frame_equal(stored[0], stored[1])
+    leads = stored[0]
+    assert leads["won_at"].notna().sum() == (raw["deal_stage"] == "Won").sum()
+    assert (
+        leads["amount"].where(leads["won_at"].notna()).sum() == raw.loc[raw["deal_stage"] == "Won", "close_value"].sum()
+    )
+    won = leads.set_index("lead_id").loc["1C1I7A6R"]
+    assert (won["created_at"], won["won_at"]) == (pd.Timestamp("2016-10-20"), pd.Timestamp("2017-03-01"))
+
+
+# --- reading and mapping ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "delimiter", "encoding"),
+    [
+        (b"lead_id;created_at;channel\r\nL1;2026-03-01;Email\r\n", ";", "UTF-8"),
+        (b"\xef\xbb\xbflead_id,created_at,channel\nL1,2026-03-01,Email\n", ",", "UTF-8 with BOM"),
+        ("lead_id\tcreated_at\tchannel\nL1\t2026-03-01\tE-Mail Zoë\n".encode("utf-16"), "\t", "UTF-16"),
+        ("lead_id,created_at,channel\nL1,2026-03-01,Zoë\n".encode("latin-1"), ",", "Windows-1252 (Latin-1)"),
+    ],
+)
+def test_delimiters_and_encodings_are_detected(data, delimiter, encoding):
+    table = read_csv(data, name="f.csv")
+    assert (table.delimiter, table.encoding, table.headers) == (
+        delimiter,
+        encoding,
+        ["lead_id", "created_at", "channel"],
+    )
+    assert len(table.frame) == 1
+
+
+def test_quoted_newlines_stay_in_their_cell():
+    table = read_csv(b'lead_id,note\r\nL1,"two\r\nlines, and a comma"\r\nL2,plain\r\n', name="f.csv")
+    assert table.frame["note"].tolist() == ["two\r\nlines, and a comma", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["2026-03-01", "2026-03-02"], ["2026-03-01 00:00", "2026-03-02 00:00"]),
+        (["2026-03-01T10:30:00Z", "2026-03-01 12:00:00+02:00"], ["2026-03-01 10:30", "2026-03-01 10:00"]),
+        (["2026-03-01T10:30:00", "2026-03-01 23:59:59.5"], ["2026-03-01 10:30", "2026-03-01 23:59"]),
+        (["3/1/2026", "12/31/2026"], ["2026-03-01 00:00", "2026-12-31 00:00"]),
+        (["2018.02.01", "2018.02.26 19:58"], ["2018-02-01 00:00", "2018-02-26 19:58"]),
+        (["15 Apr, 2021 00:03:00"], ["2021-04-15 00:03"]),
+        (["3/1/2026 4:05 PM"], ["2026-03-01 16:05"]),
+    ],
+)
+def test_date_formats_seen_in_real_exports(cells, expected):
+    data = "lead_id,created_at,channel\n" + "".join(f'L{i},"{c}",Email\n' for i, c in enumerate(cells))
+    prepared = importer.prepare(read_csv(data.encode(), name="f.csv"), OWN_LEADS)
+    assert prepared.ok, prepared.problems
+    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == expected
+
+
+def test_a_named_time_zone_and_a_named_format_are_applied():
+    mapping = OWN_LEADS.model_copy(update={"date_format": "%d.%m.%Y %H:%M", "timezone": "Europe/Berlin"})
+    data = b"lead_id,created_at,channel\nL1,01.07.2026 12:00,Email\nL2,01.01.2026 12:00,Email\n"
+    prepared = importer.prepare(read_csv(data, name="f.csv"), mapping)
+    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-07-01 10:00",
+        "2026-01-01 11:00",
+    ]
+
+
+def test_unknown_stage_values_are_reported_not_fatal():
+    data = (
+        b"Record ID,Create Date,Original Source,Lifecycle Stage\n"
+        b"1,2026-03-01,Email,marketingqualifiedlead\n"
+        b"2,2026-03-01,Email,Partner Stage\n3,2026-03-02,Email,Partner Stage\n"
+    )
+    prepared = importer.prepare(read_csv(data, name="hs.csv"), HUBSPOT)
+    assert prepared.ok and len(prepared.frame) == 3
+    warning = prepared.problems.iloc[0]
+    assert (warning["level"], warning["row"], warning["value"]) == ("warning", 3, "Partner Stage")
+    assert "2 row(s)" in warning["reason"]
+    assert prepared.frame["mql_at"].notna().tolist() == [True, False, False]
+
+
+def test_a_mapping_file_with_a_wrong_stage_is_refused_clearly(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('kind = "leads"\n[columns]\nlead_id = "id"\n[values.stage]\nWon = "victory"\n', encoding="utf-8")
+    with pytest.raises(MappingError, match=r"m.toml: values: stage: 'Won' maps to 'victory', which is not a stage"):
+        load_mapping_file(path)
+    with pytest.raises(MappingError, match="unknown field"):
+        parse_mapping({"columns": {"colour": "x"}}, source="page")
+
+
+# --- the corpus of bad files -----------------------------------------------------------------------------
+
+EXPECTED = {
+    "empty.csv": "the file is empty",
+    "whitespace_only.csv": "the file is empty",
+    "header_only.csv": "column names but no rows",
+    "binary.csv": "binary file",
+    "workbook_saved_as_csv.csv": "Excel workbook",
+    "wrong_delimiter.csv": "has 1 cells where the header has 14",
+    "mixed_encodings.csv": "mixed encodings: line 3",
+    "duplicate_ids.csv": "row 4, column 'lead_id', value 'L1': duplicate ID, first on row 2",
+    "mql_before_created.csv": "row 3, column 'mql_at', value '2026-01-15 08:00': became mql is before the lead was",
+    "won_before_created.csv": "won is before the lead was created",
+    "huge_field.csv": "row 2, column 'company': a cell of 20,000 characters",
+    "formula_cell.csv": "row 3, column 'company', value '=HYPERLINK(",
+    "at_formula_cell.csv": "spreadsheet formula",
+    "bad_date.csv": "row 3, column 'created_at', value 'yesterday': not a date",
+    "impossible_date.csv": "value '2026-02-30 10:00': not a date",
+    "score_out_of_range.csv": "value '140': score outside 0–100",
+    "negative_amount.csv": "column 'amount', value '-1200': negative",
+    "missing_required_column.csv": "required column(s) 'created_at' are missing",
+    "unknown_layout.csv": "match no known format",
+    "not_a_number.csv": "value 'many': not a number",
+    "fractional_count.csv": "value '2.5': not a whole number",
+    "duplicate_headers.csv": "columns 3 and 4 are both named 'channel'",
+    "ragged_rows.csv": "line 3 has 16 cells where the header has 14",
+    "unclosed_quote.csv": 'quote (") opened on line 3 is never closed',
+    "won_and_lost.csv": "both won and lost",
+    "accepted_and_rejected.csv": "both accepted and rejected",
+    "bad_yes_no.csv": "value 'maybe': not yes/no",
+    "empty_id.csv": "row 3, column 'lead_id', value '': required value is empty",
+    "id_too_long.csv": "longer than 64 characters",
+    "damaged.csv.gz": "damaged gzip",
+    "blank_first_line.csv": "first line is blank",
+    "touches_for_unknown_lead.csv": "value 'NOPE-1': no lead with this ID",
+    "sql_before_accepted.csv": "became sql is before accepted",
+}
+
+
+def _contents(engine) -> dict[str, list]:
+    with engine.connect() as conn:
+        return {
+            t: sorted(map(tuple, conn.execute(text(f'SELECT * FROM "{t}"')).all()), key=repr)
+            for t in ("lead", "touch", "feedback", "meta", "audit_log")
+        }
+
+
+def test_the_corpus_covers_every_file():
+    assert len(EXPECTED) >= 25
+    assert sorted(p.name for p in BAD.iterdir()) == sorted(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory):
+    """A small database with the sample leads' first 200 rows, shared by the corpus tests."""
+    path = tmp_path_factory.mktemp("corpus") / "corpus.db"
+    engine = make_engine(f"sqlite:///{path}")
+    leads = read_dataset(sample_dir())[0].head(200)
+    _import(engine, leads.to_csv(index=False).encode(), "leads.csv")
+    engine.dispose()
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_a_bad_file_gets_a_clear_message_and_changes_nothing(name, corpus_db, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "db.sqlite"
+    shutil.copy(corpus_db, path)
+    url = f"sqlite:///{path}"
+    before = _contents(make_engine(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["import", str(BAD / name)]) != 0
+    out = capsys.readouterr()
+    assert EXPECTED[name] in out.out + out.err
+    assert "Traceback" not in out.err
+    assert _contents(make_engine(url)) == before
+
+
+def test_reading_errors_name_the_file():
+    with pytest.raises(CsvFileError, match=r"^leads-2026\.csv: the file is empty$"):
+        read_csv(b"", name="leads-2026.csv")
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def test_a_file_with_errors_is_refused_whole_or_imported_without_its_bad_rows(engine):
+    data = (BAD / "bad_date.csv").read_bytes()
+    table = read_csv(data, name="bad_date.csv")
+    prepared = importer.prepare(table, detect(table.headers))
+    with pytest.raises(ValueError, match="1 of 2 rows have errors; nothing was imported"):
+        importer.write(engine, prepared, actor="test")
+    assert load_leads(engine=engine).empty
+    result = importer.write(engine, prepared, actor="test", allow_errors=True)
+    assert (result.inserted, result.skipped) == (1, 1)
+    assert load_leads(engine=engine)["lead_id"].tolist() == ["L1"]
+
+
+def test_a_failed_write_leaves_the_database_as_it_was(engine, sample):
+    _import(engine, sample[0].head(50).to_csv(index=False).encode(), "leads.csv")
+    before = _contents(engine)
+    table = read_csv(sample[0].iloc[40:120].to_csv(index=False).encode(), name="more.csv")
+    prepared = importer.prepare(table, OWN_LEADS)
+    calls = []
+
+    def fail_while_writing(fraction, message):
+        calls.append(message)
+        if message == "writing":
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        importer.write(engine, prepared, actor="test", progress=fail_while_writing)
+    assert "staging rows (80)" in calls
+    assert _contents(engine) == before
+
+
+def test_replace_swaps_the_sample_data_for_the_file_in_one_step(seeded_engine, sample):
+    mine = sample[0].head(10).assign(lead_id=lambda f: "MINE-" + f["lead_id"])
+    _, result = _import(seeded_engine, mine.to_csv(index=False).encode(), "mine.csv", replace=True)
+    assert result.inserted == 10
+    assert sorted(load_leads(engine=seeded_engine)["lead_id"]) == sorted(mine["lead_id"])
+    assert load_touches(engine=seeded_engine).empty
+    with seeded_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM meta WHERE key = 'snapshot_at'")).scalar() == 0
+        audit = conn.execute(text("SELECT actor, action, entity_id FROM audit_log WHERE action = 'import'")).all()
+    assert audit == [("test", "import", "mine.csv")]
+
+
+def test_the_command_line_imports_reimports_and_checks(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    files = [str(sample_dir() / f"{n}.csv.gz") for n in ("leads", "touches")]
+    assert main(["import", *files]) == 0
+    out = capsys.readouterr().out
+    assert "20,000 new leads" in out and "94,496 new touches" in out
+    assert main(["import", files[0]]) == 0
+    assert "0 new leads, 0 updated, 20,000 unchanged" in capsys.readouterr().out
+    problems = tmp_path / "problems.csv"
+    assert main(["import", "--dry-run", "--problems", str(problems), str(BAD / "formula_cell.csv")]) == 1
+    assert "'=HYPERLINK" in problems.read_text(encoding="utf-8-sig")  # the report is safe to open too
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "--skip-invalid" in capsys.readouterr().out
+
+
+def test_progress_is_reported_in_order(engine, sample):
+    seen = []
+    _import(engine, sample[0].head(250_000).to_csv(index=False).encode(), "leads.csv",
+            progress=lambda f, m: seen.append(f))  # fmt: skip
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
+
+
+def test_the_problem_list_is_capped_but_counted():
+    rows = "".join(f"L{i},yesterday,Email\n" for i in range(importer.MAX_LISTED + 10))
+    prepared = importer.prepare(read_csv(("lead_id,created_at,channel\n" + rows).encode(), name="f.csv"), OWN_LEADS)
+    assert len(prepared.problems) == importer.MAX_LISTED
+    assert prepared.problem_counts == {"not a date this import can read": importer.MAX_LISTED + 10}
+    assert prepared.errors == importer.MAX_LISTED + 10
