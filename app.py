@@ -19,6 +19,9 @@ pages = {
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
         st.Page("pages/what_if.py", title="What if…", icon=":material/tune:"),
     ],
+    "Data": [
+        st.Page("pages/import_data.py", title="Import", icon=":material/upload_file:"),
+    ],
 }
 page = st.navigation(pages)
 with shared_controls():  # the month and filters, shared by every page and kept in the URL

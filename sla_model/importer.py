@@ -168,6 +168,11 @@ def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
 
     if mapping.date_format != "auto":
         parsed = pd.to_datetime(values, format=mapping.date_format, errors="coerce", utc=True)
+        if "%H" not in mapping.date_format and "%I" not in mapping.date_format:  # a date format also reads date-times
+            for with_time in (" %H:%M", " %H:%M:%S"):
+                parsed = parsed.fillna(
+                    pd.to_datetime(values, format=mapping.date_format + with_time, errors="coerce", utc=True)
+                )
         if mapping.timezone != "UTC" and not _ZONED.search(mapping.date_format):
             parsed = parsed.dt.tz_localize(None).dt.tz_localize(zone, ambiguous="NaT").dt.tz_convert("UTC")
         best, best_fmt = parsed.dt.tz_localize(None).astype("datetime64[ns]"), mapping.date_format

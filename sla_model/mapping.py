@@ -15,8 +15,11 @@ from typing import Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
-from sla_model.models import Feedback, Lead, Touch
+from sla_model.db import writer
+from sla_model.models import Feedback, Lead, SavedMapping, Touch, utcnow
 
 
 class Stage(StrEnum):
@@ -319,3 +322,33 @@ def no_match_message(name: str, headers: list[str]) -> str:
             wanted = ", ".join(repr(best.alternatives(f)[0]) for f in missing)
             return f"{name}: looks like a {best.name} file but the required column(s) {wanted} are missing"
     return f"{name}: the columns ({shown}) match no known format; build a column mapping for them"
+
+
+# --- saved mappings --------------------------------------------------------------------------------------
+
+
+def save_mapping(*, engine: Engine, mapping: Mapping, actor: str) -> None:
+    """Store ``mapping`` under its name (replacing an older one of that name), in one transaction."""
+    if not mapping.name.strip() or mapping.name in {m.name for m in BUILT_IN.values()}:
+        raise MappingError(f"'{mapping.name}' cannot be used as a name: choose a name of your own")
+    document = mapping.model_dump_json()
+    with Session(writer(engine)) as session:
+        row = session.get(SavedMapping, mapping.name) or SavedMapping(
+            name=mapping.name, document=document, saved_by=actor
+        )
+        row.document, row.saved_by, row.saved_at = document, actor, utcnow()
+        session.add(row)
+        session.commit()
+
+
+def saved_mappings(*, engine: Engine) -> dict[str, Mapping]:
+    """Every saved mapping by name (a stored one that no longer validates is left out)."""
+    with Session(engine) as session:
+        rows = session.exec(select(SavedMapping).order_by(SavedMapping.name)).all()
+    out = {}
+    for row in rows:
+        try:
+            out[row.name] = Mapping.model_validate_json(row.document)
+        except ValidationError:
+            continue
+    return out

@@ -121,3 +121,12 @@ class AppUser(SQLModel, table=True):
     name: str = ""
     role: str  # "manager" | "rep" | "viewer"
     rep: str | None = None  # the lead owner name this user works as (reps)
+
+
+# Saved import mappings: a column mapping built on the import page, reusable by name.
+class SavedMapping(SQLModel, table=True):
+    __tablename__ = "saved_mapping"
+    name: str = Field(primary_key=True, max_length=120)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    saved_by: str
+    saved_at: NaiveDatetime = Field(default_factory=utcnow)

@@ -198,6 +198,17 @@ def test_a_named_time_zone_and_a_named_format_are_applied():
     ]
 
 
+def test_a_named_date_format_also_reads_the_same_dates_with_a_time():
+    mapping = OWN_LEADS.model_copy(update={"date_format": "%d.%m.%Y"})
+    data = b"lead_id,created_at,channel\nL1,09.11.2026,Email\nL2,09.11.2026 08:30,Email\nL3,11/09/2026,Email\n"
+    prepared = importer.prepare(read_csv(data, name="f.csv"), mapping)
+    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-11-09 00:00",
+        "2026-11-09 08:30",
+    ]
+    assert prepared.problems[["row", "column", "value"]].values.tolist() == [[4, "created_at", "11/09/2026"]]
+
+
 def test_unknown_stage_values_are_reported_not_fatal():
     data = (
         b"Record ID,Create Date,Original Source,Lifecycle Stage\n"

@@ -1,0 +1,333 @@
+"""Import: bring a CRM export in (HubSpot, Salesforce, the app's format, or any CSV through a column mapping)."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+
+import pandas as pd
+import streamlit as st
+
+from sla_model import importer
+from sla_model.access import PermissionDenied, require_manager
+from sla_model.csvfile import CsvFileError, CsvTable, read_csv
+from sla_model.exports import safe_csv
+from sla_model.mapping import (
+    BUILT_IN,
+    EXTRA_FIELDS,
+    FIELD_LABELS,
+    KIND_FIELDS,
+    OWN_BY_KIND,
+    REQUIRED,
+    Mapping,
+    MappingError,
+    Stage,
+    detect,
+    no_match_message,
+    parse_mapping,
+    save_mapping,
+    saved_mappings,
+)
+from ui import fmt
+from ui.data import get_engine
+from ui.identity import current_actor
+
+P = "imp_"  # widget key prefix
+NONE = "—"
+KIND_LABELS = {"leads": "Leads", "touches": "Touches (contact attempts)", "feedback": "Accept/reject decisions"}
+STAGES = [s.value for s in Stage]
+PREVIEW_ROWS = 20
+#: The date formats offered by name (any strptime format can be typed instead).
+DATE_CHOICES = {
+    "auto": "Detect (ISO, m/d/yyyy, yyyy.mm.dd, …)",
+    "%d/%m/%Y": "dd/mm/yyyy",
+    "%d.%m.%Y": "dd.mm.yyyy",
+    "%m/%d/%Y %I:%M %p": "m/d/yyyy h:mm AM/PM",
+    "other": "Other (type a format)",
+}
+ZONES = ["UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "America/New_York", "America/Chicago",
+         "America/Denver", "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore", "Australia/Sydney"]  # fmt: skip
+
+
+def _read(data: bytes, name: str) -> tuple[str, CsvTable]:
+    """The uploaded file read once per upload (kept in the session, not re-read on every rerun)."""
+    digest = hashlib.sha1(data).hexdigest()
+    cached = st.session_state.get(P + "table")
+    if cached is None or cached[0] != digest:
+        with st.spinner("Reading the file…"):
+            cached = (digest, read_csv(data, name=name))
+        st.session_state[P + "table"] = cached
+    return cached
+
+
+def _distinct(table: CsvTable, column: str, limit: int = 60) -> list[str]:
+    values = table.frame[column].value_counts().head(limit).index
+    return [v for v in values if v != ""]
+
+
+def _starting_mapping(table: CsvTable, saved: dict[str, Mapping]) -> tuple[str, Mapping | None]:
+    """The format chooser's options and the mapping it starts from."""
+    choices = {
+        "detected": "Detected from the columns",
+        **{k: m.name for k, m in BUILT_IN.items()},
+        **{f"saved:{k}": f"Saved: {k}" for k in saved},
+        "custom": "Build a mapping for this file",
+    }
+    choice = st.selectbox(
+        "Format", list(choices), format_func=choices.get, key=P + "format",
+        help="How the file's columns become leads. A mapping you build can be saved and reused.",
+    )  # fmt: skip
+    if choice == "detected":
+        return choice, detect(table.headers)
+    if choice.startswith("saved:"):
+        return choice, saved[choice.removeprefix("saved:")]
+    if choice == "custom":
+        return choice, None
+    return choice, BUILT_IN[choice]
+
+
+def _guess(field: str, headers: list[str], start: Mapping | None) -> str:
+    if start is not None:
+        found = start.resolve(headers).get(field)
+        if found:
+            return found
+    lowered = {h.lower().replace(" ", "_"): h for h in headers}
+    return lowered.get(field, NONE)
+
+
+def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mapping:
+    """The column-by-column mapping editor; returns the mapping it describes."""
+    headers = table.headers
+    base = start or Mapping(kind=kind)
+    fields = [*KIND_FIELDS[kind], *EXTRA_FIELDS[kind]]
+    columns: dict[str, str] = {}
+    constants: dict[str, str] = dict(base.constants)
+    st.caption("Pick the column that holds each field; fields marked * are required. Unused fields stay empty.")
+    grid = st.columns(3)
+    options = [NONE, *headers]
+    for i, field in enumerate(fields):
+        guess = _guess(field, headers, base)
+        label = FIELD_LABELS.get(field, field) + (" *" if field in REQUIRED[kind] else "")
+        with grid[i % 3]:
+            picked = st.selectbox(
+                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{kind}_{field}"
+            )
+        if picked != NONE:
+            columns[field] = picked
+    if kind == "leads":
+        constants["channel"] = st.text_input(
+            "Channel for rows without one", value=base.constants.get("channel", "Unknown"), key=P + "channel_const"
+        )
+    values = {k: dict(v) for k, v in base.values.items()}
+    for target in ("stage", "status"):
+        if target in columns:
+            known = {k.lower(): v for k, v in base.values.get(target, {}).items()}
+            seen = _distinct(table, columns[target])
+            editor = pd.DataFrame(
+                {"In the file": seen, "Stage in the app": [known.get(v.lower(), "ignore") for v in seen]}
+            )
+            st.markdown(f"**{FIELD_LABELS[target]} values** (column '{fmt.md_escape(columns[target])}')")
+            edited = st.data_editor(
+                editor, hide_index=True, width="stretch", key=f"{P}values_{target}_{columns[target]}",
+                disabled=["In the file"],
+                column_config={"Stage in the app": st.column_config.SelectboxColumn(options=STAGES, required=True)},
+            )  # fmt: skip
+            values[target] = dict(zip(edited["In the file"], edited["Stage in the app"], strict=True))
+    left, mid, right = st.columns(3)
+    with left:
+        date_choice = st.selectbox(
+            "Dates", list(DATE_CHOICES), format_func=DATE_CHOICES.get, key=P + "date_choice",
+            index=list(DATE_CHOICES).index(base.date_format) if base.date_format in DATE_CHOICES else 0,
+        )  # fmt: skip
+        date_format = date_choice
+        if date_choice == "other":
+            date_format = st.text_input("Date format (strptime)", value="%Y-%m-%d %H:%M", key=P + "date_other")
+    with mid:
+        zone = st.selectbox(
+            "Time zone of times without one", ZONES, key=P + "zone",
+            index=ZONES.index(base.timezone) if base.timezone in ZONES else 0,
+        )  # fmt: skip
+    with right:
+        day_first = st.checkbox("Day before month (03/04 = 3 April)", value=base.day_first, key=P + "day_first")
+    document = {
+        "name": base.name if base.name not in {m.name for m in BUILT_IN.values()} else "custom",
+        "kind": kind,
+        "columns": columns,
+        "constants": {k: v for k, v in constants.items() if v},
+        "values": {k: v for k, v in values.items() if k in columns},
+        "date_format": date_format,
+        "day_first": day_first,
+        "timezone": zone,
+    }
+    try:
+        return parse_mapping(document, source="the mapping")
+    except MappingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+
+def preview(prepared: importer.Prepared) -> None:
+    """What will be stored, and every problem found."""
+    errors = int((prepared.problems["level"] == "error").sum()) if not prepared.problems.empty else 0
+    warnings = sum(n for reason, n in prepared.problem_counts.items()) - errors if prepared.problem_counts else 0
+    tiles = st.columns(4)
+    tiles[0].metric("Rows in the file", fmt.count(prepared.rows_read))
+    tiles[1].metric("Ready to import", fmt.count(len(prepared.frame)))
+    tiles[2].metric("Rows with errors", fmt.count(prepared.errors))
+    tiles[3].metric("Warnings", fmt.count(max(warnings, 0)))
+    mapped = pd.DataFrame(
+        [(FIELD_LABELS.get(f, f), c) for f, c in prepared.mapped.items()], columns=["Field", "Column in the file"]
+    )
+    left, right = st.columns([1, 2])
+    with left:
+        st.markdown("**Columns used**")
+        st.dataframe(mapped, hide_index=True, width="stretch", height=min(36 * (len(mapped) + 1) + 4, 420))
+        if prepared.unmapped_columns:
+            st.caption("Not used: " + fmt.md_escape(", ".join(prepared.unmapped_columns[:30])))
+    with right:
+        st.markdown(f"**The first {min(PREVIEW_ROWS, len(prepared.frame))} rows as they will be stored**")
+        st.dataframe(prepared.frame.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=420)
+    for note in prepared.notes:
+        st.caption(":material/info: " + fmt.md_escape(note))
+    if not prepared.problems.empty:
+        st.markdown("**Problems found**")
+        if prepared.problem_counts:
+            counts = pd.DataFrame(
+                sorted(prepared.problem_counts.items(), key=lambda kv: -kv[1]), columns=["Problem", "Rows"]
+            )
+            st.dataframe(counts, hide_index=True, width="stretch")
+        table = prepared.problems.rename(
+            columns={"row": "Row", "column": "Column", "value": "Value", "reason": "Problem", "level": "Level"}
+        )
+        st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 4, 420))
+        st.download_button(
+            "Download every problem (CSV)", data=safe_csv(table), file_name=f"{prepared.source}-problems.csv",
+            mime="text/csv", icon=":material/download:", key=P + "problems_csv",
+        )  # fmt: skip
+
+
+def main() -> None:
+    st.title("Import data")
+    st.caption(
+        "Bring in a CSV export: HubSpot contacts, a Salesforce leads report, the app's own format, or any "
+        "other CSV through a column mapping. Nothing is written until you press Import; the import is one "
+        "transaction, so a failure leaves the data as it was. Leads are matched by their ID: importing a "
+        "newer export updates the leads that changed."
+    )
+    actor = current_actor()
+    try:
+        require_manager(actor, "import data")
+    except PermissionDenied as exc:
+        st.info(f"{exc}. Choose “Manager” under “You are” in the sidebar, or ask a manager.", icon=":material/lock:")
+        st.stop()
+    flash = st.session_state.pop(P + "flash", None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+        st.page_link("pages/goal_progress.py", label="See it on Goal progress", icon=":material/flag:")
+
+    upload = st.file_uploader(
+        "CSV file (.csv, .txt or .csv.gz)", type=["csv", "txt", "gz"], key=P + "file",
+        help="Up to the upload limit set in .streamlit/config.toml (server.maxUploadSize; see the README). "
+        "Larger files: python -m sla_model import FILE.",
+    )  # fmt: skip
+    if upload is None:
+        st.info("Choose a file to see a preview. Nothing is written before you confirm.", icon=":material/upload:")
+        return
+    data = upload.getvalue()
+    try:
+        digest, table = _read(data, upload.name)
+    except CsvFileError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.caption(
+        f"{fmt.md_escape(upload.name)}: {fmt.count(len(table.frame))} rows, {len(table.headers)} columns, "
+        f"{table.encoding}, delimiter {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
+    )
+    engine = get_engine()
+    saved = saved_mappings(engine=engine)
+    left, right = st.columns([2, 1])
+    with left:
+        choice, start = _starting_mapping(table, saved)
+    with right:
+        upload_mapping = st.file_uploader("…or a mapping file (.toml)", type=["toml"], key=P + "mapping_file")
+    if upload_mapping is not None:
+        try:
+            start = parse_mapping(tomllib.loads(upload_mapping.getvalue().decode("utf-8")), source=upload_mapping.name)
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            st.error(f"{upload_mapping.name}: not a TOML mapping file ({exc})", icon=":material/error:")
+            return
+        except MappingError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        choice = "file"
+    if start is None and choice == "detected":
+        st.warning(no_match_message(upload.name, table.headers) + ". Build a mapping below.", icon=":material/help:")
+    kind = start.kind if start is not None else "leads"
+    kind = st.radio(
+        "The file holds", list(KIND_LABELS), format_func=KIND_LABELS.get, index=list(KIND_LABELS).index(kind),
+        horizontal=True, key=f"{P}kind_{choice}",
+    )  # fmt: skip
+    if start is not None and start.kind != kind:
+        start = OWN_BY_KIND[kind]
+    with st.expander("Column mapping", expanded=start is None or choice == "custom", icon=":material/table_edit:"):
+        mapping = mapping_builder(table, start, kind)
+        name = st.text_input("Save this mapping as", key=P + "save_name", placeholder="e.g. Our HubSpot portal")
+        b1, b2 = st.columns(2)
+        if b1.button("Save mapping", key=P + "save", icon=":material/save:", disabled=not name.strip()):
+            try:
+                save_mapping(engine=engine, mapping=mapping.model_copy(update={"name": name.strip()}), actor=actor.name)
+                st.toast(f"Saved the mapping “{name.strip()}”", icon=":material/save:")
+            except MappingError as exc:
+                st.error(str(exc), icon=":material/error:")
+        b2.download_button(
+            "Download mapping (.toml)", data=mapping.to_toml(), file_name="mapping.toml", mime="application/toml",
+            key=P + "mapping_download", icon=":material/download:",
+        )  # fmt: skip
+
+    known = importer.known_lead_ids(engine) if kind != "leads" else None
+    digest += mapping.model_dump_json()
+    try:
+        cached = st.session_state.get(P + "prepared")
+        if cached is None or cached[0] != digest:
+            with st.spinner("Checking every row…"):
+                cached = (digest, importer.prepare(table, mapping, known_leads=known))
+            st.session_state[P + "prepared"] = cached
+        prepared = cached[1]
+    except ValueError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.subheader("Preview")
+    preview(prepared)
+
+    st.subheader("Import")
+    replace = st.checkbox(
+        "Replace all current leads, touches and decisions (e.g. the sample data)", key=P + "replace",
+        help="Deletes them in the same transaction as the import: if the import fails, nothing is deleted.",
+    )  # fmt: skip
+    skip = False
+    if not prepared.ok:
+        skip = st.checkbox(
+            f"Import the {fmt.count(len(prepared.frame))} valid rows and skip the {fmt.count(prepared.errors)} "
+            "with errors",
+            key=P + "skip",
+        )
+    ready = prepared.ok or skip
+    blocked = not ready or prepared.frame.empty
+    if st.button("Import", type="primary", key=P + "go", icon=":material/upload:", disabled=blocked):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            result = importer.write(
+                engine, prepared, actor=actor.name, replace=replace, allow_errors=skip,
+                progress=lambda fraction, message: bar.progress(fraction, text=message.capitalize()),
+            )  # fmt: skip
+        except ValueError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.session_state.pop(P + "prepared", None)
+        st.session_state[P + "flash"] = f"{upload.name}: {importer.summary(result)}."
+        st.rerun()
+    if not ready:
+        st.caption("Fix the errors in the file, or choose to import the valid rows only.")
+
+
+main()

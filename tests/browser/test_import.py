@@ -1,0 +1,88 @@
+"""End to end: a manager uploads a CSV on the import page and the goal-progress page counts the new leads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, start_app, stop_app
+
+pytestmark = pytest.mark.browser
+NEW = 40
+
+
+@pytest.fixture
+def writable_url(seeded_database, tmp_path):
+    copy = tmp_path / "import.db"
+    shutil.copy(seeded_database, copy)
+    process, url = start_app(copy)
+    yield url
+    stop_app(process)
+
+
+def _mqls(page) -> int:
+    tile = page.get_by_test_id("stMetric").filter(has_text="MQLs").first
+    return int(tile.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+
+
+def _new_leads(path):
+    """NEW leads handed to sales in November 2026, as a HubSpot-style export (semicolons, day-first dates)."""
+    frame = pd.DataFrame(
+        {
+            "Record ID": [f"HS-{i}" for i in range(NEW)],
+            "Create Date": ["09.11.2026 08:00"] * NEW,
+            "Original Source": ["Organic Search"] * NEW,
+            "Lifecycle Stage": ["Marketing Qualified Lead"] * NEW,
+            "Became a Marketing Qualified Lead Date": ["10.11.2026 09:30"] * NEW,
+            "Contact owner": ["Ana Souza"] * NEW,
+            "Company Name": [f"Zoë & Söhne {i}" for i in range(NEW)],
+        }
+    )
+    path.write_text(frame.to_csv(index=False, sep=";"), encoding="utf-8")
+    return path
+
+
+def test_upload_preview_import_and_see_it_on_goal_progress(writable_url, page, tmp_path):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{writable_url}/goal_progress")
+    expect(page.locator("h1").first).to_have_text("Goal progress · November 2026")
+    before = _mqls(page)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Import", exact=True).click()
+    expect(page.locator("h1").first).to_have_text("Import data")
+    page.locator("input[type=file]").first.set_input_files(_bad(tmp_path))
+    expect(page.get_by_text(re.compile(r"bad\.csv: mixed encodings: line 3"))).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+    page.locator("input[type=file]").first.set_input_files(str(_new_leads(tmp_path / "hubspot.csv")))
+    expect(page.get_by_text(re.compile(r"hubspot\.csv: 40 rows, 7 columns, UTF-8, delimiter ';'"))).to_be_visible()
+    ready = page.get_by_test_id("stMetric").filter(has_text="Ready to import")
+    expect(ready).to_be_visible()  # the preview has rendered: the page is not rerunning any more
+    page.get_by_test_id("stExpander").get_by_text("Column mapping").click()  # open the mapping and name the date format
+    dates = page.get_by_test_id("stSelectbox").filter(has_text="Dates")
+    dates.scroll_into_view_if_needed()
+    dates.locator("input").click()
+    page.keyboard.type("dd.mm")  # typing filters the options and keeps the list open
+    page.get_by_role("option", name="dd.mm.yyyy", exact=True).click()
+    expect(ready.get_by_test_id("stMetricValue")).to_have_text(str(NEW))
+    screenshot(page, "import_preview_1920x1080")
+    page.get_by_role("button", name=re.compile("^Import$")).click()
+    expect(page.get_by_text(f"hubspot.csv: {NEW} new leads, 0 updated, 0 unchanged.")).to_be_visible()
+    screenshot(page, "import_done_1920x1080")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Goal progress", exact=True).click()
+    expect(page.locator("h1").first).to_have_text("Goal progress · November 2026")
+    tile = page.get_by_test_id("stMetric").filter(has_text="MQLs").first
+    expect(tile.get_by_test_id("stMetricValue")).to_have_text(f"{before + NEW:,}")
+
+
+def _bad(tmp_path) -> str:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        "lead_id,created_at,channel\nL1,2026-03-01,Zoë\n".encode() + "L2,2026-03-01,Zoë\n".encode("latin-1")
+    )
+    return str(path)
