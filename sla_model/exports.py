@@ -26,4 +26,5 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
     for column in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column])):
             out[column] = out[column].astype(object).map(spreadsheet_safe)
-    return out.to_csv(index=False).encode("utf-8-sig")
+    # CRLF rows (RFC 4180): a cell holding a bare CR is then quoted, not read as the end of a row
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -130,3 +130,37 @@ class SavedMapping(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text, nullable=False))
     saved_by: str
     saved_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+# Meeting decisions and action items: what the review agreed, who owns it, by when, and how to tell it worked.
+class Decision(SQLModel, table=True):
+    __tablename__ = "decision"
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(index=True, max_length=7)  # the reviewed month it was agreed in, "YYYY-MM"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=120)
+    due: dt.date
+    metric: str | None = Field(default=None, max_length=40)  # a key of sla_model.meeting.METRICS
+    target: float | None = None
+    status: str = Field(default="open", max_length=10)  # "open" | "done" | "dropped"
+    outcome: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_by: str
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    closed_by: str | None = None
+    closed_at: NaiveDatetime | None = None
+    row_version: int = 1
+
+
+# Proposed SLA changes: what-if scenarios saved for the next review, adopted or declined there.
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    candidate: str = Field(sa_column=Column(Text, nullable=False))  # sla_model.whatif.Candidate as JSON
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    proposed_by: str
+    proposed_at: NaiveDatetime = Field(default_factory=utcnow)
+    status: str = Field(default="proposed", max_length=10)  # "proposed" | "adopted" | "declined"
+    decided_by: str | None = None
+    decided_at: NaiveDatetime | None = None
+    row_version: int = 1

@@ -1,0 +1,103 @@
+"""Chart style and the charts shared by the meeting page and the printed report: legible when projected."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+#: Okabe–Ito, a colour-blind-safe palette; channels take colours in sorted order, then greys.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+           "#999999", "#666666", "#BBBBBB", "#333333"]  # fmt: skip
+GOOD = "#0072B2"
+BAD = "#D55E00"
+NEUTRAL = "#999999"
+#: Charts never send more rows than this to the browser (they are pre-aggregated).
+MAX_ROWS = 5_000
+
+
+def channel_scale(channels: list[str]) -> alt.Scale:
+    """The channel colour scale: the same channel gets the same colour on every page."""
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(channels))]
+    return alt.Scale(domain=list(channels), range=colours)
+
+
+def projector(chart: alt.TopLevelMixin, height: int = 320) -> alt.TopLevelMixin:
+    """Large type and a fixed height, so a chart reads from the back of a meeting room."""
+    return (
+        chart.properties(height=height)
+        .configure_axis(labelFontSize=14, titleFontSize=15, labelLimit=260)
+        .configure_legend(labelFontSize=14, titleFontSize=14, labelLimit=260, orient="top")
+        .configure_header(labelFontSize=14, titleFontSize=14)
+        .configure_title(fontSize=17, anchor="start")
+    )
+
+
+def cumulative_chart(daily: pd.DataFrame, label: str, *, with_pace: bool = True) -> alt.Chart:
+    """Cumulative actual against the quota's pace and the projection, from ``progress.cumulative_by_day``."""
+    names = {"actual": "Actual", "pace": "Pace (quota)", "projection": "Projection"}
+    long = daily.melt("day", var_name="series", value_name="value").dropna(subset=["value"])
+    long = long[long["series"].isin(names) & (with_pace | (long["series"] != "pace"))]
+    long["series"] = long["series"].map(names)
+    long["day"] = pd.to_datetime(long["day"])
+    domain = list(names.values())
+    return (
+        alt.Chart(long)
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=alt.X("day:T", title="Day of month", axis=alt.Axis(format="%d %b")),
+            y=alt.Y("value:Q", title=f"{label}, cumulative"),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=domain, range=[GOOD, NEUTRAL, GOOD]),
+                legend=alt.Legend(orient="bottom-right"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                title=None,
+                legend=alt.Legend(orient="bottom-right"),
+                scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4], [2, 3]]),
+            ),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day", format="%d %b"),
+                alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("value:Q", title=label, format=",.0f"),
+            ],
+        )
+    )
+
+
+def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str]) -> alt.LayerChart:
+    """MQLs per channel as bars, each channel's quota as a black tick (``meeting.channel_scorecard``)."""
+    frame = channels[["channel", "mqls", "quota"]].copy()
+    order = list(frame["channel"])
+    base = alt.Chart(frame).encode(y=alt.Y("channel:N", title=None, sort=order))
+    bars = base.mark_bar(height=16).encode(
+        x=alt.X("mqls:Q", title="MQLs this month (count)"),
+        color=alt.Color("channel:N", scale=channel_scale(all_channels), legend=None),
+        tooltip=[
+            alt.Tooltip("channel:N", title="Channel"),
+            alt.Tooltip("mqls:Q", title="MQLs"),
+            alt.Tooltip("quota:Q", title="Quota"),
+        ],  # fmt: skip
+    )
+    ticks = base.mark_tick(color="black", thickness=3, size=24).encode(x="quota:Q")
+    return bars + ticks
+
+
+def reasons_chart(reasons: pd.DataFrame, top: int = 8) -> alt.Chart:
+    """Rejections by reason, most frequent first (``quality.rejection_reasons``)."""
+    frame = reasons.head(top)[["label", "count", "share"]]
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=BAD, height=16)
+        .encode(
+            y=alt.Y("label:N", title=None, sort=list(frame["label"])),
+            x=alt.X("count:Q", title="Rejections (count)"),
+            tooltip=[
+                alt.Tooltip("label:N", title="Reason"),
+                alt.Tooltip("count:Q", title="Rejections"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],  # fmt: skip
+        )
+    )

@@ -1,0 +1,227 @@
+"""The meeting's record: decisions and action items with owner, due date and metric, and proposed SLA changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from sla_model.access import Actor, require_manager
+from sla_model.actions import ActionError
+from sla_model.db import writer
+from sla_model.meeting import METRICS
+from sla_model.models import Decision, Proposal, utcnow
+from sla_model.repository import write_audit
+from sla_model.whatif import Candidate
+
+MAX_TEXT = 2_000
+MAX_OWNER = 120
+MAX_TITLE = 200
+DECISION_STATUSES = ("open", "done", "dropped")
+PROPOSAL_STATUSES = ("proposed", "adopted", "declined")
+DECISION_COLUMNS = [
+    "id",
+    "month",
+    "text",
+    "owner",
+    "due",
+    "metric",
+    "target",
+    "status",
+    "outcome",
+    "created_by",
+    "created_at",
+    "closed_by",
+    "closed_at",
+    "row_version",
+]
+
+
+def _month(month: pd.Period | str) -> str:
+    try:
+        return str(pd.Period(month, "M"))
+    except (ValueError, TypeError) as exc:
+        raise ActionError(f"month {month!r} is not a month (expected YYYY-MM)") from exc
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ActionError(f"{what} is empty: write it out")
+    if len(value) > limit:
+        raise ActionError(f"{what} is {len(value):,} characters long; the limit is {limit:,}")
+    return value
+
+
+def record_decision(
+    *,
+    engine: Engine,
+    actor: Actor,
+    month: pd.Period | str,
+    text: str,
+    owner: str,
+    due: dt.date,
+    metric: str | None = None,
+    target: float | None = None,
+) -> Decision:
+    """Record what the review of ``month`` agreed (managers only); it is carried to later meetings until closed.
+
+    Raises:
+        PermissionDenied: anyone but a manager.
+        ActionError: an empty or overlong text or owner, an unknown metric, a target without a metric.
+    """
+    require_manager(actor, "record meeting decisions")
+    row = Decision(
+        month=_month(month),
+        text=_text(text, "the decision", MAX_TEXT),
+        owner=_text(owner, "the owner", MAX_OWNER),
+        due=due,
+        metric=metric or None,
+        target=None if target is None else float(target),
+        created_by=actor.name,
+    )
+    if row.metric is not None and row.metric not in METRICS:
+        raise ActionError(f"metric {row.metric!r} is not one the meeting tracks ({', '.join(METRICS)})")
+    if row.target is not None and row.metric is None:
+        raise ActionError("a target needs a metric to be measured by")
+    with Session(writer(engine)) as session:
+        session.add(row)
+        session.flush()
+        write_audit(
+            session=session,
+            actor=actor.name,
+            action="record_decision",
+            entity="decision",
+            entity_id=str(row.id),
+            detail={"month": row.month, "text": row.text, "owner": row.owner},
+        )
+        session.commit()
+        session.refresh(row)
+        return row
+
+
+def close_decision(
+    *, engine: Engine, actor: Actor, decision_id: int, status: str, outcome: str = "", row_version: int
+) -> Decision:
+    """Mark a decision done or dropped (or open again) with what came of it (managers only).
+
+    ``row_version`` is the version the user saw: if someone changed the decision since, nothing is
+    written and the error says who changed it, so no one's update is silently lost.
+
+    Raises:
+        PermissionDenied: anyone but a manager.
+        ActionError: an unknown decision or status, or a decision changed since it was shown.
+    """
+    require_manager(actor, "close meeting decisions")
+    if status not in DECISION_STATUSES:
+        raise ActionError(f"status {status!r} is not one of {', '.join(DECISION_STATUSES)}")
+    if len(outcome or "") > MAX_TEXT:
+        raise ActionError(f"the outcome is {len(outcome):,} characters long; the limit is {MAX_TEXT:,}")
+    with Session(writer(engine)) as session:
+        row = session.get(Decision, decision_id, with_for_update=True)  # PostgreSQL: concurrent closes queue here
+        if row is None:
+            raise ActionError(f"decision {decision_id} does not exist (it may have been removed)")
+        if row.row_version != row_version:
+            who = row.closed_by or row.created_by
+            raise ActionError(
+                f"decision {decision_id} was changed by {who} since you opened it (now {row.status}); reload to see it"
+            )
+        row.status, row.outcome = status, (outcome or "").strip()
+        row.closed_by, row.closed_at = (None, None) if status == "open" else (actor.name, utcnow())
+        row.row_version += 1
+        session.add(row)
+        write_audit(
+            session=session,
+            actor=actor.name,
+            action="close_decision",
+            entity="decision",
+            entity_id=str(decision_id),
+            detail={"status": status, "outcome": row.outcome},
+        )
+        session.commit()
+        session.refresh(row)
+        return row
+
+
+def list_decisions(*, engine: Engine, through: pd.Period | str | None = None) -> pd.DataFrame:
+    """Every decision agreed in or before the month ``through`` (all without it), oldest first."""
+    query = select(Decision).order_by(Decision.month, Decision.id)
+    if through is not None:
+        query = query.where(Decision.month <= _month(through))
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+    return pd.DataFrame([r.model_dump() for r in rows], columns=DECISION_COLUMNS)
+
+
+def propose(*, engine: Engine, actor: Actor, title: str, candidate: Candidate, note: str = "") -> Proposal:
+    """Save a what-if scenario as a proposed SLA change for the next review (managers only)."""
+    require_manager(actor, "propose SLA changes")
+    row = Proposal(
+        title=_text(title, "the proposal's title", MAX_TITLE),
+        candidate=candidate.model_dump_json(),
+        note=(note or "").strip()[:MAX_TEXT],
+        proposed_by=actor.name,
+    )
+    with Session(writer(engine)) as session:
+        session.add(row)
+        session.flush()
+        write_audit(
+            session=session,
+            actor=actor.name,
+            action="propose",
+            entity="proposal",
+            entity_id=str(row.id),
+            detail={"title": row.title},
+        )
+        session.commit()
+        session.refresh(row)
+        return row
+
+
+def list_proposals(*, engine: Engine) -> list[Proposal]:
+    """Every proposal, newest first."""
+    with Session(engine) as session:
+        return list(session.exec(select(Proposal).order_by(Proposal.proposed_at.desc(), Proposal.id.desc())).all())
+
+
+def candidate_of(proposal: Proposal) -> Candidate:
+    """The what-if candidate a proposal stores."""
+    return Candidate.model_validate_json(proposal.candidate)
+
+
+def decide_proposal(*, engine: Engine, actor: Actor, proposal_id: int, status: str, row_version: int) -> Proposal:
+    """Mark a proposal adopted or declined (or back to proposed) in the review (managers only).
+
+    Raises:
+        PermissionDenied: anyone but a manager.
+        ActionError: an unknown proposal or status, or a proposal changed since it was shown.
+    """
+    require_manager(actor, "decide on proposals")
+    if status not in PROPOSAL_STATUSES:
+        raise ActionError(f"status {status!r} is not one of {', '.join(PROPOSAL_STATUSES)}")
+    with Session(writer(engine)) as session:
+        row = session.get(Proposal, proposal_id, with_for_update=True)
+        if row is None:
+            raise ActionError(f"proposal {proposal_id} does not exist")
+        if row.row_version != row_version:
+            raise ActionError(
+                f"proposal {proposal_id} was changed by {row.decided_by or row.proposed_by} since "
+                f"you opened it (now {row.status}); reload to see it"
+            )
+        row.status = status
+        row.decided_by, row.decided_at = (None, None) if status == "proposed" else (actor.name, utcnow())
+        row.row_version += 1
+        session.add(row)
+        write_audit(
+            session=session,
+            actor=actor.name,
+            action="decide_proposal",
+            entity="proposal",
+            entity_id=str(proposal_id),
+            detail={"status": status},
+        )
+        session.commit()
+        session.refresh(row)
+        return row

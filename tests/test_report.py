@@ -1,0 +1,84 @@
+"""The one-page report: built offline, self-contained, carrying the scorecard; the breach CSV is injection-safe."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from sla_model import meeting, report
+from sla_model.exports import FORMULA_START
+from sla_model.timing import touch_summary
+from tests.factories import leads_frame, make_mql, touches_frame
+from tests.test_meeting import AS_OF, NOV, OCT, small_sla, small_world
+
+NO_DECISIONS = pd.DataFrame(columns=["id", "month", "text", "owner", "due", "metric", "target", "status", "outcome"])
+NO_PROPOSALS = pd.DataFrame(columns=["title", "status", "proposed_by", "summary"])
+
+
+@pytest.fixture(scope="module")
+def october():
+    return meeting.review(small_world(), OCT, decisions=NO_DECISIONS, proposals=NO_PROPOSALS)
+
+
+def test_html_is_self_contained_and_carries_the_scorecard(october):
+    page = report.to_html(october)
+    assert page.startswith("<!doctype html>")
+    assert "<title>Monthly review · October 2026</title>" in page
+    for figure in ("125% of 4 quota", "Quota met", "$12k", "40% of $30k quota", "Quota missed"):
+        assert figure in page
+    assert page.count('src="data:image/svg+xml;base64,') == 3  # MQLs vs pace, channels, rejection reasons
+    assert "<script" not in page and "http://" not in page and "https://" not in page  # nothing fetched
+    assert "@page { size: A4 landscape" in page
+
+
+def test_pdf_and_png_are_one_page_with_the_figures(october):
+    pdf = report.to_pdf(october)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    for figure in ("Monthly review · October 2026", "MQLs", "125% of 4 quota", "Revenue", "$12k", "Quota missed"):
+        assert figure in text
+    png = report.to_png(october)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width > 1500 and height > 600
+
+
+def test_markup_in_the_data_is_shown_as_text(october):
+    world = small_world()
+    leads = world.leads.copy()
+    leads["company"] = leads["company"].astype(object)
+    leads.loc[leads["lead_id"] == "O1", "company"] = "<img src=x onerror=alert(1)>"  # named in the breach lines
+    hostile = meeting.MeetingInputs(leads, touch_summary(leads, touches_frame(), world.versions), world.feedback,
+                                    world.versions, AS_OF)  # fmt: skip
+    page = report.to_html(meeting.review(hostile, OCT, decisions=NO_DECISIONS, proposals=NO_PROPOSALS))
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.parametrize("start", FORMULA_START)
+def test_the_breach_csv_neutralises_formulas(start):
+    evil = f'{start}HYPERLINK("http://evil.example","click")'
+    leads = leads_frame(
+        make_mql("=1+1", "2026-11-10 09:00", company=evil, owner=f"{start}cmd|' /C calc'!A0", channel="Email"),
+        make_mql("L2", "2026-11-11 09:00", company="Plain Co", owner="Ana Souza", channel="Email"),
+    )
+    versions = [small_sla()]
+    inputs = meeting.MeetingInputs(leads, touch_summary(leads, touches_frame(), versions),
+                                   pd.DataFrame(columns=["lead_id", "decision", "reason", "note", "by", "at"]),
+                                   versions, AS_OF)  # fmt: skip
+    review = meeting.review(inputs, NOV, decisions=NO_DECISIONS, proposals=NO_PROPOSALS)
+    data = report.breach_csv(review)
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: spreadsheets read the accents right
+    frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(report.BREACH_COLUMNS.values())
+    first = frame.iloc[0]
+    assert first["Lead"] == "'=1+1"
+    assert first["Company"] == "'" + evil
+    assert first["Owner"].startswith("'") and first["Owner"].endswith("calc'!A0")
+    for column in frame.columns:
+        assert not frame[column].str.startswith(FORMULA_START).any(), column
+    assert frame.iloc[1]["Company"] == "Plain Co"
