@@ -11,6 +11,7 @@ pages = {
         st.Page("pages/goal_progress.py", title="Goal progress", icon=":material/flag:", default=True),
         st.Page("pages/lead_quality.py", title="Lead quality", icon=":material/thumbs_up_down:"),
         st.Page("pages/handoff_timing.py", title="Handoff timing", icon=":material/timer:"),
+        st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
     ],
     "Sales desk": [
         st.Page("pages/my_leads.py", title="My leads", icon=":material/inbox:"),

@@ -11,12 +11,13 @@ import streamlit as st
 import tomli_w
 
 from sla_model.access import PermissionDenied
-from sla_model.actions import publish_sla
+from sla_model.actions import ActionError, publish_sla
+from sla_model.decisions import propose
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
-from sla_model.whatif import Candidate, WhatIfArrays, evaluate, observed_team_size, prepare
+from sla_model.whatif import Candidate, evaluate, observed_team_size
 from ui import fmt
 from ui.charts import GOOD, NEUTRAL, channel_scale, projector, show
-from ui.data import get_dataset, get_engine
+from ui.data import get_dataset, get_engine, get_whatif_arrays
 from ui.identity import current_actor
 
 DEFAULT_CAPACITY = 15.0  # MQLs a rep can work a week, until the team says otherwise
@@ -26,12 +27,6 @@ FIELDS = [
     "min_form_submissions", "quota_mqls", "quota_sqls", "quota_won", "revenue_goal", "average_deal_size",
     "team_size", "capacity_per_rep_week", "first_touch_hours", "min_touches", "touch_window_days", "decision_hours",
 ]  # fmt: skip
-
-
-@st.cache_resource(max_entries=2, show_spinner="Preparing the what-if arrays…")
-def _arrays(url: str, version: int) -> WhatIfArrays:
-    data = get_dataset()
-    return prepare(data.leads, data.versions, as_of=data.as_of)
 
 
 def load_controls(candidate: Candidate) -> None:
@@ -72,7 +67,7 @@ if data.leads.empty or not data.versions:
     st.info("There is no history to replay yet: import leads and an SLA first.")
     st.stop()
 
-arrays = _arrays(str(get_engine().url), data.version)
+arrays = get_whatif_arrays()
 as_of = pd.Timestamp(data.as_of)
 sla = in_force(data.versions, as_of.date())
 base = Candidate.from_sla(sla, team_size=max(observed_team_size(arrays), 1), capacity_per_rep_week=DEFAULT_CAPACITY)
@@ -249,3 +244,23 @@ with file_col, st.container(border=True):
                            key=P + "download", icon=":material/download:")  # fmt: skip
     st.file_uploader("Load a scenario file", type=["toml"], key=P + "upload", on_change=on_import,
                      max_upload_size=1)  # fmt: skip
+
+with st.container(border=True):
+    st.markdown("**Propose for the next review** (managers): the scenario appears on the Meeting page under "
+                "*SLA changes and decisions*, with what it would do, for the room to adopt or decline.")  # fmt: skip
+    with st.form(P + "propose", border=False, clear_on_submit=True):
+        title = st.text_input("Title", key=P + "proposal_title", max_chars=200,
+                              placeholder="e.g. Score 60 and a demo request: fewer, better MQLs")  # fmt: skip
+        why = st.text_area("Why (optional)", key=P + "proposal_note", max_chars=2000)
+        proposed = st.form_submit_button("Propose", icon=":material/how_to_vote:")
+    if proposed:
+        if candidate is None:
+            st.error("Fix the settings above first: they are not a valid SLA.")
+        else:
+            try:
+                row = propose(engine=get_engine(), actor=actor, title=title, candidate=candidate, note=why)
+            except (PermissionDenied, ActionError) as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Proposed “{fmt.md_escape(row.title)}” for the next review.")
+                st.page_link("pages/meeting.py", label="Open the meeting", icon=":material/groups:")

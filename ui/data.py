@@ -26,6 +26,8 @@ from sla_model.repository import (
 )
 from sla_model.sla import Sla
 from sla_model.timing import touch_summary
+from sla_model.whatif import WhatIfArrays
+from sla_model.whatif import prepare as prepare_whatif
 
 
 def sample_data_wanted(engine: Engine) -> bool:
@@ -131,3 +133,15 @@ def get_dataset() -> Dataset:
     _require_app_frame()
     engine = get_engine()
     return _dataset(database_url(), data_version(engine=engine))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Preparing the what-if arrays…")
+def _whatif_arrays(url: str, version: int) -> WhatIfArrays:
+    data = _dataset(url, version)
+    return prepare_whatif(data.leads, data.versions, as_of=data.as_of)
+
+
+def get_whatif_arrays() -> WhatIfArrays:
+    """The what-if engine's arrays for the current data set (prepared once per data version, shared)."""
+    data = get_dataset()
+    return _whatif_arrays(database_url(), data.version)
