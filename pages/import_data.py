@@ -31,6 +31,7 @@ from sla_model.mapping import (
 from ui import fmt
 from ui.data import get_engine
 from ui.identity import current_actor
+from ui.links import page_link
 
 P = "imp_"  # widget key prefix
 NONE = "—"
@@ -223,7 +224,7 @@ def main() -> None:
     flash = st.session_state.pop(P + "flash", None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-        st.page_link("pages/goal_progress.py", label="See it on Goal progress", icon=":material/flag:")
+        page_link("pages/goal_progress.py", label="See it on Goal progress", icon=":material/flag:")
 
     upload = st.file_uploader(
         "CSV file (.csv, .txt or .csv.gz)", type=["csv", "txt", "gz"], key=P + "file",

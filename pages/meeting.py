@@ -17,6 +17,7 @@ from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.data import database_url, get_dataset, get_engine, get_whatif_arrays
 from ui.identity import current_actor
+from ui.links import page_link
 
 P = "mt_"  # widget key prefix
 ICONS = {"scorecard": ":material/scoreboard:", "wins": ":material/celebration:", "misses": ":material/troubleshoot:",
@@ -207,7 +208,7 @@ def changes(review: meeting.Review, section: meeting.Section, proposals: pd.Data
     if len(decided):
         st.caption("Decided: " + "; ".join(fmt.md_escape(f"{t} ({s})") for t, s in
                                           zip(decided["title"], decided["status"], strict=True)))  # fmt: skip
-        st.page_link("pages/what_if.py", label="Publish an adopted change as a new SLA version on the What if… page",
+        page_link("pages/what_if.py", label="Publish an adopted change as a new SLA version on the What if… page",
                      icon=":material/publish:")  # fmt: skip
 
     carried = section.tables["carried"]

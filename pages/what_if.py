@@ -19,6 +19,7 @@ from ui import fmt
 from ui.charts import GOOD, NEUTRAL, channel_scale, projector, show
 from ui.data import get_dataset, get_engine, get_whatif_arrays
 from ui.identity import current_actor
+from ui.links import page_link
 
 DEFAULT_CAPACITY = 15.0  # MQLs a rep can work a week, until the team says otherwise
 P = "wi_"  # widget key prefix
@@ -263,4 +264,4 @@ with st.container(border=True):
                 st.error(str(exc))
             else:
                 st.success(f"Proposed “{fmt.md_escape(row.title)}” for the next review.")
-                st.page_link("pages/meeting.py", label="Open the meeting", icon=":material/groups:")
+                page_link("pages/meeting.py", label="Open the meeting", icon=":material/groups:")

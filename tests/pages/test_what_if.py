@@ -82,3 +82,23 @@ def test_a_rep_cannot_publish(writable_app):
     at.text_area(key="wi_note").input("sneaky")
     at.get("form_submit_button")[0].click().run()
     assert any("may not publish an SLA version: only managers can" in e.value for e in at.error)
+
+
+def test_a_scenario_is_proposed_for_the_next_review(writable_app):
+    import os
+
+    from sla_model.db import make_engine
+    from sla_model.decisions import candidate_of, list_proposals
+
+    at = writable_app(PAGE)
+    at.slider(key="wi_score_threshold").set_value(65).run()
+    at.text_input(key="wi_proposal_title").input("Score 65: fewer, better MQLs")
+    next(b for b in at.button if b.label == "Propose").click().run()
+    assert not at.exception
+    assert any(
+        "Proposed “Score 65: fewer, better MQLs” for the next review" in s.value.replace("\\", "") for s in at.success
+    )
+    stored = list_proposals(engine=make_engine(os.environ["DATABASE_URL"]))
+    assert [(p.title, p.proposed_by, candidate_of(p).score_threshold) for p in stored] == [
+        ("Score 65: fewer, better MQLs", "Manager (local)", 65)
+    ]

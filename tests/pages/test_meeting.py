@@ -1,0 +1,163 @@
+"""AppTest: the meeting page walks the agenda with the domain's numbers; decisions persist and come back next month."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+from sqlmodel import Session
+
+from sla_model import decisions, meeting
+from sla_model.access import Actor, Role
+from sla_model.db import make_engine
+from sla_model.repository import data_as_of, list_sla_versions, load_feedback, load_leads, load_touches
+from sla_model.timing import touch_summary
+from sla_model.whatif import Candidate
+from tests.pages.conftest import metric
+from ui import fmt
+
+PAGE = "pages/meeting.py"
+OCT, NOV = pd.Period("2026-10", "M"), pd.Period("2026-11", "M")
+MONTHLY = ["scorecard", "wins", "misses", "voice", "breaches", "changes"]
+
+
+def inputs_of(url: str) -> meeting.MeetingInputs:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        versions = list_sla_versions(session=session)
+    leads, touches = load_leads(engine=engine), load_touches(engine=engine)
+    summary = touch_summary(leads, touches, versions)
+    return meeting.MeetingInputs(leads, summary, load_feedback(engine=engine), versions, data_as_of(engine=engine))
+
+
+@pytest.fixture(scope="module")
+def sample_inputs(sample_db_url):
+    return inputs_of(sample_db_url)
+
+
+def shown(at) -> list[str]:
+    """Every sentence the page says in large type (the icon stripped)."""
+    return [m.value.split(" ", 2)[2].replace("\\", "") for m in at.markdown if m.value.startswith("#### :material/")]
+
+
+def open_section(runner, key: str, *, month: str = "2026-10", variant: str = "monthly"):
+    at = runner(PAGE, month=month)
+    at.session_state["mt_variant"] = variant
+    at.session_state[f"mt_step_{variant}"] = key
+    return at.run()
+
+
+@pytest.mark.parametrize("key", MONTHLY)
+def test_every_section_of_the_monthly_review_renders_the_domain_sentences(sample_app, sample_inputs, key):
+    at = open_section(sample_app, key)
+    assert not at.exception
+    log = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
+    none = pd.DataFrame(columns=["title", "status", "proposed_by", "summary"])
+    review = meeting.review(sample_inputs, OCT, decisions=log, proposals=none)
+    section = review.section(key)
+    number = MONTHLY.index(key) + 1
+    assert [h.value for h in at.header] == [f"{number}. {section.title}"]
+    if key in ("scorecard", "wins", "voice", "breaches"):
+        assert shown(at) == section.lines
+    if key == "misses":
+        assert shown(at) == [line.removeprefix("Likely cause: ") for line in section.lines]
+
+
+def test_the_scorecard_tiles_equal_the_domain_functions(sample_app, sample_inputs):
+    at = open_section(sample_app, "scorecard")
+    card = meeting.scorecard(sample_inputs, OCT).set_index("measure")
+    assert metric(at, "MQLs").value == fmt.count(card.loc["mqls", "actual"])
+    assert metric(at, "Won deals").value == fmt.count(card.loc["won", "actual"])
+    assert metric(at, "Revenue").value == fmt.money(card.loc["revenue", "actual"])
+    assert at.title[0].value == "Monthly review · October 2026"
+
+
+def test_an_open_month_opens_on_the_check_in_and_says_what_each_day_needs(sample_app, sample_inputs):
+    at = sample_app(PAGE, month="2026-11")
+    assert not at.exception
+    assert at.title[0].value == "Mid-month check-in · November 2026"
+    assert at.header[0].value == "1. Pace: what the rest of the month must bring"
+    assert shown(at) == meeting.pace_lines(sample_inputs, NOV)
+    for key in ("breaches", "actions", "voice"):
+        assert not open_section(sample_app, key, month="2026-11", variant="checkin").exception
+
+
+def test_back_and_next_walk_the_agenda(sample_app):
+    at = sample_app(PAGE, month="2026-10")
+    for number, key in enumerate(MONTHLY[1:], start=2):
+        at.button(key="mt_next").click().run()
+        assert at.session_state["mt_step_monthly"] == key
+        assert at.header[0].value.startswith(f"{number}. ")
+    assert not [b for b in at.button if b.key == "mt_next"]  # the last section has no Next
+    at.button(key="mt_prev").click().run()
+    assert at.session_state["mt_step_monthly"] == "breaches"
+
+
+def test_a_decision_recorded_in_october_is_carried_to_november_with_its_result(writable_app):
+    at = open_section(writable_app, "changes")
+    at.text_area(key="mt_text").input("Pause Content Syndication until acceptance is above 50%")
+    at.text_input(key="mt_owner").input("Maya Chen")
+    at.selectbox(key="mt_metric").select("acceptance")
+    at.text_input(key="mt_target").input("50%")
+    next(b for b in at.button if b.label == "Record").click().run()
+    assert not at.exception
+    assert [s.value.replace("\\", "") for s in at.success] == [
+        "Recorded: Pause Content Syndication until acceptance is above 50% (Maya Chen, due 30 Nov 2026)."
+    ]
+    stored = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
+    assert stored[["month", "owner", "metric", "target", "status"]].values.tolist() == [
+        ["2026-10", "Maya Chen", "acceptance", 0.5, "open"]
+    ]
+
+    later = open_section(writable_app, "changes", month="2026-11")
+    carried = later.dataframe[0].value
+    assert carried["Decision or action"].tolist() == ["Pause Content Syndication until acceptance is above 50%"]
+    inputs = inputs_of(os.environ["DATABASE_URL"])
+    expected = meeting.decision_result(inputs, metric="acceptance", target=0.5, decided_in=OCT, judged_in=NOV)
+    assert carried["Result"].tolist() == [expected]
+
+    later.selectbox(key="mt_close_pick").select(int(stored["id"].iloc[0]))
+    later.radio(key="mt_close_status").set_value("done")
+    later.text_input(key="mt_close_outcome").input("Paused on 3 Nov")
+    next(b for b in later.button if b.label == "Update").click().run()
+    assert not later.exception
+    after = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
+    assert after[["status", "outcome", "row_version"]].values.tolist() == [["done", "Paused on 3 Nov", 2]]
+
+
+def test_a_bad_target_is_refused_with_the_reason_and_nothing_is_stored(writable_app):
+    at = open_section(writable_app, "changes")
+    at.text_area(key="mt_text").input("Something")
+    at.text_input(key="mt_owner").input("Luis")
+    at.selectbox(key="mt_metric").select("acceptance")
+    at.text_input(key="mt_target").input("150%")
+    next(b for b in at.button if b.label == "Record").click().run()
+    assert [e.value for e in at.error] == ["target '150%' is not a share between 0% and 100%"]
+    assert decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"])).empty
+
+
+def test_a_proposal_from_the_what_if_page_is_shown_with_its_replay_and_adopted(writable_app):
+    engine = make_engine(os.environ["DATABASE_URL"])
+    with Session(engine) as session:
+        sla = list_sla_versions(session=session)[-1]
+    candidate = Candidate.from_sla(sla, team_size=10, capacity_per_rep_week=15).replace(score_threshold=70)
+    row = decisions.propose(
+        engine=engine, actor=Actor("Maya Chen", Role.MANAGER), title="Score 70", candidate=candidate
+    )
+    at = open_section(writable_app, "changes")
+    assert "#### Score 70" in [m.value for m in at.markdown]
+    assert any("MQLs a month" in m.value and "MQLs per rep a week" in m.value for m in at.markdown)
+    at.button(key=f"mt_adopted_{row.id}").click().run()
+    assert not at.exception
+    assert [p.status for p in decisions.list_proposals(engine=engine)] == ["adopted"]
+
+
+def test_viewers_see_the_meeting_but_cannot_record(writable_app):
+    at = writable_app(PAGE, month="2026-10")
+    at.selectbox(key="identity").select("Viewer (meeting screen)")
+    at.session_state["mt_step_monthly"] = "changes"
+    at.run()
+    assert not at.exception
+    assert not [t for t in at.text_area if t.key == "mt_text"]
+    assert any("Managers record decisions" in c.value for c in at.caption)
