@@ -163,7 +163,7 @@ def breaches(section: meeting.Section, review: meeting.Review) -> None:
                        icon=":material/download:")  # fmt: skip
 
 
-def decision_table(frame: pd.DataFrame, *, with_result: bool) -> None:
+def decision_table(frame: pd.DataFrame) -> None:
     table = pd.DataFrame(
         {
             "Agreed in": [pd.Period(m, "M").strftime("%b %Y") for m in frame["month"]],
@@ -174,8 +174,6 @@ def decision_table(frame: pd.DataFrame, *, with_result: bool) -> None:
             "Outcome": frame["outcome"],
         }
     )
-    if with_result:
-        table["Result"] = frame["result"]
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -216,13 +214,13 @@ def changes(review: meeting.Review, section: meeting.Section, proposals: pd.Data
     if carried.empty:
         st.caption("Nothing was agreed last month, and nothing older is open.")
     else:
-        decision_table(carried, with_result=True)
+        say([meeting.decision_line(row, carried=True) for row in carried.itertuples()], ":material/history:")
     now = section.tables["decisions"]
     st.markdown(f"### Agreed in this review ({review.period:%B %Y})")
     if now.empty:
         st.caption("No decision recorded yet.")
     else:
-        decision_table(now, with_result=False)
+        decision_table(now)
     if manager:
         record_form(review, actor)
         close_form(pd.concat([carried, now], ignore_index=True), actor)

@@ -575,7 +575,8 @@ def carried_results(
     return out
 
 
-def _decision_line(row: object, *, carried: bool) -> str:
+def decision_line(row: object, *, carried: bool) -> str:
+    """A decision as a sentence: text, owner, due date, status; carried ones with their month and result."""
     status = {"open": "open", "done": "done", "dropped": "dropped"}.get(row.status, row.status)
     who = f"{row.owner}, due {pd.Timestamp(row.due):%d %b %Y}"
     head = f"Agreed in {pd.Period(row.month, 'M'):%B}: " if carried else ""
@@ -597,9 +598,9 @@ def changes(proposals: pd.DataFrame, decisions: pd.DataFrame, carried: pd.DataFr
     else:
         lines.append("No SLA change is proposed (save one from the What if… page).")
     for row in carried.itertuples():
-        lines.append(_decision_line(row, carried=True))
+        lines.append(decision_line(row, carried=True))
     for row in decisions.itertuples():
-        lines.append("Agreed today: " + _decision_line(row, carried=False))
+        lines.append("Agreed today: " + decision_line(row, carried=False))
     return Section(
         "changes",
         "SLA changes and decisions",
@@ -685,7 +686,7 @@ def review(
         ]
     else:
         open_items = pd.concat([carried[carried["status"] == "open"], now]).sort_values("due", kind="stable")
-        items = [_decision_line(r, carried=False) for r in open_items.itertuples()] or ["No open action items."]
+        items = [decision_line(r, carried=False) for r in open_items.itertuples()] or ["No open action items."]
         voice = voice_of_sales(inputs, period, notes=5)
         sections = [
             Section(

@@ -130,3 +130,22 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def choose(page, selectbox, typed: str, option: str) -> None:
+    """Pick ``option`` in a Streamlit selectbox by typing ``typed`` into it (filters the list and opens it).
+
+    The list can close again when a rerun lands just as it opens, so the pick is retried a few times.
+    """
+    from playwright.sync_api import Error
+
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        selectbox.locator("input").click()
+        page.keyboard.type(typed)
+        try:
+            wanted.click(timeout=3_000)
+            return
+        except Error:
+            page.keyboard.press("Escape")
+    wanted.click()  # a last try that fails with Playwright's own message

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, start_app, stop_app
+from tests.browser.conftest import choose, screenshot, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 NEW = 40
@@ -65,9 +65,7 @@ def test_upload_preview_import_and_see_it_on_goal_progress(writable_url, page, t
     page.get_by_test_id("stExpander").get_by_text("Column mapping").click()  # open the mapping and name the date format
     dates = page.get_by_test_id("stSelectbox").filter(has_text="Dates")
     dates.scroll_into_view_if_needed()
-    dates.locator("input").click()
-    page.keyboard.type("dd.mm")  # typing filters the options and keeps the list open
-    page.get_by_role("option", name="dd.mm.yyyy", exact=True).click()
+    choose(page, dates, "dd.mm", "dd.mm.yyyy")
     expect(ready.get_by_test_id("stMetricValue")).to_have_text(str(NEW))
     screenshot(page, "import_preview_1920x1080")
     page.get_by_role("button", name=re.compile("^Import$")).click()

@@ -1,0 +1,83 @@
+"""End to end: walk the monthly review's agenda, record a decision, hand out the report, meet again next month."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import choose, screenshot, start_app, stop_app
+
+pytestmark = pytest.mark.browser
+SECTIONS = ["Scorecard", "Wins to celebrate", "Misses and likely causes", "Voice of sales",
+            "Follow-up breaches to act on", "SLA changes and decisions"]  # fmt: skip
+DECISION = "Pause Content Syndication until acceptance is above 50%"
+
+
+@pytest.fixture
+def meeting_url(seeded_database, tmp_path):
+    copy = tmp_path / "meeting.db"
+    shutil.copy(seeded_database, copy)
+    process, url = start_app(copy)
+    yield url
+    stop_app(process)
+
+
+def _no_errors(page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+def test_walk_the_agenda_record_a_decision_and_hand_out_the_report(meeting_url, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{meeting_url}/meeting?month=2026-10")
+    expect(page.locator("h1").first).to_have_text("Monthly review · October 2026")
+    mqls = page.get_by_test_id("stMetric").filter(has_text="MQLs").get_by_test_id("stMetricValue")
+    expect(mqls).to_have_text("485")
+
+    for number, title in enumerate(SECTIONS, start=1):
+        expect(page.locator("h2").first).to_have_text(f"{number}. {title}")
+        _no_errors(page)
+        screenshot(page, f"meeting_{number}_1920x1080")
+        if number < len(SECTIONS):
+            page.get_by_role("button", name=re.compile("^Next: ")).click()
+
+    page.get_by_test_id("stExpander").get_by_text("Record a decision or action item").click()
+    page.get_by_label("What was decided").fill(DECISION)
+    page.get_by_label("Owner").fill("Maya Chen")
+    page.get_by_label(re.compile("^Target")).fill("50%")
+    metric = page.get_by_test_id("stSelectbox").filter(has_text="The metric that will tell if it worked")
+    choose(page, metric, "acceptance", "MQL acceptance rate")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_text(re.compile(r"Recorded: Pause Content Syndication"))).to_be_visible()
+    screenshot(page, "meeting_decision_recorded_1920x1080")
+
+    page.get_by_role("button", name="Report").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="One-page report (PDF)").click()
+    pdf = PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert len(pdf.pages) == 1
+    text = " ".join(pdf.pages[0].extract_text().split())  # lines are wrapped on the page
+    assert "Monthly review · October 2026" in text and "485" in text and "115% of 420 quota" in text
+    assert DECISION in text  # the decision log is on the page handed out
+    page.keyboard.press("Escape")
+
+    # Next month's review opens with what was agreed.
+    page.goto(f"{meeting_url}/meeting?month=2026-11")
+    expect(page.locator("h1").first).to_have_text("Mid-month check-in · November 2026")
+    page.get_by_test_id("stButtonGroup").get_by_text("Monthly review", exact=True).click()
+    expect(page.locator("h1").first).to_have_text("Monthly review · November 2026")
+    page.get_by_test_id("stButtonGroup").get_by_text("6 · Decisions", exact=True).click()
+    expect(page.locator("h2").first).to_have_text("6. SLA changes and decisions")
+    expect(page.get_by_text("Nothing was agreed last month")).to_have_count(0)
+    page.get_by_test_id("stExpander").get_by_text("Update a decision").click()  # the only one: October's
+    page.get_by_label("Outcome (what came of it)").fill("Paused on 3 Nov; acceptance back to 71%")
+    page.get_by_role("button", name="Update").click()
+    expect(page.get_by_text("Decision updated: done.")).to_be_visible()
+    _no_errors(page)
+    screenshot(page, "meeting_next_month_1920x1080")
