@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import Engine, text
 
 from sla_model.csvfile import CsvTable
@@ -37,8 +38,10 @@ from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY, _wit
 
 #: Problems listed in full; beyond this only their count per reason is kept.
 MAX_LISTED = 5_000
+#: Whitespace spelled out: with ``\s`` pandas falls back from pyarrow's RE2 to a Python loop over every cell.
+_SPACE = " \t\r\n\f\v\xa0\u202f"
 #: A cell a spreadsheet would run as a formula: ``=...``, ``@...``, or ``+``/``-`` followed by a function call.
-FORMULA = re.compile(r"^\s*(?:[=@]|[+-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()")
+FORMULA = f"^[{_SPACE}]*(?:[=@]|[+-][{_SPACE}]*[A-Za-z_][A-Za-z0-9_.]*[{_SPACE}]*\\()"
 #: Date formats tried in ``auto`` mode (ISO is tried first, through pandas' ISO 8601 parser).
 DATE_FORMATS = [
     "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y, %I:%M %p",
@@ -49,7 +52,7 @@ DATE_FORMATS = [
 ]  # fmt: skip
 _DAY_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S": "%d/%m/%Y %H:%M:%S",
               "%m/%d/%y": "%d/%m/%y", "%m/%d/%y %H:%M": "%d/%m/%y %H:%M"}  # fmt: skip
-_ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+_ZONED = r"(?:Z|[+-][0-9][0-9]:?[0-9][0-9])$"
 _TRUE = {"true", "yes", "y", "1", "x", "t"}
 _FALSE = {"false", "no", "n", "0", "", "f"}
 _MODELS = {"leads": Lead, "touches": Touch, "feedback": Feedback}
@@ -140,7 +143,7 @@ class _Problems:
 
 
 def _parse_numbers(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
-    cleaned = raw.str.replace(r"[\s$€£¥]", "", regex=True)
+    cleaned = raw.str.replace(f"[{_SPACE}$€£¥]", "", regex=True)
     if decimal_comma:
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
@@ -173,7 +176,7 @@ def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
                 parsed = parsed.fillna(
                     pd.to_datetime(values, format=mapping.date_format + with_time, errors="coerce", utc=True)
                 )
-        if mapping.timezone != "UTC" and not _ZONED.search(mapping.date_format):
+        if mapping.timezone != "UTC" and not re.search(_ZONED, mapping.date_format):
             parsed = parsed.dt.tz_localize(None).dt.tz_localize(zone, ambiguous="NaT").dt.tz_convert("UTC")
         best, best_fmt = parsed.dt.tz_localize(None).astype("datetime64[ns]"), mapping.date_format
     else:
@@ -577,6 +580,7 @@ def _batches(table: pa.Table, size: int = 100_000):
 def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
+    target = _TABLES[kind]
     with writer(engine).begin() as conn:  # BEGIN IMMEDIATE: the write lock first, so no writer is lost
         raw = conn.connection.dbapi_connection
         cur = raw.cursor()
@@ -586,25 +590,44 @@ def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tupl
             if replace:
                 for sql in _CLEAR:
                     cur.execute(sql)
-            cur.execute("DROP TABLE IF EXISTS temp.import_stage")
-            cur.execute(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{_TABLES[kind]}" WHERE 0')
+            direct = kind == "leads" and cur.execute(f'SELECT 1 FROM "{target}" LIMIT 1').fetchone() is None
+            if direct:  # no lead stored yet (a first import, or a replace): every row is new, skip the staging
+                table = table.sort_by("lead_id")  # in key order, the primary-key index grows at its end
+                sql = f'INSERT INTO "{target}" ({names}) VALUES ({marks})'
+            else:
+                cur.execute("DROP TABLE IF EXISTS temp.import_stage")
+                cur.execute(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{target}" WHERE 0')
+                sql = f"INSERT INTO temp.import_stage ({names}) VALUES ({marks})"
             batches = _batches(table)
+            share = 0.85 if direct else 0.45
             for i, batch in enumerate(batches):
                 rows = zip(*(batch[c].to_pylist() for c in columns), strict=True)
-                cur.executemany(f"INSERT INTO temp.import_stage ({names}) VALUES ({marks})", rows)
-                report(0.05 + 0.45 * (i + 1) / len(batches), f"staging rows ({min((i + 1) * 100_000, len(table)):,})")
-            existing, unchanged = cur.execute(_counts_sql(kind, columns, sqlite=True)).fetchone()
-            report(0.55, "writing")
-            for sql in _statements(kind, columns, sqlite=True, replace=replace):
-                cur.execute(sql)
+                cur.executemany(sql, rows)
+                done = min((i + 1) * 100_000, len(table))
+                report(0.05 + share * (i + 1) / len(batches), f"{'writing' if direct else 'staging'} rows ({done:,})")
+            if direct:
+                existing = unchanged = 0
+            else:
+                existing, unchanged = cur.execute(_counts_sql(kind, columns, sqlite=True)).fetchone()
+                report(0.55, "writing")
+                for statement in _statements(kind, columns, sqlite=True, replace=replace):
+                    cur.execute(statement)
+                cur.execute("DROP TABLE temp.import_stage")
             report(0.95, "recording the import")
             conn.execute(text(_audit_sql()), params)
             conn.execute(text(_BUMP))
-            cur.execute("DROP TABLE temp.import_stage")
         finally:
             cur.execute(f"PRAGMA cache_size = {cache}")
             cur.close()
     return int(existing), int(unchanged)
+
+
+def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
+    """COPY a batch as CSV written by Arrow (no per-row Python): values quoted, NULLs left empty."""
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(batch, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue().to_pybytes())
 
 
 def _write_postgres(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
@@ -614,20 +637,28 @@ def _write_postgres(engine, kind, table, columns, params, replace, report) -> tu
                 conn.execute(text(sql))
         target = _TABLES[kind]
         names = ", ".join(f'"{c}"' for c in columns)
-        stage = f'CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {names} FROM "{target}" WHERE false'
-        conn.execute(text(stage))
+        direct = kind == "leads" and conn.execute(text(f'SELECT 1 FROM "{target}" LIMIT 1')).first() is None
+        if direct:  # no lead stored yet: every row is new, COPY straight into the table
+            table = table.sort_by("lead_id")
+        else:
+            stage = f'CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {names} FROM "{target}" WHERE false'
+            conn.execute(text(stage))
         raw = conn.connection.dbapi_connection
         batches = _batches(table)
+        share = 0.85 if direct else 0.45
         with raw.cursor() as cursor:
             for i, batch in enumerate(batches):
-                with cursor.copy(f"COPY import_stage ({names}) FROM STDIN") as copy:
-                    for row in zip(*(batch[c].to_pylist() for c in columns), strict=True):
-                        copy.write_row(row)
-                report(0.05 + 0.45 * (i + 1) / len(batches), f"staging rows ({min((i + 1) * 100_000, len(table)):,})")
-        existing, unchanged = conn.execute(text(_counts_sql(kind, columns, sqlite=False))).one()
-        report(0.55, "writing")
-        for sql in _statements(kind, columns, sqlite=False, replace=replace):
-            conn.execute(text(sql))
+                _copy(cursor, f'"{target}"' if direct else "import_stage", names, batch)
+                done = min((i + 1) * 100_000, len(table))
+                report(0.05 + share * (i + 1) / len(batches), f"{'writing' if direct else 'staging'} rows ({done:,})")
+        if direct:
+            existing = unchanged = 0
+        else:
+            existing, unchanged = conn.execute(text(_counts_sql(kind, columns, sqlite=False))).one()
+            report(0.55, "writing")
+            for sql in _statements(kind, columns, sqlite=False, replace=replace):
+                conn.execute(text(sql))
+        report(0.95, "recording the import")
         conn.execute(text(_audit_sql()), params)
         conn.execute(text(_BUMP))
     return int(existing), int(unchanged)

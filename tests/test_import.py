@@ -388,3 +388,23 @@ def test_the_problem_list_is_capped_but_counted():
     assert len(prepared.problems) == importer.MAX_LISTED
     assert prepared.problem_counts == {"not a date this import can read": importer.MAX_LISTED + 10}
     assert prepared.errors == importer.MAX_LISTED + 10
+
+
+def test_awkward_text_survives_the_first_import_and_the_upsert_alike(engine):
+    """A first import writes straight into the empty table, a later one goes through staging: same values."""
+    awkward = 'Zoë, "Söhne" & Co\nsecond line'
+    data = (
+        "lead_id,created_at,channel,company,owner,first_name,score\n"
+        f'A1,2026-03-01 10:00:00,Email,"{awkward.replace(chr(34), chr(34) * 2)}",,"",40\n'
+        "A2,2026-03-01 11:00:00,Email,Plain,Ana Souza,Ana,70\n"
+    ).encode()
+    _, first = _import(engine, data, "first.csv")
+    assert (first.inserted, first.updated) == (2, 0)
+    stored = _by_id(load_leads(engine=engine))
+    assert stored["company"].tolist() == [awkward, "Plain"]
+    assert stored["owner"].isna().tolist() == [True, False]
+    assert stored["first_name"].tolist() == ["", "Ana"]
+    _, again = _import(engine, data.replace(b",40\n", b",45\n"), "second.csv")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    stored = _by_id(load_leads(engine=engine))
+    assert stored["company"].tolist() == [awkward, "Plain"] and stored["score"].tolist() == [45, 70]
