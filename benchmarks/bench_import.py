@@ -252,17 +252,15 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
     engine.dispose()
 
     sqlite = is_sqlite(engine)
-    stage_ends = [t for t, _, m in events if m.startswith("staging rows")]
-    at = {m: t for t, _, m in events if not m.startswith("staging rows")}
-    phases = {
-        "convert_and_stage_s": stage_ends[-1] - started,
-        "compare_s": at["writing"] - stage_ends[-1],
-    }
-    if sqlite:
-        phases["upsert_s"] = at["recording the import"] - at["writing"]
+    rows_ends = [t for t, _, m in events if m.startswith(("staging rows", "writing rows"))]
+    at = {m: t for t, _, m in events if not m.startswith(("staging rows", "writing rows"))}
+    if "writing" not in at:  # an empty table: the rows went straight in, no staging, no comparison
+        phases = {"convert_and_insert_s": rows_ends[-1] - started}
         phases["audit_and_commit_s"] = at["done"] - at["recording the import"]
     else:
-        phases["upsert_and_commit_s"] = at["done"] - at["writing"]
+        phases = {"convert_and_stage_s": rows_ends[-1] - started, "compare_s": at["writing"] - rows_ends[-1]}
+        phases["upsert_s"] = at["recording the import"] - at["writing"]
+        phases["audit_and_commit_s"] = at["done"] - at["recording the import"]
     again = time.perf_counter()  # attribution only, after the measured write: the engine's frame -> Arrow step
     importer._arrow(prepared.frame, text_times=sqlite)
     phases["of_which_convert_s"] = time.perf_counter() - again
