@@ -36,6 +36,8 @@ from sla_model.mapping import (
 from sla_model.models import Feedback, Lead, Touch, utcnow
 from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY, _with_defaults
 
+#: Rows written per statement batch (bounds the Python objects alive at once).
+BATCH_ROWS = 100_000
 #: Problems listed in full; beyond this only their count per reason is kept.
 MAX_LISTED = 5_000
 #: Whitespace spelled out: with ``\s`` pandas falls back from pyarrow's RE2 to a Python loop over every cell.
@@ -573,8 +575,12 @@ def write(
     )
 
 
-def _batches(table: pa.Table, size: int = 100_000):
-    return [table.slice(i, size) for i in range(0, max(len(table), 1), size)]
+def _batches(table: pa.Table, size: int = BATCH_ROWS, order: str | None = None):
+    """The table in slices of ``size`` rows; with ``order``, sorted by that column (one batch copied at a time)."""
+    if order is None:
+        return (table.slice(i, size) for i in range(0, max(len(table), 1), size))
+    indices = pc.sort_indices(table[order])
+    return (table.take(indices.slice(i, size)) for i in range(0, max(len(table), 1), size))
 
 
 def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
@@ -591,22 +597,33 @@ def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tupl
                 for sql in _CLEAR:
                     cur.execute(sql)
             direct = kind == "leads" and cur.execute(f'SELECT 1 FROM "{target}" LIMIT 1').fetchone() is None
+            indexes = []
             if direct:  # no lead stored yet (a first import, or a replace): every row is new, skip the staging
-                table = table.sort_by("lead_id")  # in key order, the primary-key index grows at its end
+                # Secondary indexes are built once after the load (faster than growing them row by row); the
+                # drop and the rebuild are in this transaction, so a failure leaves them as they were.
+                indexes = cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (target,),
+                ).fetchall()
+                for name, _ in indexes:
+                    cur.execute(f'DROP INDEX "{name}"')
                 sql = f'INSERT INTO "{target}" ({names}) VALUES ({marks})'
             else:
                 cur.execute("DROP TABLE IF EXISTS temp.import_stage")
                 cur.execute(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{target}" WHERE 0')
                 sql = f"INSERT INTO temp.import_stage ({names}) VALUES ({marks})"
-            batches = _batches(table)
-            share = 0.85 if direct else 0.45
+            batches = _batches(table, order="lead_id" if direct else None)
+            share, count = (0.85 if direct else 0.45), max(-(-len(table) // BATCH_ROWS), 1)
             for i, batch in enumerate(batches):
                 rows = zip(*(batch[c].to_pylist() for c in columns), strict=True)
                 cur.executemany(sql, rows)
-                done = min((i + 1) * 100_000, len(table))
-                report(0.05 + share * (i + 1) / len(batches), f"{'writing' if direct else 'staging'} rows ({done:,})")
+                done = min((i + 1) * BATCH_ROWS, len(table))
+                report(0.05 + share * (i + 1) / count, f"{'writing' if direct else 'staging'} rows ({done:,})")
             if direct:
                 existing = unchanged = 0
+                report(0.9, "indexing")
+                for _, create in indexes:
+                    cur.execute(create)
             else:
                 existing, unchanged = cur.execute(_counts_sql(kind, columns, sqlite=True)).fetchone()
                 report(0.55, "writing")
@@ -638,19 +655,17 @@ def _write_postgres(engine, kind, table, columns, params, replace, report) -> tu
         target = _TABLES[kind]
         names = ", ".join(f'"{c}"' for c in columns)
         direct = kind == "leads" and conn.execute(text(f'SELECT 1 FROM "{target}" LIMIT 1')).first() is None
-        if direct:  # no lead stored yet: every row is new, COPY straight into the table
-            table = table.sort_by("lead_id")
-        else:
+        if not direct:
             stage = f'CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {names} FROM "{target}" WHERE false'
             conn.execute(text(stage))
         raw = conn.connection.dbapi_connection
-        batches = _batches(table)
-        share = 0.85 if direct else 0.45
+        batches = _batches(table, order="lead_id" if direct else None)  # no lead stored yet: COPY straight in
+        share, count = (0.85 if direct else 0.45), max(-(-len(table) // BATCH_ROWS), 1)
         with raw.cursor() as cursor:
             for i, batch in enumerate(batches):
                 _copy(cursor, f'"{target}"' if direct else "import_stage", names, batch)
-                done = min((i + 1) * 100_000, len(table))
-                report(0.05 + share * (i + 1) / len(batches), f"{'writing' if direct else 'staging'} rows ({done:,})")
+                done = min((i + 1) * BATCH_ROWS, len(table))
+                report(0.05 + share * (i + 1) / count, f"{'writing' if direct else 'staging'} rows ({done:,})")
         if direct:
             existing = unchanged = 0
         else:

@@ -408,3 +408,30 @@ def test_awkward_text_survives_the_first_import_and_the_upsert_alike(engine):
     assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
     stored = _by_id(load_leads(engine=engine))
     assert stored["company"].tolist() == [awkward, "Plain"] and stored["score"].tolist() == [45, 70]
+
+
+def test_a_first_import_keeps_every_index_of_the_lead_table(engine, sample):
+    from sqlalchemy import inspect
+
+    def indexes():
+        return sorted((i["name"], tuple(i["column_names"])) for i in inspect(engine).get_indexes("lead"))
+
+    before = indexes()
+    assert before  # created_at, channel, owner, mql_at
+    _import(engine, sample[0].head(500).to_csv(index=False).encode(), "leads.csv")
+    assert indexes() == before
+
+
+def test_a_first_import_that_fails_half_way_leaves_the_empty_table_and_its_indexes(engine, sample):
+    from sqlalchemy import inspect
+
+    before = sorted(i["name"] for i in inspect(engine).get_indexes("lead"))
+
+    def fail(fraction, message):
+        if message.startswith("writing rows"):
+            raise RuntimeError("the disk is full")
+
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        _import(engine, sample[0].head(500).to_csv(index=False).encode(), "leads.csv", progress=fail)
+    assert load_leads(engine=engine).empty
+    assert sorted(i["name"] for i in inspect(engine).get_indexes("lead")) == before
