@@ -19,8 +19,8 @@ issue: end to end on SQLite within 15 s, peak memory under 1.5 GB for every step
 
 Each step runs in a fresh child process. Peak memory is the process's VmHWM (resident high-water mark, whole
 process, interpreter included); for a write it is reset when the write starts (``/proc/self/clear_refs``), so
-it is the peak while writing, with the table read and the prepared rows still held (as the import command holds
-them). A floor's peak includes its ready tuples and is not judged. Where the write's time goes is read from the
+it is the peak while writing, with the prepared rows held and the file's text cells freed (as the import command
+does). A floor's peak includes its ready tuples and is not judged. Where the write's time goes is read from the
 engine's progress callback ("of which convert" is the engine's frame-to-Arrow step timed again on its own after
 the measured write). PostgreSQL runs in a schema of its own, dropped afterwards; if the server cannot be
 reached, PostgreSQL is skipped with a printed line. The last line printed is every figure as JSON.
@@ -236,8 +236,9 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
         SQLModel.metadata.drop_all(engine)
         SQLModel.metadata.create_all(engine)
     baseline = _peak_mb()
-    table, prepared, timings = _parse(path)  # the table is kept while writing, as `python -m sla_model import` does
+    table, prepared, timings = _parse(path)
     parse_peak = _peak_mb()
+    del table  # the file's cells are freed before the write, as `python -m sla_model import` does
     events: list[tuple[float, float, str]] = []
 
     def progress(fraction: float, message: str) -> None:
@@ -248,7 +249,6 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
     result = importer.write(engine, prepared, actor="benchmark", progress=progress)
     write_s = time.perf_counter() - started
     write_peak = _peak_mb()
-    del table
     engine.dispose()
 
     sqlite = is_sqlite(engine)

@@ -149,6 +149,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"error: {path.name}: nothing imported: {prepared.errors:,} rows have errors "
                   "(fix them, or pass --skip-invalid to import the valid rows)", file=sys.stderr)  # fmt: skip
             return 1
+        del table  # the file's text cells are not needed to write the prepared rows: free them first
         with tqdm(total=100, desc=path.name, unit="%", file=sys.stderr, leave=False) as bar:
 
             def progress(fraction: float, message: str) -> None:
