@@ -10,7 +10,9 @@ import codecs
 import csv
 import gzip
 import io
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -49,8 +51,12 @@ class CsvTable:
         return list(self.frame.columns)
 
 
-def _decode(data: bytes, name: str) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes (no BOM) and the name of the encoding it was in."""
+def _decode(data: bytes, name: str, *, head_only: bool = False) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes (no BOM) and the name of the encoding it was in.
+
+    With ``head_only``, only the first bytes are checked (Arrow checks the rest while reading, and the reading is
+    done again with the whole file checked if it finds a byte that is not UTF-8).
+    """
     if data.startswith(codecs.BOM_UTF8):
         data, encoding = data[len(codecs.BOM_UTF8) :], "UTF-8 with BOM"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -61,7 +67,11 @@ def _decode(data: bytes, name: str) -> tuple[bytes, str]:
     else:
         encoding = "UTF-8"
     try:
-        data.decode("utf-8")
+        if head_only:
+            head = data[:_SNIFF_BYTES]
+            head[: head.rfind(b"\n") + 1 if len(data) > _SNIFF_BYTES else len(head)].decode("utf-8")
+        else:
+            data.decode("utf-8")
         return data, encoding
     except UnicodeDecodeError as exc:
         bad_at = exc.start
@@ -144,14 +154,40 @@ def read_csv(data: bytes, *, name: str) -> CsvTable:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise CsvFileError(f"{name}: a damaged gzip file ({exc})") from None
-    if not data.strip():
+    if not data[:_SNIFF_BYTES].strip() and not data.strip():
         raise CsvFileError(f"{name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
         raise CsvFileError(f"{name}: this is a zip or Excel workbook, not a CSV file. Save it as CSV and try again.")
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
-    data, encoding = _decode(data, name)
+    text, encoding = _decode(data, name, head_only=True)
+    try:
+        return _read_text(text, name, encoding)
+    except _NotUtf8:  # a byte further on is not UTF-8: check the whole file (mixed, or a legacy encoding)
+        text, encoding = _decode(data, name)
+        return _read_text(text, name, encoding)
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _trimmed(name: str, header: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    col = pc.utf8_trim_whitespace(column)
+    lengths = pc.utf8_length(col)
+    longest = pc.max(lengths).as_py() if len(col) else 0
+    if longest and longest > MAX_CELL:
+        row = pc.index(pc.greater(lengths, MAX_CELL), True).as_py()
+        raise CsvFileError(
+            f"{name}: row {row + 2}, column '{header}': a cell of {longest:,} characters (the limit is {MAX_CELL:,}); "
+            "the file is probably damaged or has an unclosed quote"
+        )
+    return col
+
+
+def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
+    """Read UTF-8 bytes (see :func:`read_csv`); :class:`_NotUtf8` if a cell is not UTF-8."""
     if data.count(b'"') % 2:
         raise CsvFileError(f'{name}: a quote (") opened on line {_open_quote_line(data)} is never closed')
     sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
@@ -186,6 +222,8 @@ def read_csv(data: bytes, *, name: str) -> CsvTable:
         )
     except pa.ArrowInvalid as exc:
         message = str(exc)
+        if "invalid UTF8" in message:
+            raise _NotUtf8 from None
         if "straddling" in message or "block" in message:
             message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"
         raise CsvFileError(f"{name}: cannot be read as CSV: {message}") from None
@@ -195,17 +233,8 @@ def read_csv(data: bytes, *, name: str) -> CsvTable:
         line, start = _line_of(data, text, start)
         located.append((line, text[:200], reason))
     bad = located + bad[1000:]
-    columns = {}
-    for h in headers:
-        col = pc.utf8_trim_whitespace(table[h])
-        longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else 0
-        if longest and longest > MAX_CELL:
-            row = pc.index(pc.greater(pc.utf8_length(col), MAX_CELL), True).as_py()
-            raise CsvFileError(
-                f"{name}: row {row + 2}, column '{h}': a cell of {longest:,} characters (the limit is {MAX_CELL:,}); "
-                "the file is probably damaged or has an unclosed quote"
-            )
-        columns[h] = col
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow's kernels run outside the GIL
+        columns = dict(zip(headers, pool.map(lambda h: _trimmed(name, h, table[h]), headers), strict=True))
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
     if frame.empty and not bad:
         raise CsvFileError(f"{name}: the file has column names but no rows")

@@ -329,7 +329,8 @@ def test_a_file_with_errors_is_refused_whole_or_imported_without_its_bad_rows(en
     assert load_leads(engine=engine)["lead_id"].tolist() == ["L1"]
 
 
-def test_a_failed_write_leaves_the_database_as_it_was(engine, sample):
+@pytest.mark.parametrize("stop_at", ["writing", "recording the import"])
+def test_a_failed_write_leaves_the_database_as_it_was(engine, sample, stop_at):
     _import(engine, sample[0].head(50).to_csv(index=False).encode(), "leads.csv")
     before = _contents(engine)
     table = read_csv(sample[0].iloc[40:120].to_csv(index=False).encode(), name="more.csv")
@@ -338,12 +339,12 @@ def test_a_failed_write_leaves_the_database_as_it_was(engine, sample):
 
     def fail_while_writing(fraction, message):
         calls.append(message)
-        if message == "writing":
+        if message == stop_at:  # the last one comes after every row is written, just before the commit
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
         importer.write(engine, prepared, actor="test", progress=fail_while_writing)
-    assert "staging rows (80)" in calls
+    assert "writing rows (80)" in calls
     assert _contents(engine) == before
 
 
@@ -435,3 +436,65 @@ def test_a_first_import_that_fails_half_way_leaves_the_empty_table_and_its_index
         _import(engine, sample[0].head(500).to_csv(index=False).encode(), "leads.csv", progress=fail)
     assert load_leads(engine=engine).empty
     assert sorted(i["name"] for i in inspect(engine).get_indexes("lead")) == before
+
+
+# --- SQLite: the bulk writer runs in a process of its own and locks the file like any other writer -------------
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    yield eng
+    eng.dispose()
+
+
+def test_an_import_waits_for_another_writer_and_both_writes_are_kept(sqlite_engine, sample):
+    import sqlite3
+    import threading
+
+    _import(sqlite_engine, sample[0].head(20).to_csv(index=False).encode(), "first.csv")
+    holder = sqlite3.connect(sqlite_engine.url.database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another user's write in progress
+    holder.execute("INSERT INTO meta (key, value) VALUES ('other_user', 'kept')")
+    timer = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    timer.start()
+    try:
+        _, result = _import(sqlite_engine, sample[0].iloc[10:60].to_csv(index=False).encode(), "second.csv")
+    finally:
+        timer.join()
+        holder.close()
+    assert (result.inserted, result.unchanged) == (40, 10)
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'other_user'")).scalar() == "kept"
+        assert conn.execute(text("SELECT COUNT(*) FROM lead")).scalar() == 60
+
+
+def test_an_import_that_cannot_get_the_write_lock_says_so_and_changes_nothing(sqlite_engine, sample, monkeypatch):
+    import sqlite3
+
+    _import(sqlite_engine, sample[0].head(20).to_csv(index=False).encode(), "first.csv")
+    before = _contents(sqlite_engine)
+    monkeypatch.setattr(importer, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(sqlite_engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        locked = (r"second.csv: the import could not be written: the database is locked by another write that did "
+                  r"not finish within 0.2 s .*; nothing was imported")  # fmt: skip
+        with pytest.raises(ValueError, match=locked):
+            _import(sqlite_engine, sample[0].iloc[10:60].to_csv(index=False).encode(), "second.csv")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _contents(sqlite_engine) == before
+
+
+def test_a_reader_keeps_its_snapshot_while_an_import_commits(sqlite_engine, sample):
+    _import(sqlite_engine, sample[0].head(20).to_csv(index=False).encode(), "first.csv")
+    with sqlite_engine.connect() as reader:  # a page reading in the app's process, in a read transaction
+        assert reader.execute(text("SELECT COUNT(*) FROM lead")).scalar() == 20
+        _, result = _import(sqlite_engine, sample[0].head(500).to_csv(index=False).encode(), "more.csv")
+        assert reader.execute(text("SELECT COUNT(*) FROM lead")).scalar() == 20
+    assert result.inserted == 480
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM lead")).scalar() == 500
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
