@@ -164,6 +164,18 @@ def _parse_numbers(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
     return pd.to_numeric(cleaned, errors="coerce")
 
 
+def _iso_times(values: pd.Series) -> pd.Series | None:
+    """Read ISO 8601 dates and date-times without a zone with Arrow's parser (ten times pandas' speed).
+
+    None if any value is something else (a zone, another format, a date out of range): pandas reads those.
+    """
+    try:
+        parsed = pc.cast(pc.cast(pa.array(values, type=pa.string()), pa.timestamp("us")), pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index, dtype="datetime64[ns]")
+
+
 def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
     """Text to naive UTC datetime64 (NaT where empty or unreadable) and the format used."""
     present = raw != ""
@@ -192,6 +204,8 @@ def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
         if mapping.timezone != "UTC" and not re.search(_ZONED, mapping.date_format):
             parsed = parsed.dt.tz_localize(None).dt.tz_localize(zone, ambiguous="NaT").dt.tz_convert("UTC")
         best, best_fmt = parsed.dt.tz_localize(None).astype("datetime64[ns]"), mapping.date_format
+    elif (fast := _iso_times(values)) is not None:  # plain ISO 8601 without a zone (the usual case)
+        best, best_fmt = _localise(fast, pd.Series(False, index=values.index)), "ISO 8601"
     else:
         zoned = values.str.contains(_ZONED, regex=True)
         iso = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
@@ -664,17 +678,18 @@ def _write_postgres(engine, kind, table, columns, params, replace, report) -> tu
             conn.execute(text(stage))
         raw = conn.connection.dbapi_connection
         batches = _batches(table, order="lead_id" if direct else None)  # no lead stored yet: COPY straight in
-        share, count = (0.85 if direct else 0.45), max(-(-len(table) // BATCH_ROWS), 1)
+        share, count = 0.8, max(-(-len(table) // BATCH_ROWS), 1)
         with raw.cursor() as cursor:
             for i, batch in enumerate(batches):
                 _copy(cursor, f'"{target}"' if direct else "import_stage", names, batch)
                 done = min((i + 1) * BATCH_ROWS, len(table))
-                report(0.05 + share * (i + 1) / count, f"{'writing' if direct else 'staging'} rows ({done:,})")
+                report(0.05 + share * (i + 1) / count, f"writing rows ({done:,})")
         if direct:
             existing = unchanged = 0
         else:
+            report(0.86, "comparing with the stored rows")
             existing, unchanged = conn.execute(text(_counts_sql(kind, columns, sqlite=False))).one()
-            report(0.55, "writing")
+            report(0.9, "writing")
             for sql in _statements(kind, columns, sqlite=False, replace=replace):
                 conn.execute(text(sql))
         report(0.95, "recording the import")

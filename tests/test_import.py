@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from sla_model import importer
@@ -186,6 +189,56 @@ def test_date_formats_seen_in_real_exports(cells, expected):
     prepared = importer.prepare(read_csv(data.encode(), name="f.csv"), OWN_LEADS)
     assert prepared.ok, prepared.problems
     assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == expected
+
+
+@given(
+    st.lists(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 12, 31)), min_size=1),
+    st.sampled_from(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_iso_times_read_by_arrow_equal_pandas_reading(times, fmt):
+    cells = pd.Series([t.strftime(fmt) for t in times], dtype="str")
+    fast = importer._iso_times(cells)
+    assert fast is not None
+    pd.testing.assert_series_equal(fast, pd.to_datetime(cells, format="ISO8601").astype("datetime64[ns]"))
+
+
+def test_plain_iso_times_in_a_named_time_zone_are_stored_in_utc():
+    mapping = OWN_LEADS.model_copy(update={"timezone": "Europe/Berlin"})
+    data = b"lead_id,created_at,channel\nL1,2026-07-01T12:00:00,Email\nL2,2026-01-01 12:00,Email\nL3,2026-03-29,Email\n"
+    prepared = importer.prepare(read_csv(data, name="f.csv"), mapping)
+    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-07-01 10:00",
+        "2026-01-01 11:00",
+        "2026-03-28 23:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"lead_id,created_at,channel,amount\nL1,2026-03-01,Email,1200.5\nL2,2026-03-01,Email,\n", [1200.5, None]),
+        (b'lead_id,created_at,channel,amount\nL1,2026-03-01,Email,"$1,200.50"\nL2,2026-03-01,Email,7\n', [1200.5, 7.0]),
+        (b"lead_id;created_at;channel;amount\nL1;2026-03-01;Email;1.200,5\nL2;2026-03-01;Email;7,25\n", [1200.5, 7.25]),
+        (b"lead_id;created_at;channel;amount\nL1;2026-03-01;Email;1.200\n", [1200.0]),  # a thousands dot
+    ],
+)
+def test_amounts_are_read_as_written(data, expected):
+    prepared = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS)
+    assert prepared.ok, prepared.problems
+    assert [None if pd.isna(v) else v for v in prepared.frame["amount"]] == expected
+
+
+@pytest.mark.parametrize("where", [10, 5_000])
+def test_an_encoding_is_found_wherever_its_first_special_byte_is(where):
+    rows = [f"L{i},2026-03-01,Email\n".encode() for i in range(where)]
+    latin = b"lead_id,created_at,channel\n" + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
+    table = read_csv(latin, name="f.csv")
+    assert (table.encoding, table.frame["channel"].iloc[-1]) == ("Windows-1252 (Latin-1)", "Zoë")
+    head = "lead_id,created_at,channel\nL0,2026-03-01,Zoë\n".encode()
+    mixed = head + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
+    with pytest.raises(CsvFileError, match=f"mixed encodings: line {where + 3} has bytes that are not UTF-8"):
+        read_csv(mixed, name="f.csv")
 
 
 def test_a_named_time_zone_and_a_named_format_are_applied():
