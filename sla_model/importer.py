@@ -37,10 +37,13 @@ from sla_model.mapping import (
     Stage,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import BULK_CACHE_KIB, SNAPSHOT_KEY, VERSION_KEY, _with_defaults
+from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
 BATCH_ROWS = 100_000
+#: SQLite page cache of the writer process, KiB: enough for the key and the index builds of a million leads,
+#: small enough that it and the prepared rows stay under 1.5 GB together.
+WRITER_CACHE_KIB = 128 * 1024
 #: Problems listed in full; beyond this only their count per reason is kept.
 MAX_LISTED = 5_000
 #: Whitespace spelled out: with ``\s`` pandas falls back from pyarrow's RE2 to a Python loop over every cell.
@@ -495,8 +498,8 @@ def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
                 col = col.cast(pa.string())
         elif pa.types.is_boolean(col.type) and text_times:
             col = col.cast(pa.int64())
-        elif pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type):
-            col = col.cast(pa.string())
+        elif pa.types.is_string_view(col.type):  # text stays as pandas holds it (large_string): no copy
+            col = col.cast(pa.large_string())
         columns.append(col)
     return pa.table(columns, names=table.column_names)
 
@@ -644,7 +647,7 @@ def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tupl
         ],  # fmt: skip
         "bump": _BUMP,
         "busy_ms": BUSY_TIMEOUT_MS,
-        "cache_kib": BULK_CACHE_KIB,
+        "cache_kib": WRITER_CACHE_KIB,
     }
     result = sqlite_bulk.write(
         database,
