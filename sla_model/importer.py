@@ -50,6 +50,7 @@ MAX_LISTED = 5_000
 _SPACE = " \t\r\n\f\v\xa0\u202f"
 #: A cell a spreadsheet would run as a formula: ``=...``, ``@...``, or ``+``/``-`` followed by a function call.
 FORMULA = f"^[{_SPACE}]*(?:[=@]|[+-][{_SPACE}]*[A-Za-z_][A-Za-z0-9_.]*[{_SPACE}]*\\()"
+_FORMULA_START = pa.array(list("=@+-" + _SPACE), type=pa.large_string())
 #: Date formats tried in ``auto`` mode (ISO is tried first, through pandas' ISO 8601 parser).
 DATE_FORMATS = [
     "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y, %I:%M %p",
@@ -148,6 +149,17 @@ class _Problems:
                                  "level": []})  # fmt: skip
         out = pd.concat(self.parts, ignore_index=True).sort_values(["row", "column"], kind="stable")
         return out.head(MAX_LISTED).reset_index(drop=True)
+
+
+def _formulas(values: pd.Series) -> pd.Series:
+    """Which cells match :data:`FORMULA` (the pattern is run only on cells that start as a formula could)."""
+    first = pc.utf8_slice_codeunits(pa.array(values, type=pa.large_string()), 0, 1)
+    could = pc.fill_null(pc.is_in(first, value_set=_FORMULA_START), False)
+    could = np.flatnonzero(could.to_numpy(zero_copy_only=False))
+    found = np.zeros(len(values), dtype=bool)
+    if len(could):
+        found[could] = values.iloc[could].str.contains(FORMULA, regex=True).to_numpy(dtype=bool)
+    return pd.Series(found, index=values.index)
 
 
 def _parse_numbers(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
@@ -296,7 +308,7 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
             limit = _text_limit(kind, name)
             long = present & (values.str.len() > limit)
             problems.add(np.flatnonzero(long), label, values[long], f"longer than {limit} characters")
-            formula = present & values.str.contains(FORMULA, regex=True)
+            formula = present & _formulas(values)
             problems.add(
                 np.flatnonzero(formula),
                 label,

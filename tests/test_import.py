@@ -203,6 +203,15 @@ def test_iso_times_read_by_arrow_equal_pandas_reading(times, fmt):
     pd.testing.assert_series_equal(fast, pd.to_datetime(cells, format="ISO8601").astype("datetime64[ns]"))
 
 
+def test_formula_cells_are_found_as_the_full_pattern_finds_them():
+    cells = ["=HYPERLINK(\"x\")", " =1+1", "\xa0=x", "+SUM(A1)", "- cmd(", "-5", "+44 20 7946 0000", "@user", "a=b",
+             "", "=", "Acme", "+ 5", "\t@x", "—=x"]  # fmt: skip
+    values = pd.Series(cells, dtype="str")
+    assert importer._formulas(values).tolist() == values.str.contains(importer.FORMULA, regex=True).tolist()
+    assert importer._formulas(values).tolist() == [True, True, True, True, True, False, False, True, False, False,
+                                                   True, False, False, True, False]  # fmt: skip
+
+
 def test_plain_iso_times_in_a_named_time_zone_are_stored_in_utc():
     mapping = OWN_LEADS.model_copy(update={"timezone": "Europe/Berlin"})
     data = b"lead_id,created_at,channel\nL1,2026-07-01T12:00:00,Email\nL2,2026-01-01 12:00,Email\nL3,2026-03-29,Email\n"
