@@ -215,7 +215,7 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
             read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=_skip),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(headers, pa.string()),
+                column_types=dict.fromkeys(headers, pa.large_string()),  # as pandas holds text: no copy
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
