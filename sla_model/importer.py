@@ -111,6 +111,9 @@ class Prepared:
     unmapped_columns: list[str]
     notes: list[str] = field(default_factory=list)
     problem_counts: dict[str, int] = field(default_factory=dict)  #: reason -> count (including unlisted)
+    #: The fields the file gives (mapped, fixed, or implied by a stage): a stored lead gets only these from a
+    #: re-import, and keeps the rest (an export without a score column leaves scores as they are). Empty: all.
+    provided: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -381,7 +384,16 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         unmapped_columns=[h for h in table.headers if h not in set(mapped.values())],
         notes=notes,
         problem_counts=problems.counts,
+        provided=_provided(kind, mapped, mapping, list(frame.columns)),
     )
+
+
+def _provided(kind: str, mapped: dict[str, str], mapping: Mapping, columns: list[str]) -> list[str]:
+    """The fields a file gives a value for: mapped or fixed ones, and every milestone date if it has a stage."""
+    given = set(mapped) | set(mapping.constants)
+    if kind == "leads" and given & {"stage", "status"}:
+        given |= {name for chain in STAGE_MILESTONES.values() for name in chain}
+    return [c for c in columns if c in given]
 
 
 def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, notes: list[str]) -> None:
@@ -516,15 +528,16 @@ def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _statements(kind: str, columns: list[str], *, sqlite: bool, replace: bool) -> list[str]:
+def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[str]) -> list[str]:
+    """The statements that move the staged rows in; stored leads get only the ``updates`` columns."""
     table = _TABLES[kind]
     cols = ", ".join(f'"{c}"' for c in columns)
     source = "temp.import_stage" if sqlite else "import_stage"
     sql = []
     if kind == "leads":
-        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "lead_id")
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
         distinct = "IS NOT" if sqlite else "IS DISTINCT FROM"
-        changed = " OR ".join(f'"{table}"."{c}" {distinct} excluded."{c}"' for c in columns if c != "lead_id")
+        changed = " OR ".join(f'"{table}"."{c}" {distinct} excluded."{c}"' for c in updates)
         sql.append(
             f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {source} WHERE true ORDER BY "lead_id" '
             f'ON CONFLICT ("lead_id") DO UPDATE SET {sets}, "row_version" = "{table}"."row_version" + 1 '
@@ -539,11 +552,11 @@ def _statements(kind: str, columns: list[str], *, sqlite: bool, replace: bool) -
     return sql
 
 
-def _counts_sql(kind: str, columns: list[str], *, sqlite: bool) -> str:
+def _counts_sql(kind: str, *, sqlite: bool, updates: list[str]) -> str:
     table = _TABLES[kind]
     source = "temp.import_stage" if sqlite else "import_stage"
     if kind == "leads":
-        same = " AND ".join(f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} s."{c}"' for c in columns)
+        same = " AND ".join(f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} s."{c}"' for c in updates)
         return (
             f'SELECT COUNT(t."lead_id"), COALESCE(SUM(CASE WHEN {same} THEN 1 ELSE 0 END), 0) '
             f'FROM {source} s JOIN "{table}" t ON t."lead_id" = s."lead_id"'
@@ -601,6 +614,7 @@ def write(
     report = progress or (lambda fraction, message: None)
     frame = prepared.frame
     columns = list(frame.columns)
+    updates = [c for c in (prepared.provided or columns) if c in columns and c != "lead_id"]
     sqlite = is_sqlite(engine)
     detail = json.dumps(
         {"file": prepared.source, "kind": prepared.kind, "rows": prepared.rows_read, "skipped": prepared.errors,
@@ -612,11 +626,11 @@ def write(
     table = _arrow(frame, text_times=sqlite)
     if sqlite:
         try:
-            existing, unchanged = _write_sqlite(engine, prepared.kind, table, columns, params, replace, report)
+            existing, unchanged = _write_sqlite(engine, prepared.kind, table, columns, updates, params, replace, report)
         except sqlite_bulk.BulkWriteError as exc:
             raise ValueError(f"{prepared.source}: {exc}") from None
     else:
-        existing, unchanged = _write_postgres(engine, prepared.kind, table, columns, params, replace, report)
+        existing, unchanged = _write_postgres(engine, prepared.kind, table, columns, updates, params, replace, report)
     report(1.0, "done")
     return ImportResult(
         kind=prepared.kind,
@@ -635,7 +649,7 @@ def _batches(table: pa.Table, size: int = BATCH_ROWS, order: str | None = None):
     return (table.take(indices.slice(i, size)) for i in range(0, max(len(table), 1), size))
 
 
-def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
+def _write_sqlite(engine, kind, table, columns, updates, params, replace, report) -> tuple[int, int]:
     database = engine.url.database
     if not database or database == ":memory:":
         raise ValueError("imports need a database file (DATABASE_URL names no SQLite file)")
@@ -647,8 +661,8 @@ def _write_sqlite(engine, kind, table, columns, params, replace, report) -> tupl
         "target": _TABLES[kind],
         "columns": columns,
         "clear": _CLEAR if replace else [],
-        "upsert": _statements(kind, columns, sqlite=True, replace=replace),
-        "counts": _counts_sql(kind, columns, sqlite=True),
+        "upsert": _statements(kind, columns, sqlite=True, updates=updates),
+        "counts": _counts_sql(kind, sqlite=True, updates=updates),
         "audit": _audit_sql(qmark=True),
         "audit_params": [
             params["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
@@ -680,7 +694,7 @@ def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
         copy.write(buffer.getvalue().to_pybytes())
 
 
-def _write_postgres(engine, kind, table, columns, params, replace, report) -> tuple[int, int]:
+def _write_postgres(engine, kind, table, columns, updates, params, replace, report) -> tuple[int, int]:
     with engine.begin() as conn:
         if replace:
             for sql in _CLEAR:
@@ -703,9 +717,9 @@ def _write_postgres(engine, kind, table, columns, params, replace, report) -> tu
             existing = unchanged = 0
         else:
             report(0.86, "comparing with the stored rows")
-            existing, unchanged = conn.execute(text(_counts_sql(kind, columns, sqlite=False))).one()
+            existing, unchanged = conn.execute(text(_counts_sql(kind, sqlite=False, updates=updates))).one()
             report(0.9, "writing")
-            for sql in _statements(kind, columns, sqlite=False, replace=replace):
+            for sql in _statements(kind, columns, sqlite=False, updates=updates):
                 conn.execute(text(sql))
         report(0.95, "recording the import")
         conn.execute(text(_audit_sql()), params)

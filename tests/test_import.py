@@ -91,6 +91,33 @@ def test_a_newer_export_updates_only_the_leads_that_changed(engine, sample):
     assert sorted(versions) == [(0, 292), (1, 8)]
 
 
+def test_an_export_with_fewer_columns_updates_only_what_it_carries(engine, sample):
+    leads = sample[0].head(200)
+    _import(engine, leads.to_csv(index=False).encode(), "full.csv")
+    before = load_leads(engine=engine).set_index("lead_id").sort_index()
+    narrow = leads[["lead_id", "created_at", "owner"]].copy()  # no score, channel, company, stage dates, ...
+    narrow.loc[narrow.index[:5], "owner"] = "New Owner"
+    prepared, result = _import(engine, narrow.to_csv(index=False).encode(), "owners.csv", OWN_LEADS)
+    assert prepared.provided == ["lead_id", "created_at", "owner"]
+    assert (result.inserted, result.updated, result.unchanged) == (0, 5, 195)
+    after = load_leads(engine=engine).set_index("lead_id").sort_index()
+    changed = narrow["lead_id"].iloc[:5]
+    assert (after.loc[changed, "owner"] == "New Owner").all()
+    kept = [c for c in after.columns if c not in ("owner", "row_version")]
+    pd.testing.assert_frame_equal(after[kept], before[kept])  # scores, channels, milestone dates all kept
+    assert after["owner"].drop(changed).astype(str).equals(before["owner"].drop(changed).astype(str))
+
+    with_stage = leads[["lead_id", "created_at"]].assign(stage="won").head(3)  # a stage sets every milestone
+    staged = OWN_LEADS.model_copy(update={"columns": {**OWN_LEADS.columns, "stage": "stage"},
+                                          "values": {"stage": {"won": "won"}}})  # fmt: skip
+    prepared, result = _import(engine, with_stage.to_csv(index=False).encode(), "won.csv", staged)
+    assert {"mql_at", "won_at", "lost_at", "rejected_at"} <= set(prepared.provided)
+    assert "score" not in prepared.provided
+    won = load_leads(engine=engine).set_index("lead_id").loc[with_stage["lead_id"]]
+    assert won["won_at"].notna().all() and won["lost_at"].isna().all()
+    assert (won["score"] == before.loc[with_stage["lead_id"], "score"]).all()
+
+
 def test_hubspot_export_round_trip_gives_the_same_metrics(engine, sample):
     leads = sample[0]
     table = read_csv(to_hubspot(leads), name="hubspot-contacts.csv")
