@@ -173,6 +173,14 @@ class _NotUtf8(Exception):
     pass
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _trimmed(name: str, header: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     col = pc.utf8_trim_whitespace(column)
     lengths = pc.utf8_length(col)
@@ -222,7 +230,8 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
         )
     except pa.ArrowInvalid as exc:
         message = str(exc)
-        if "invalid UTF8" in message:
+        # also a row to skip whose text is not UTF-8 (pyarrow cannot hand it to _skip: it says so on stderr)
+        if "invalid UTF8" in message or not _is_utf8(data):
             raise _NotUtf8 from None
         if "straddling" in message or "block" in message:
             message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"

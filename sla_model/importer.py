@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from sla_model import sqlite_bulk
 from sla_model.csvfile import CsvTable
@@ -114,6 +115,9 @@ class Prepared:
     #: The fields the file gives (mapped, fixed, or implied by a stage): a stored lead gets only these from a
     #: re-import, and keeps the rest (an export without a score column leaves scores as they are). Empty: all.
     provided: list[str] = field(default_factory=list)
+    #: Of those, the milestone dates only implied by a stage: they fill a stored lead's empty dates and never
+    #: replace a stored date (nor clear one, for a lead whose stage the file does not say).
+    implied: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -385,6 +389,11 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         notes=notes,
         problem_counts=problems.counts,
         provided=_provided(kind, mapped, mapping, list(frame.columns)),
+        implied=[
+            c
+            for c in _provided(kind, mapped, mapping, list(frame.columns))
+            if c not in mapped and c not in mapping.constants and c != "lead_id"
+        ],  # fmt: skip
     )
 
 
@@ -407,7 +416,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
                      reasons=(f"duplicate ID, first on row {r}" for r in first_row[dup].head(MAX_LISTED)))  # fmt: skip
     if "channel" not in out:
         out["channel"] = pd.Series("Unknown", index=raw.index, dtype=str)
-        notes.append("no channel column: every lead's channel is 'Unknown'")
+        notes.append("no channel column: new leads' channel is 'Unknown' (stored leads keep theirs)")
     else:
         blank = out["channel"] == ""
         if blank.any():
@@ -528,16 +537,26 @@ def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[str]) -> list[str]:
+def _incoming(column: str, stored: str, new: str, fill_only: set[str]) -> str:
+    """The value a stored lead gets: the file's, or for a ``fill_only`` column the stored one unless it is empty."""
+    if column in fill_only:
+        return f'COALESCE({stored}."{column}", {new}."{column}")'
+    return f'{new}."{column}"'
+
+
+def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[str], fill_only: set[str]) -> list[str]:
     """The statements that move the staged rows in; stored leads get only the ``updates`` columns."""
     table = _TABLES[kind]
     cols = ", ".join(f'"{c}"' for c in columns)
     source = "temp.import_stage" if sqlite else "import_stage"
     sql = []
     if kind == "leads":
-        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+        sets = ", ".join(f'"{c}" = {_incoming(c, chr(34) + table + chr(34), "excluded", fill_only)}' for c in updates)
         distinct = "IS NOT" if sqlite else "IS DISTINCT FROM"
-        changed = " OR ".join(f'"{table}"."{c}" {distinct} excluded."{c}"' for c in updates)
+        changed = " OR ".join(
+            f'"{table}"."{c}" {distinct} {_incoming(c, chr(34) + table + chr(34), "excluded", fill_only)}'
+            for c in updates
+        )
         sql.append(
             f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {source} WHERE true ORDER BY "lead_id" '
             f'ON CONFLICT ("lead_id") DO UPDATE SET {sets}, "row_version" = "{table}"."row_version" + 1 '
@@ -552,11 +571,13 @@ def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[st
     return sql
 
 
-def _counts_sql(kind: str, *, sqlite: bool, updates: list[str]) -> str:
+def _counts_sql(kind: str, *, sqlite: bool, updates: list[str], fill_only: set[str]) -> str:
     table = _TABLES[kind]
     source = "temp.import_stage" if sqlite else "import_stage"
     if kind == "leads":
-        same = " AND ".join(f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} s."{c}"' for c in updates)
+        same = " AND ".join(
+            f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} {_incoming(c, "t", "s", fill_only)}' for c in updates
+        )
         return (
             f'SELECT COUNT(t."lead_id"), COALESCE(SUM(CASE WHEN {same} THEN 1 ELSE 0 END), 0) '
             f'FROM {source} s JOIN "{table}" t ON t."lead_id" = s."lead_id"'
@@ -615,6 +636,7 @@ def write(
     frame = prepared.frame
     columns = list(frame.columns)
     updates = [c for c in (prepared.provided or columns) if c in columns and c != "lead_id"]
+    fill_only = set(prepared.implied)
     sqlite = is_sqlite(engine)
     detail = json.dumps(
         {"file": prepared.source, "kind": prepared.kind, "rows": prepared.rows_read, "skipped": prepared.errors,
@@ -626,11 +648,20 @@ def write(
     table = _arrow(frame, text_times=sqlite)
     if sqlite:
         try:
-            existing, unchanged = _write_sqlite(engine, prepared.kind, table, columns, updates, params, replace, report)
+            existing, unchanged = _write_sqlite(
+                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report
+            )
         except sqlite_bulk.BulkWriteError as exc:
             raise ValueError(f"{prepared.source}: {exc}") from None
     else:
-        existing, unchanged = _write_postgres(engine, prepared.kind, table, columns, updates, params, replace, report)
+        try:
+            existing, unchanged = _write_postgres(
+                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report
+            )
+        except DBAPIError as exc:  # the transaction was rolled back
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            message = f"{prepared.source}: the import could not be written: {detail}; nothing was imported"
+            raise ValueError(message) from None
     report(1.0, "done")
     return ImportResult(
         kind=prepared.kind,
@@ -649,7 +680,7 @@ def _batches(table: pa.Table, size: int = BATCH_ROWS, order: str | None = None):
     return (table.take(indices.slice(i, size)) for i in range(0, max(len(table), 1), size))
 
 
-def _write_sqlite(engine, kind, table, columns, updates, params, replace, report) -> tuple[int, int]:
+def _write_sqlite(engine, kind, table, columns, updates, fill_only, params, replace, report) -> tuple[int, int]:
     database = engine.url.database
     if not database or database == ":memory:":
         raise ValueError("imports need a database file (DATABASE_URL names no SQLite file)")
@@ -661,8 +692,8 @@ def _write_sqlite(engine, kind, table, columns, updates, params, replace, report
         "target": _TABLES[kind],
         "columns": columns,
         "clear": _CLEAR if replace else [],
-        "upsert": _statements(kind, columns, sqlite=True, updates=updates),
-        "counts": _counts_sql(kind, sqlite=True, updates=updates),
+        "upsert": _statements(kind, columns, sqlite=True, updates=updates, fill_only=fill_only),
+        "counts": _counts_sql(kind, sqlite=True, updates=updates, fill_only=fill_only),
         "audit": _audit_sql(qmark=True),
         "audit_params": [
             params["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
@@ -694,7 +725,7 @@ def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
         copy.write(buffer.getvalue().to_pybytes())
 
 
-def _write_postgres(engine, kind, table, columns, updates, params, replace, report) -> tuple[int, int]:
+def _write_postgres(engine, kind, table, columns, updates, fill_only, params, replace, report) -> tuple[int, int]:
     with engine.begin() as conn:
         if replace:
             for sql in _CLEAR:
@@ -717,9 +748,10 @@ def _write_postgres(engine, kind, table, columns, updates, params, replace, repo
             existing = unchanged = 0
         else:
             report(0.86, "comparing with the stored rows")
-            existing, unchanged = conn.execute(text(_counts_sql(kind, sqlite=False, updates=updates))).one()
+            counts = _counts_sql(kind, sqlite=False, updates=updates, fill_only=fill_only)
+            existing, unchanged = conn.execute(text(counts)).one()
             report(0.9, "writing")
-            for sql in _statements(kind, columns, sqlite=False, updates=updates):
+            for sql in _statements(kind, columns, sqlite=False, updates=updates, fill_only=fill_only):
                 conn.execute(text(sql))
         report(0.95, "recording the import")
         conn.execute(text(_audit_sql()), params)

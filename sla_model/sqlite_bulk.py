@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -62,13 +63,16 @@ def write(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
     job = {**job, "database": database}
     sent, result, error = 0, None, None
-    with subprocess.Popen(
-        [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    ) as proc:
+    with (
+        tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
+        subprocess.Popen(
+            [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        ) as proc,
+    ):
         try:
             try:
                 with pa.ipc.new_stream(proc.stdin, schema) as stream:
@@ -78,14 +82,13 @@ def write(
                         if on_batch:
                             on_batch(sent)
                 proc.stdin.flush()
-            except (BrokenPipeError, OSError, pa.ArrowException):
-                pass  # the child stopped reading: it says why on stdout
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the child stopped reading: it says why on stdout (any other error stops the child below)
             for line in proc.stdout:
                 message = json.loads(line)
                 phase = message.get("phase")
                 if phase == "ready":  # everything is written: the child commits when told to
-                    proc.stdin.write(_COMMIT)
-                    proc.stdin.close()
+                    _send_and_close(proc.stdin, _COMMIT)
                 elif phase and on_phase:
                     on_phase(phase)
                 error = message.get("error", error)
@@ -93,11 +96,29 @@ def write(
         except BaseException:
             proc.kill()  # the transaction is not committed: the database stays as it was
             raise
-        stderr = proc.stderr.read().decode("utf-8", "replace")
-    if error or result is None or proc.returncode:
-        detail = error or (stderr.strip().splitlines() or [f"the writer stopped with code {proc.returncode}"])[-1]
-        raise BulkWriteError(f"the import could not be written: {detail}; nothing was imported")
-    return result
+        finally:
+            _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
+        proc.wait()
+        stderr.seek(0)
+        lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if result is not None:  # committed (whatever happened after)
+        return result
+    if not error:
+        if proc.returncode < 0:
+            error = f"the writer process was stopped (signal {-proc.returncode}), perhaps for lack of memory"
+        else:
+            error = lines[-1] if lines else f"the writer process stopped with code {proc.returncode}"
+    raise BulkWriteError(f"the import could not be written: {error}; nothing was imported")
+
+
+def _send_and_close(pipe, data: bytes) -> None:
+    """Write ``data`` to the child and close its stdin; a child that has gone already is not an error here."""
+    try:
+        if data:
+            pipe.write(data)
+        pipe.close()
+    except OSError:
+        pass
 
 
 def _say(**message) -> None:
@@ -105,7 +126,7 @@ def _say(**message) -> None:
     sys.stdout.flush()
 
 
-def _run(job: dict, stream, stdin) -> dict:
+def _run(job: dict, stream, stdin) -> None:
     import adbc_driver_sqlite.dbapi as adbc
 
     con = adbc.connect(job["database"], autocommit=True)  # the transaction is begun and ended below
@@ -156,12 +177,15 @@ def _run(job: dict, stream, stdin) -> dict:
                 raise RuntimeError("the import was stopped before it finished")
             run("COMMIT")
         except BaseException:
-            run("ROLLBACK")
+            try:
+                run("ROLLBACK")
+            except Exception:  # noqa: BLE001  (SQLite rolled back already, e.g. disk full: keep the first error)
+                pass
             raise
+        _say(result={"existing": int(existing or 0), "unchanged": int(unchanged or 0), "peak_mb": _peak_mb()})
     finally:
         cur.close()
         con.close()
-    return {"existing": int(existing or 0), "unchanged": int(unchanged or 0), "peak_mb": _peak_mb()}
 
 
 def _peak_mb() -> float | None:
@@ -176,7 +200,8 @@ def _peak_mb() -> float | None:
 def _plain(exc: Exception, job: dict) -> str:
     """The database's message without the driver's wrapping; a lock wait that ran out said in words."""
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    message = re.sub(r"^(?:[A-Z_]+: )?(?:\[SQLite\] )?(?:Failed to (?:step|prepare) query: )?", "", lines[0])
+    wrapping = r"^(?:[A-Z_]+: )?(?:\[SQLite\] )?(?:(?i:failed to) (?:step query|prepare query|execute): )?"
+    message = re.sub(wrapping, "", lines[0])
     if "database is locked" in message:
         return (f"the database is locked by another write that did not finish within {job['busy_ms'] / 1000:g} s "
                 "(another import, or a long edit); try again in a moment")  # fmt: skip
@@ -188,11 +213,10 @@ def main(argv: list[str]) -> int:
     job = json.loads(argv[0])
     try:
         with pa.ipc.open_stream(sys.stdin.buffer) as stream:
-            result = _run(job, stream, sys.stdin.buffer)
+            _run(job, stream, sys.stdin.buffer)  # says the result as soon as it is committed
     except Exception as exc:  # reported to the parent, which raises it with its message
         _say(error=_plain(exc, job))
         return 1
-    _say(result=result)
     return 0
 
 

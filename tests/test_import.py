@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,6 +117,18 @@ def test_an_export_with_fewer_columns_updates_only_what_it_carries(engine, sampl
     won = load_leads(engine=engine).set_index("lead_id").loc[with_stage["lead_id"]]
     assert won["won_at"].notna().all() and won["lost_at"].isna().all()
     assert (won["score"] == before.loc[with_stage["lead_id"], "score"]).all()
+    stored = before.loc[with_stage["lead_id"], "mql_at"]
+    kept = stored.notna()  # a date implied by the stage fills an empty date, never replaces a stored one
+    assert kept.any() and (won.loc[kept, "mql_at"] == stored[kept]).all()
+    assert prepared.implied and "won_at" in prepared.implied
+
+    unknown = leads[["lead_id", "created_at"]].assign(stage="partner").iloc[:20]  # a stage the mapping lacks
+    _, result = _import(engine, unknown.to_csv(index=False).encode(), "partner.csv", staged)
+    assert result.updated == 0  # nothing is cleared for a lead whose stage the file does not say
+    after = load_leads(engine=engine).set_index("lead_id").sort_index()
+    milestones = ["mql_at", "accepted_at", "rejected_at", "sql_at", "won_at", "lost_at"]
+    pd.testing.assert_frame_equal(after.loc[unknown["lead_id"].iloc[3:], milestones],
+                                  before.loc[unknown["lead_id"].iloc[3:], milestones])  # fmt: skip
 
 
 def test_hubspot_export_round_trip_gives_the_same_metrics(engine, sample):
@@ -266,11 +279,18 @@ def test_amounts_are_read_as_written(data, expected):
 
 
 @pytest.mark.parametrize("where", [10, 5_000])
+# pyarrow decodes a bad row's text before it calls the row handler; a row that is not UTF-8 makes it print
+# "Exception ignored" and stop, and the file is then read again in its own encoding (what this test checks)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_encoding_is_found_wherever_its_first_special_byte_is(where):
     rows = [f"L{i},2026-03-01,Email\n".encode() for i in range(where)]
     latin = b"lead_id,created_at,channel\n" + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
     table = read_csv(latin, name="f.csv")
     assert (table.encoding, table.frame["channel"].iloc[-1]) == ("Windows-1252 (Latin-1)", "Zoë")
+    broken = latin + "LY,2026-03-01,José,extra\n".encode("latin-1")  # a row with a cell too many, not UTF-8
+    table = read_csv(broken, name="f.csv")
+    assert table.encoding == "Windows-1252 (Latin-1)" and len(table.frame) == where + 1
+    assert [reason for _, _, reason in table.bad_records] == ["has 4 cells where the header has 3"]
     head = "lead_id,created_at,channel\nL0,2026-03-01,Zoë\n".encode()
     mixed = head + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
     with pytest.raises(CsvFileError, match=f"mixed encodings: line {where + 3} has bytes that are not UTF-8"):
@@ -570,7 +590,8 @@ def test_an_import_that_cannot_get_the_write_lock_says_so_and_changes_nothing(sq
         locked = (r"second.csv: the import could not be written: the database is locked by another write that did "
                   r"not finish within 0.2 s .*; nothing was imported")  # fmt: skip
         with pytest.raises(ValueError, match=locked):
-            _import(sqlite_engine, sample[0].iloc[10:60].to_csv(index=False).encode(), "second.csv")
+            # far more rows than a pipe holds: the writer stops reading while they are still being sent
+            _import(sqlite_engine, sample[0].iloc[10:8000].to_csv(index=False).encode(), "second.csv")
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -587,3 +608,35 @@ def test_a_reader_keeps_its_snapshot_while_an_import_commits(sqlite_engine, samp
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM lead")).scalar() == 500
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_a_failure_while_sending_the_rows_stops_the_writer_and_changes_nothing(sqlite_engine, sample, monkeypatch):
+    import threading
+
+    _import(sqlite_engine, sample[0].head(20).to_csv(index=False).encode(), "first.csv")
+    before = _contents(sqlite_engine)
+    real = importer._batches
+
+    def failing(table, **kw):
+        yield next(iter(real(table, **kw)))
+        raise pa.ArrowMemoryError("out of memory while sorting")  # an Arrow error, not a broken pipe
+
+    monkeypatch.setattr(importer, "_batches", failing)
+    raised = []
+    worker = threading.Thread(target=lambda: raised.append(_attempt(sqlite_engine, sample)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the import hung: the writer kept waiting for rows"
+    assert raised == ["out of memory while sorting"]
+    assert _contents(sqlite_engine) == before
+    with sqlite_engine.connect() as conn:  # the write lock was released
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('after', '1')"))
+        conn.commit()
+
+
+def _attempt(engine, sample) -> str | None:
+    try:
+        _import(engine, sample[0].iloc[10:300].to_csv(index=False).encode(), "second.csv")
+    except pa.ArrowMemoryError as exc:
+        return str(exc)
+    return None
