@@ -187,8 +187,9 @@ def _trimmed(name: str, header: str, column: pa.ChunkedArray) -> pa.ChunkedArray
     longest = pc.max(lengths).as_py() if len(col) else 0
     if longest and longest > MAX_CELL:
         row = pc.index(pc.greater(lengths, MAX_CELL), True).as_py()
+        size = lengths[row].as_py()  # the first cell over the limit: its row and its own length
         raise CsvFileError(
-            f"{name}: row {row + 2}, column '{header}': a cell of {longest:,} characters (the limit is {MAX_CELL:,}); "
+            f"{name}: row {row + 2}, column '{header}': a cell of {size:,} characters (the limit is {MAX_CELL:,}); "
             "the file is probably damaged or has an unclosed quote"
         )
     return col

@@ -640,3 +640,9 @@ def _attempt(engine, sample) -> str | None:
     except pa.ArrowMemoryError as exc:
         return str(exc)
     return None
+
+
+def test_an_overlong_cell_is_named_by_its_own_row_and_length():
+    data = "lead_id,company\nL1,ok\nL2," + "x" * 10_500 + "\nL3," + "y" * 20_000 + "\n"
+    with pytest.raises(CsvFileError, match=r"f.csv: row 3, column 'company': a cell of 10,500 characters"):
+        read_csv(data.encode(), name="f.csv")
