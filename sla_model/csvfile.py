@@ -82,7 +82,7 @@ def _decode(data: bytes, name: str, *, head_only: bool = False) -> tuple[bytes, 
             f"{name}: mixed encodings: line {line} has bytes that are not UTF-8 ({data[bad_at : bad_at + 4]!r}) "
             "while other lines are UTF-8. Save the file again as UTF-8 (CSV UTF-8 in Excel)."
         )
-    legacy = "cp1252" if _is_cp1252(data) else "latin-1"
+    legacy = "cp1252" if _decodes(data, "cp1252") else "latin-1"
     return data.decode(legacy).encode("utf-8"), "Windows-1252 (Latin-1)"
 
 
@@ -95,9 +95,10 @@ def _valid_utf8(data: bytes):
         yield m
 
 
-def _is_cp1252(data: bytes) -> bool:
+def _decodes(data: bytes, codec: str) -> bool:
+    """True if ``data`` is valid text in ``codec``."""
     try:
-        data.decode("cp1252")
+        data.decode(codec)
     except UnicodeDecodeError:
         return False
     return True
@@ -173,14 +174,6 @@ class _NotUtf8(Exception):
     pass
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _trimmed(name: str, header: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     col = pc.utf8_trim_whitespace(column)
     lengths = pc.utf8_length(col)
@@ -232,7 +225,7 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     except pa.ArrowInvalid as exc:
         message = str(exc)
         # also a row to skip whose text is not UTF-8 (pyarrow cannot hand it to _skip: it says so on stderr)
-        if "invalid UTF8" in message or not _is_utf8(data):
+        if "invalid UTF8" in message or not _decodes(data, "utf-8"):
             raise _NotUtf8 from None
         if "straddling" in message or "block" in message:
             message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"

@@ -158,9 +158,14 @@ class _Problems:
         return out.head(MAX_LISTED).reset_index(drop=True)
 
 
+def _text(values: pd.Series) -> pa.Array:
+    """Text cells as Arrow text (no copy for the text pandas holds in Arrow)."""
+    return pa.array(values, type=pa.large_string())
+
+
 def _formulas(values: pd.Series) -> pd.Series:
     """Which cells match :data:`FORMULA` (the pattern is run only on cells that start as a formula could)."""
-    first = pc.utf8_slice_codeunits(pa.array(values, type=pa.large_string()), 0, 1)
+    first = pc.utf8_slice_codeunits(_text(values), 0, 1)
     could = pc.fill_null(pc.is_in(first, value_set=_FORMULA_START), False)
     could = np.flatnonzero(could.to_numpy(zero_copy_only=False))
     found = np.zeros(len(values), dtype=bool)
@@ -171,9 +176,9 @@ def _formulas(values: pd.Series) -> pd.Series:
 
 def _parse_numbers(raw: pd.Series, *, decimal_comma: bool) -> pd.Series:
     if not decimal_comma:  # plain numbers (the usual case): Arrow's parser, else the cleaning below
-        cells = pa.array(raw.to_numpy(), type=pa.string()) if raw.dtype == object else pa.array(raw)
+        cells = _text(raw)
         try:
-            numbers = pc.cast(pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells), pa.float64())
+            numbers = pc.cast(pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells), pa.float64())
         except pa.ArrowInvalid:
             pass
         else:
@@ -192,7 +197,7 @@ def _iso_times(values: pd.Series) -> pd.Series | None:
     None if any value is something else (a zone, another format, a date out of range): pandas reads those.
     """
     try:
-        parsed = pc.cast(pc.cast(pa.array(values, type=pa.string()), pa.timestamp("us")), pa.timestamp("ns"))
+        parsed = pc.cast(pc.cast(_text(values), pa.timestamp("us")), pa.timestamp("ns"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index, dtype="datetime64[ns]")
@@ -378,6 +383,7 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     frame = frame[[c for c in model_fields if c in frame.columns]]
     keep = ~problems.bad
     listed = problems.frame()
+    provided = _provided(kind, mapped, mapping, list(frame.columns))
     return Prepared(
         kind=kind,
         source=table.name,
@@ -388,12 +394,8 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         unmapped_columns=[h for h in table.headers if h not in set(mapped.values())],
         notes=notes,
         problem_counts=problems.counts,
-        provided=_provided(kind, mapped, mapping, list(frame.columns)),
-        implied=[
-            c
-            for c in _provided(kind, mapped, mapping, list(frame.columns))
-            if c not in mapped and c not in mapping.constants and c != "lead_id"
-        ],  # fmt: skip
+        provided=provided,
+        implied=[c for c in provided if c not in mapped and c not in mapping.constants and c != "lead_id"],
     )
 
 
@@ -680,13 +682,16 @@ def _batches(table: pa.Table, size: int = BATCH_ROWS, order: str | None = None):
     return (table.take(indices.slice(i, size)) for i in range(0, max(len(table), 1), size))
 
 
+#: The write's steps after the rows are sent, as both databases report them: (fraction done, message).
+_STEPS = {"indexing": (0.86, "indexing"), "comparing": (0.86, "comparing with the stored rows"),
+          "writing": (0.9, "writing"), "recording": (0.95, "recording the import")}  # fmt: skip
+
+
 def _write_sqlite(engine, kind, table, columns, updates, fill_only, params, replace, report) -> tuple[int, int]:
     database = engine.url.database
     if not database or database == ":memory:":
         raise ValueError("imports need a database file (DATABASE_URL names no SQLite file)")
     share, total = (0.8, max(len(table), 1))
-    phases = {"indexing": (0.86, "indexing"), "comparing": (0.86, "comparing with the stored rows"),
-              "writing": (0.9, "writing"), "recording": (0.95, "recording the import")}  # fmt: skip
     job = {
         "kind": kind,
         "target": _TABLES[kind],
@@ -712,7 +717,7 @@ def _write_sqlite(engine, kind, table, columns, updates, fill_only, params, repl
         table.schema,
         job,
         on_batch=lambda sent: report(0.05 + share * sent / total, f"writing rows ({sent:,})"),
-        on_phase=lambda phase: report(*phases[phase]),
+        on_phase=lambda phase: report(*_STEPS[phase]),
     )
     return result["existing"], result["unchanged"]
 
@@ -747,13 +752,13 @@ def _write_postgres(engine, kind, table, columns, updates, fill_only, params, re
         if direct:
             existing = unchanged = 0
         else:
-            report(0.86, "comparing with the stored rows")
+            report(*_STEPS["comparing"])
             counts = _counts_sql(kind, sqlite=False, updates=updates, fill_only=fill_only)
             existing, unchanged = conn.execute(text(counts)).one()
-            report(0.9, "writing")
+            report(*_STEPS["writing"])
             for sql in _statements(kind, columns, sqlite=False, updates=updates, fill_only=fill_only):
                 conn.execute(text(sql))
-        report(0.95, "recording the import")
+        report(*_STEPS["recording"])
         conn.execute(text(_audit_sql()), params)
         conn.execute(text(_BUMP))
     return int(existing), int(unchanged)

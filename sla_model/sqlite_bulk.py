@@ -1,11 +1,12 @@
 """Bulk writes into the SQLite file through ADBC's SQLite driver, run in a process of its own.
 
 The driver binds Arrow columns straight into SQLite (no Python object per cell): a million leads are written in
-a third of the time ``executemany`` takes. It links its own copy of SQLite, and two copies of SQLite in one
-process do not see each other's POSIX locks on the same file (closing the file in one drops the other's locks),
-which can corrupt the database (sqlite.org/howtocorrupt.html, "multiple copies of SQLite linked into the same
-application"). In a process of its own the driver locks the file like any other process: the app's readers and
-writers and the import wait for each other as usual, and the import is still one transaction.
+under half the time a bare ``executemany`` of ready tuples takes (``benchmarks/bench_import.py``). It links its
+own copy of SQLite, and two copies of SQLite in one process do not see each other's POSIX locks on the same file
+(closing the file in one drops the other's locks), which can corrupt the database (sqlite.org/howtocorrupt.html,
+"multiple copies of SQLite linked into the same application"). In a process of its own the driver locks the file
+like any other process: the app's readers and writers and the import wait for each other as usual, and the
+import is still one transaction.
 
 The parent (:func:`write`) sends the rows as an Arrow IPC stream on the child's stdin; the child reports what it
 is doing and its result as JSON lines on stdout. Run as ``python -m sla_model.sqlite_bulk JOB`` (JOB is JSON).
