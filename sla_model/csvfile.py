@@ -14,7 +14,9 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +36,15 @@ class CsvFileError(ValueError):
     """A file that cannot be read as a table; the message names the file and the problem."""
 
 
+class BadRecord(NamedTuple):
+    """A record that could not be read (a wrong number of cells); it is left out."""
+
+    row: int | None  #: as a spreadsheet numbers it (the header is row 1); None if it could not be found
+    line: int | None  #: the file's line where it starts (differs from ``row`` after a quoted line break)
+    text: str  #: its first 200 characters
+    reason: str
+
+
 @dataclass
 class CsvTable:
     """A file read as text cells."""
@@ -42,13 +53,21 @@ class CsvTable:
     frame: pd.DataFrame  #: one text column per header, "" for an empty cell
     encoding: str
     delimiter: str
-    #: Records that could not be read (wrong number of cells): (line, text, reason).
-    bad_records: list[tuple[int | None, str, str]] = field(default_factory=list)
+    #: Records that could not be read (wrong number of cells), left out of ``frame``.
+    bad_records: list[BadRecord] = field(default_factory=list)
+    #: Each frame row's row number as a spreadsheet shows the file; None when it is simply position + 2 (no
+    #: record was left out, no blank line).
+    rows: np.ndarray | None = None
 
     @property
     def headers(self) -> list[str]:
         """The column names as they appear in the file (trimmed)."""
         return list(self.frame.columns)
+
+    def row_numbers(self, positions) -> np.ndarray:
+        """The row numbers (the header is row 1, as in a spreadsheet) of the frame rows at ``positions``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions + 2 if self.rows is None else self.rows[positions]
 
 
 def _decode(data: bytes, name: str, *, head_only: bool = False) -> tuple[bytes, str]:
@@ -135,12 +154,41 @@ def _open_quote_line(data: bytes) -> int:
     return data.count(b"\n", 0, opened_at) + 1
 
 
-def _line_of(text: bytes, record: str, start: int) -> tuple[int | None, int]:
-    """The 1-based line where ``record`` occurs at or after byte ``start``, and where to search next."""
-    at = text.find(record.encode("utf-8"), start)
-    if at < 0:
-        return None, start
-    return text.count(b"\n", 0, at) + 1, at + 1
+def _record_rows(data: bytes, bad_texts: list[str], n_read: int) -> tuple[np.ndarray | None, list[tuple]]:
+    """Where the records are: each read record's row number, and each left-out record's (row, line).
+
+    A spreadsheet numbers records, not lines: a quoted line break stays inside its cell, and a blank line or a
+    record Arrow left out is still a row. The read records' rows are None when they are simply position + 2.
+    """
+    term = b"\n" if b"\n" in data else b"\r"
+    if not bad_texts and term * 2 not in data and b"\n\r\n" not in data:
+        return None, []
+    arr = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(arr == term[0])  # every line break, in quotes or not
+    ends = breaks
+    if b'"' in data:  # a break after an odd number of quotes is inside a quoted cell
+        ends = breaks[np.searchsorted(np.flatnonzero(arr == ord('"')), breaks) % 2 == 0]
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    if starts[-1] >= len(data):  # the file ends with a line break
+        starts, stops = starts[:-1], stops[:-1]
+    blank = stops - starts == 0
+    if term == b"\n":
+        blank |= (stops - starts == 1) & (arr[np.minimum(starts, len(arr) - 1)] == ord("\r"))
+    keep = ~blank
+    keep[0] = False  # the header
+    located, at = [], 0
+    for text in bad_texts:
+        found = data.find(text.encode("utf-8"), at)
+        if found < 0:
+            located.append((None, None))
+            continue
+        at = found + 1
+        record = int(np.searchsorted(starts, found, side="right")) - 1
+        keep[record] = False
+        located.append((record + 1, int(np.searchsorted(breaks, found)) + 1))
+    rows = np.flatnonzero(keep) + 1
+    return (rows if len(rows) == n_read else None), located
 
 
 def read_csv(data: bytes, *, name: str) -> CsvTable:
@@ -174,15 +222,16 @@ class _NotUtf8(Exception):
     pass
 
 
-def _trimmed(name: str, header: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+def _trimmed(name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray | None) -> pa.ChunkedArray:
     col = pc.utf8_trim_whitespace(column)
     lengths = pc.utf8_length(col)
     longest = pc.max(lengths).as_py() if len(col) else 0
     if longest and longest > MAX_CELL:
         row = pc.index(pc.greater(lengths, MAX_CELL), True).as_py()
         size = lengths[row].as_py()  # the first cell over the limit: its row and its own length
+        number = row + 2 if rows is None else rows[row]
         raise CsvFileError(
-            f"{name}: row {row + 2}, column '{header}': a cell of {size:,} characters (the limit is {MAX_CELL:,}); "
+            f"{name}: row {number}, column '{header}': a cell of {size:,} characters (the limit is {MAX_CELL:,}); "
             "the file is probably damaged or has an unclosed quote"
         )
     return col
@@ -205,10 +254,10 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
             raise CsvFileError(f"{name}: columns {seen[h.lower()] + 1} and {i + 1} are both named '{h}'")
         seen[h.lower()] = i
 
-    bad: list[tuple[int | None, str, str]] = []
+    bad: list[tuple[str, str]] = []
 
     def _skip(row) -> str:
-        bad.append((None, row.text, f"has {row.actual_columns} cells where the header has {row.expected_columns}"))
+        bad.append((row.text, f"has {row.actual_columns} cells where the header has {row.expected_columns}"))
         return "skip"
 
     try:
@@ -230,15 +279,12 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
         if "straddling" in message or "block" in message:
             message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"
         raise CsvFileError(f"{name}: cannot be read as CSV: {message}") from None
-    start = 0
-    located = []
-    for _, text, reason in bad[:1000]:
-        line, start = _line_of(data, text, start)
-        located.append((line, text[:200], reason))
-    bad = located + bad[1000:]
+    rows, located = _record_rows(data, [text for text, _ in bad], table.num_rows)
+    records = [BadRecord(*where, text[:200], why) for where, (text, why) in zip(located, bad, strict=True)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow's kernels run outside the GIL
-        columns = dict(zip(headers, pool.map(lambda h: _trimmed(name, h, table[h]), headers), strict=True))
+        trimmed = pool.map(lambda h: _trimmed(name, h, table[h], rows), headers)
+        columns = dict(zip(headers, trimmed, strict=True))
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
-    if frame.empty and not bad:
+    if frame.empty and not records:
         raise CsvFileError(f"{name}: the file has column names but no rows")
-    return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=bad)
+    return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=records, rows=rows)

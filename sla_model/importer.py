@@ -135,6 +135,7 @@ class _Problems:
         self.parts: list[pd.DataFrame] = []
         self.counts: dict[str, int] = {}
         self.bad = None
+        self.rows = None  #: each position's row number as a spreadsheet shows the file
 
     def add(self, rows: np.ndarray, column: str, values, reason: str, level: str = "error", reasons=None) -> None:
         """Record a problem for the rows (positions) given; ``values`` (and ``reasons``) aligned with rows."""
@@ -144,7 +145,7 @@ class _Problems:
         values = pd.Series(np.asarray(values, dtype=object)[:MAX_LISTED]).astype(str).str.slice(0, 80).to_numpy()
         shown = rows[:MAX_LISTED]
         self.parts.append(
-            pd.DataFrame({"row": shown + 2, "column": column, "value": values,
+            pd.DataFrame({"row": self.rows[shown], "column": column, "value": values,
                           "reason": reason if reasons is None else list(reasons)[:MAX_LISTED], "level": level})
         )  # fmt: skip
         if level == "error":
@@ -278,13 +279,16 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     mapped = mapping.resolve(table.headers)
     problems = _Problems()
     problems.bad = np.zeros(n, dtype=bool)
+    problems.rows = table.row_numbers(np.arange(n))
     notes: list[str] = []
-    for line, record, reason in table.bad_records:
-        where = f"line {line}" if line else "a line"
-        problems.counts[f"record {reason}"] = problems.counts.get(f"record {reason}", 0) + 1
+    for record in table.bad_records:
+        where = f"row {record.row}" if record.row else "a row"
+        if record.line and record.line != record.row:
+            where += f" (line {record.line} of the file)"
+        problems.counts[f"record {record.reason}"] = problems.counts.get(f"record {record.reason}", 0) + 1
         problems.parts.append(
-            pd.DataFrame({"row": [line or 0], "column": ["(whole row)"], "value": [record[:80]],
-                          "reason": [f"{where} {reason}; it was left out"], "level": ["error"]})
+            pd.DataFrame({"row": [record.row or 0], "column": ["(whole row)"], "value": [record.text[:80]],
+                          "reason": [f"{where} {record.reason}; it was left out"], "level": ["error"]})
         )  # fmt: skip
     missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
     if missing:
@@ -413,7 +417,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
     ids = out["lead_id"]
     dup = ids.duplicated(keep="first") & (ids != "")
     if dup.any():
-        first_row = pd.Series(np.arange(n) + 2, index=ids.index).groupby(ids).transform("first")
+        first_row = pd.Series(problems.rows, index=ids.index).groupby(ids).transform("first")
         problems.add(np.flatnonzero(dup), mapped["lead_id"], ids[dup], "duplicate ID",
                      reasons=(f"duplicate ID, first on row {r}" for r in first_row[dup].head(MAX_LISTED)))  # fmt: skip
     if "channel" not in out:
@@ -438,7 +442,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
         unknown = (values != "") & stages.isna()
         if unknown.any():
             counts = values[unknown].value_counts()
-            firsts = pd.Series(np.arange(n) + 2, index=values.index)[unknown].groupby(values[unknown]).first()
+            firsts = pd.Series(problems.rows, index=values.index)[unknown].groupby(values[unknown]).first()
             for value, count in counts.items():
                 problems.counts["unknown value"] = problems.counts.get("unknown value", 0) + int(count)
                 problems.parts.append(pd.DataFrame({

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
@@ -290,7 +292,7 @@ def test_an_encoding_is_found_wherever_its_first_special_byte_is(where):
     broken = latin + "LY,2026-03-01,José,extra\n".encode("latin-1")  # a row with a cell too many, not UTF-8
     table = read_csv(broken, name="f.csv")
     assert table.encoding == "Windows-1252 (Latin-1)" and len(table.frame) == where + 1
-    assert [reason for _, _, reason in table.bad_records] == ["has 4 cells where the header has 3"]
+    assert [record.reason for record in table.bad_records] == ["has 4 cells where the header has 3"]
     head = "lead_id,created_at,channel\nL0,2026-03-01,Zoë\n".encode()
     mixed = head + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
     with pytest.raises(CsvFileError, match=f"mixed encodings: line {where + 3} has bytes that are not UTF-8"):
@@ -366,7 +368,7 @@ EXPECTED = {
     "not_a_number.csv": "value 'many': not a number",
     "fractional_count.csv": "value '2.5': not a whole number",
     "duplicate_headers.csv": "columns 3 and 4 are both named 'channel'",
-    "ragged_rows.csv": "line 3 has 16 cells where the header has 14",
+    "ragged_rows.csv": "row 3 has 16 cells where the header has 14",
     "unclosed_quote.csv": 'quote (") opened on line 3 is never closed',
     "won_and_lost.csv": "both won and lost",
     "accepted_and_rejected.csv": "both accepted and rejected",
@@ -640,6 +642,47 @@ def _attempt(engine, sample) -> str | None:
     except pa.ArrowMemoryError as exc:
         return str(exc)
     return None
+
+
+_RECORD = st.tuples(
+    st.sampled_from(["good", "bad score", "blank line", "too few cells", "quoted break"]),
+    st.sampled_from(["plain", "two\nlines", "a, comma", 'say ""hi""']),
+)
+
+
+@given(records=st.lists(_RECORD, min_size=1, max_size=30), newline=st.sampled_from(["\n", "\r\n"]))
+@settings(max_examples=80, deadline=None)
+def test_problems_name_the_row_a_spreadsheet_shows(records, newline):
+    # Python's csv module numbers records as a spreadsheet does (a blank line is a row, a quoted line break is
+    # not): every problem's row must be the row where that lead's record is
+    lines = ["lead_id,created_at,score,note"]
+    for i, (kind, note) in enumerate(records):
+        cell = note if note == "plain" else '"' + note.replace("\n", newline) + '"'
+        lines.append({
+            "good": f"L{i},2026-03-01,50,{cell}",
+            "bad score": f"L{i},2026-03-01,lots,{cell}",
+            "blank line": "",
+            "too few cells": f"L{i},2026-03-01",
+            "quoted break": f'L{i},2026-03-01,50,"line one{newline}line two"',
+        }[kind])  # fmt: skip
+    lines.append("LAST,2026-03-01,50,plain")  # the file always has a row to read
+    data = (newline.join(lines) + newline).encode()
+    spreadsheet = {row[0]: number for number, row in enumerate(csv.reader(io.StringIO(data.decode(), newline="")), 1)
+                   if row}  # fmt: skip
+    problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
+    column = {"bad score": "score", "too few cells": "(whole row)"}
+    expected = {(spreadsheet[f"L{i}"], column[kind]) for i, (kind, _) in enumerate(records) if kind in column}
+    assert set(zip(problems["row"], problems["column"], strict=True)) == expected
+    for row, reason in zip(problems["row"], problems["reason"], strict=True):
+        if "cells" in reason:
+            assert reason.startswith(f"row {row} ")
+
+
+def test_a_record_left_out_is_named_by_its_row_and_its_line():
+    data = b'lead_id,created_at,note\nL1,2026-03-01,"two\nlines"\n\nL2,2026-03-01\nL3,yesterday,x\n'
+    problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
+    assert problems[["row", "column"]].values.tolist() == [[4, "(whole row)"], [5, "created_at"]]
+    assert problems["reason"][0] == "row 4 (line 5 of the file) has 2 cells where the header has 3; it was left out"
 
 
 def test_an_overlong_cell_is_named_by_its_own_row_and_length():
