@@ -515,7 +515,7 @@ def main() -> None:
     if not args.pg_url:
         pg_skip = "PostgreSQL: skipped (--pg-url '')"
     elif (why := _pg_available(args.pg_url)) is not None:
-        pg_skip = f"PostgreSQL: skipped, the server at {_pg_conninfo(args.pg_url)} is unreachable: {why}"
+        pg_skip = f"PostgreSQL: skipped, the server at {args.pg_url!r} is unreachable: {why}"
     else:
         schema = f"bench_import_{uuid.uuid4().hex[:10]}"
         _pg_schema(args.pg_url, schema, create=True)
