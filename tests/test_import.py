@@ -665,9 +665,9 @@ _RECORD = st.tuples(
 )
 
 
-@given(records=st.lists(_RECORD, min_size=1, max_size=30), newline=st.sampled_from(["\n", "\r\n"]))
-@settings(max_examples=80, deadline=None)
-def test_problems_name_the_row_a_spreadsheet_shows(records, newline):
+@given(records=st.lists(_RECORD, min_size=1, max_size=30), newline=st.sampled_from(["\n", "\r\n"]), ends=st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_problems_name_the_row_a_spreadsheet_shows(records, newline, ends):
     # Python's csv module numbers records as a spreadsheet does (a blank line is a row, a quoted line break is
     # not): every problem's row must be the row where that lead's record is
     lines = ["lead_id,created_at,score,note"]
@@ -681,7 +681,7 @@ def test_problems_name_the_row_a_spreadsheet_shows(records, newline):
             "quoted break": f'L{i},2026-03-01,50,"line one{newline}line two"',
         }[kind])  # fmt: skip
     lines.append("LAST,2026-03-01,50,plain")  # the file always has a row to read
-    data = (newline.join(lines) + newline).encode()
+    data = (newline.join(lines) + (newline if ends else "")).encode()  # the last line ends with a break or not
     spreadsheet = {row[0]: number for number, row in enumerate(csv.reader(io.StringIO(data.decode(), newline="")), 1)
                    if row}  # fmt: skip
     problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
@@ -691,6 +691,15 @@ def test_problems_name_the_row_a_spreadsheet_shows(records, newline):
     for row, reason in zip(problems["row"], problems["reason"], strict=True):
         if "cells" in reason:
             assert reason.startswith(f"row {row} ")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"lead_id,created_at\nL1,2026-03-01\n\nL2,later", b"lead_id,created_at\r\nL1,2026-03-01\r\n\r\nL2,later\r\n"],
+)
+def test_a_blank_line_is_a_row_whether_or_not_the_file_ends_with_a_line_break(data):
+    problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
+    assert problems[["row", "value"]].values.tolist() == [[4, "later"]]
 
 
 def test_a_record_left_out_is_named_by_its_row_and_its_line():
