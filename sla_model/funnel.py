@@ -45,12 +45,12 @@ def observed_rates(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
         _count("won_at"),
     )
     won_mask = (leads["won_at"] >= start) & (leads["won_at"] < end)
-    revenue = float(leads.loc[won_mask, "amount"].sum())
+    amounts = leads.loc[won_mask, "amount"]
     return FunnelRates(
         lead_to_mql=float(safe_rate(n_mqls, n_leads)),
         mql_to_sql=float(safe_rate(n_sqls, n_mqls)),
         sql_to_won=float(safe_rate(n_won, n_sqls)),
-        average_deal_size=float(safe_rate(revenue, n_won)),
+        average_deal_size=float(safe_rate(float(amounts.sum()), int(amounts.notna().sum()))),  # deals with an amount
         leads=n_leads,
         mqls=n_mqls,
         sqls=n_sqls,

@@ -269,6 +269,7 @@ class WhatIfArrays:
     hist_sqls: np.ndarray
     hist_won: np.ndarray
     hist_amount: np.ndarray
+    hist_priced: np.ndarray  #: won deals with an amount
     hist_reasons: np.ndarray
     _model: _Model = field(repr=False)
     _key0: np.ndarray = field(repr=False)
@@ -287,8 +288,8 @@ class WhatIfArrays:
 
     @property
     def observed_deal_size(self) -> float:
-        """The mean amount of the deals won from the history's MQLs (NaN without any)."""
-        return float(safe_rate(self.hist_amount.sum(), self.hist_won.sum()))
+        """The mean amount of the deals won from the history's MQLs that have an amount (NaN without any)."""
+        return float(safe_rate(self.hist_amount.sum(), self.hist_priced.sum()))
 
     def conversion_table(self) -> pd.DataFrame:
         """The history's MQLs per channel × score band with their outcomes (counts), for display.
@@ -434,6 +435,7 @@ def prepare(
         "hist_sqls": _table(sql),
         "hist_won": _table(won),
         "hist_amount": _table(won, amount),
+        "hist_priced": _table(won & ~np.isnan(amount)),
         "hist_reasons": actual_counts.sum(axis=0)[:, 2:].reshape(n_channels, n_bands, n_reasons).astype(np.int64),
     }
     leads_per_month = np.bincount(month[in_history], minlength=n_months)[:n_months]

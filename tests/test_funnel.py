@@ -120,7 +120,7 @@ def test_observed_rates_win_without_amount():
     )
     rates = observed_rates(leads, NOV_START, NOV_END)
     assert (rates.sqls, rates.won, rates.sql_to_won) == (2, 2, 1.0)  # still a win
-    assert not math.isnan(rates.average_deal_size)  # a missing amount does not poison the average
+    assert rates.average_deal_size == 10_000.0  # the deals with an amount: a missing one is not a zero
     frame = funnel_vs_actual(20_000, 10_000, rates, leads, NOV_START, NOV_END)
     assert frame["actual"].tolist()[:2] == [10_000.0, 2.0]  # revenue skips the missing amount
 

@@ -57,6 +57,12 @@ def arrays():
     return prepare(_history(), [V1], as_of=AS_OF)
 
 
+def test_the_observed_deal_size_counts_only_deals_with_an_amount():
+    history = pd.concat([_history(), leads_frame(make_mql("L20", "2026-02-09", outcome="won", score=85))])
+    history.loc[history["lead_id"] == "L20", "amount"] = np.nan  # a win the CRM gave no amount
+    assert prepare(history, [V1], as_of=AS_OF).observed_deal_size == 12_000  # not (12 000 + 0) / 2
+
+
 @pytest.fixture(scope="module")
 def now():
     # Goal 12 000 a month at 12 000 a deal: one win a month. Two reps, one MQL a week each.
