@@ -182,12 +182,13 @@ def preview(prepared: importer.Prepared) -> None:
     left, right = st.columns([1, 2])
     with left:
         st.markdown("**Columns used**")
-        st.dataframe(mapped, hide_index=True, width="stretch", height=min(36 * (len(mapped) + 1) + 4, 420))
+        st.dataframe(mapped, hide_index=True, width="stretch", height=_height(mapped))
         if prepared.unmapped_columns:
             st.caption("Not used: " + fmt.md_escape(", ".join(prepared.unmapped_columns[:30])))
     with right:
         st.markdown(f"**The first {min(PREVIEW_ROWS, len(prepared.frame))} rows as they will be stored**")
-        st.dataframe(prepared.frame.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=420)
+        preview = prepared.frame.head(PREVIEW_ROWS)
+        st.dataframe(preview, hide_index=True, width="stretch", height=_height(preview))
     for note in prepared.notes:
         st.caption(":material/info: " + fmt.md_escape(note))
     if not prepared.problems.empty:
@@ -200,11 +201,16 @@ def preview(prepared: importer.Prepared) -> None:
         table = prepared.problems.rename(
             columns={"row": "Row", "column": "Column", "value": "Value", "reason": "Problem", "level": "Level"}
         )
-        st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 4, 420))
+        st.dataframe(table, hide_index=True, width="stretch", height=_height(table))
         st.download_button(
             "Download every problem (CSV)", data=safe_csv(table), file_name=f"{prepared.source}-problems.csv",
             mime="text/csv", icon=":material/download:", key=P + "problems_csv",
         )  # fmt: skip
+
+
+def _height(frame: pd.DataFrame) -> str | int:
+    """A table's height: just its rows when they are few, else a fixed height that scrolls."""
+    return "content" if len(frame) <= 10 else 420
 
 
 def main() -> None:
@@ -240,9 +246,11 @@ def main() -> None:
     except CsvFileError as exc:
         st.error(str(exc), icon=":material/error:")
         return
+    unread = f" (of which {fmt.count(len(table.bad_records))} could not be read)" if table.bad_records else ""
     st.caption(
-        f"{fmt.md_escape(upload.name)}: {fmt.count(len(table.frame))} rows, {len(table.headers)} columns, "
-        f"{table.encoding}, delimiter {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
+        f"{fmt.md_escape(upload.name)}: {fmt.count(len(table.frame) + len(table.bad_records))} rows{unread}, "
+        f"{len(table.headers)} columns, {table.encoding}, "
+        f"delimiter {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     )
     engine = get_engine()
     saved = saved_mappings(engine=engine)

@@ -58,6 +58,13 @@ def test_upload_preview_import_and_see_it_on_goal_progress(writable_url, page, t
     expect(page.get_by_text(re.compile(r"bad\.csv: mixed encodings: line 3"))).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
 
+    page.locator("input[type=file]").first.set_input_files(_ragged(tmp_path))
+    read = re.compile(r"ragged\.csv: 3 rows \(of which 1 could not be read\), 4 columns")
+    expect(page.get_by_text(read)).to_be_visible()
+    problem = "row 4 (line 5 of the file) has 3 cells where the header has 4; it was left out"
+    expect(page.get_by_test_id("stDataFrame").filter(has_text=problem)).to_be_visible()
+    screenshot(page, "import_problems_1920x1080")
+
     page.locator("input[type=file]").first.set_input_files(str(_new_leads(tmp_path / "hubspot.csv")))
     expect(page.get_by_text(re.compile(r"hubspot\.csv: 40 rows, 7 columns, UTF-8, delimiter ';'"))).to_be_visible()
     ready = page.get_by_test_id("stMetric").filter(has_text="Ready to import")
@@ -82,5 +89,15 @@ def _bad(tmp_path) -> str:
     path = tmp_path / "bad.csv"
     path.write_bytes(
         "lead_id,created_at,channel\nL1,2026-03-01,Zoë\n".encode() + "L2,2026-03-01,Zoë\n".encode("latin-1")
+    )
+    return str(path)
+
+
+def _ragged(tmp_path) -> str:
+    """A quoted line break in row 2, a blank row 3, a record with a cell missing in row 4 (line 5)."""
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(
+        b'lead_id,created_at,channel,company\nR1,2026-11-02,Email,"Acme\nGroup"\n\n'
+        b"R2,2026-11-02,Email\nR3,2026-11-03,Email,Beta\n"
     )
     return str(path)
