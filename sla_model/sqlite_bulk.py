@@ -20,7 +20,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -65,63 +64,52 @@ def write(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
     job = {**job, "database": database}
     sent, result, error = 0, None, None
-    stderr = tempfile.TemporaryFile()  # a file, not a pipe: a talkative child can never block on it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        env=env,
-    )
-    try:
+    with (
+        tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
+        subprocess.Popen(
+            [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        ) as proc,
+    ):
         try:
-            with pa.ipc.new_stream(proc.stdin, schema) as stream:
-                for batch in batches:
-                    stream.write_table(batch)
-                    sent += len(batch)
-                    if on_batch:
-                        on_batch(sent)
-            proc.stdin.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the child stopped reading: it says why on stdout (any other error stops the child below)
-        for line in proc.stdout:
-            message = json.loads(line)
-            phase = message.get("phase")
-            if phase == "ready":  # everything is written: the child commits when told to
-                _send_and_close(proc.stdin, _COMMIT)
-            elif phase and on_phase:
-                on_phase(phase)
-            error = message.get("error", error)
-            if "result" in message:  # committed: the child then checkpoints the log, which nobody waits for
-                result = message["result"]
-                break
-    except BaseException:
-        proc.kill()  # the transaction is not committed: the database stays as it was
-        _finish(proc, stderr)
-        raise
-    finally:
-        _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
-    if result is not None:
-        threading.Thread(target=_finish, args=(proc, stderr), name="sqlite-bulk-checkpoint").start()
+            try:
+                with pa.ipc.new_stream(proc.stdin, schema) as stream:
+                    for batch in batches:
+                        stream.write_table(batch)
+                        sent += len(batch)
+                        if on_batch:
+                            on_batch(sent)
+                proc.stdin.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the child stopped reading: it says why on stdout (any other error stops the child below)
+            for line in proc.stdout:
+                message = json.loads(line)
+                phase = message.get("phase")
+                if phase == "ready":  # everything is written: the child commits when told to
+                    _send_and_close(proc.stdin, _COMMIT)
+                elif phase and on_phase:
+                    on_phase(phase)
+                error = message.get("error", error)
+                result = message.get("result", result)
+        except BaseException:
+            proc.kill()  # the transaction is not committed: the database stays as it was
+            raise
+        finally:
+            _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
+        proc.wait()
+        stderr.seek(0)
+        lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if result is not None:  # committed (whatever happened after)
         return result
-    lines = _finish(proc, stderr)
     if not error:
         if proc.returncode < 0:
             error = f"the writer process was stopped (signal {-proc.returncode}), perhaps for lack of memory"
         else:
             error = lines[-1] if lines else f"the writer process stopped with code {proc.returncode}"
     raise BulkWriteError(f"the import could not be written: {error}; nothing was imported")
-
-
-def _finish(proc: subprocess.Popen, stderr) -> list[str]:
-    """Wait for the child to end; its stderr's lines."""
-    proc.stdout.read()  # whatever it still says (nothing after its result)
-    proc.stdout.close()
-    proc.wait()
-    stderr.seek(0)
-    lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
-    stderr.close()
-    return lines
 
 
 def _send_and_close(pipe, data: bytes) -> None:
@@ -152,7 +140,6 @@ def _run(job: dict, stream, stdin) -> None:
     try:
         run(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
         run("PRAGMA synchronous = NORMAL")
-        run("PRAGMA wal_autocheckpoint = 0")  # the log is checkpointed after the result is reported (below)
         run(f"PRAGMA cache_size = {-int(job['cache_kib'])}")
         run("BEGIN IMMEDIATE")  # the write lock first (waiting up to the busy timeout), as the app's writers do
         try:
@@ -197,10 +184,6 @@ def _run(job: dict, stream, stdin) -> None:
                 pass
             raise
         _say(result={"existing": int(existing or 0), "unchanged": int(unchanged or 0), "peak_mb": _peak_mb()})
-        try:  # the rows are copied from the log into the database file while the parent goes on
-            run("PRAGMA wal_checkpoint(PASSIVE)")
-        except Exception:  # noqa: BLE001  (committed already; the next write's checkpoint does it instead)
-            pass
     finally:
         cur.close()
         con.close()

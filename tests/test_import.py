@@ -612,21 +612,6 @@ def test_a_reader_keeps_its_snapshot_while_an_import_commits(sqlite_engine, samp
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
-def test_the_log_is_copied_into_the_database_file_after_an_import_returns(sqlite_engine, sample):
-    import os
-    import threading
-
-    with sqlite_engine.connect() as reader:  # an open connection: closing the writer's is not the last close
-        reader.execute(text("SELECT COUNT(*) FROM lead")).scalar()
-        _, result = _import(sqlite_engine, sample[0].head(3000).to_csv(index=False).encode(), "leads.csv")
-        for thread in threading.enumerate():  # the writer checkpoints after it has reported its result
-            if thread.name == "sqlite-bulk-checkpoint":
-                thread.join(timeout=60)
-        pages = reader.execute(text("PRAGMA page_count")).scalar() * reader.execute(text("PRAGMA page_size")).scalar()
-    assert result.inserted == 3000
-    assert os.path.getsize(sqlite_engine.url.database) == pages  # every page is in the file, not only in the log
-
-
 def test_a_failure_while_sending_the_rows_stops_the_writer_and_changes_nothing(sqlite_engine, sample, monkeypatch):
     import threading
 
