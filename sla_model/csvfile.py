@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import re
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -58,6 +59,8 @@ class CsvTable:
     #: Each frame row's row number as a spreadsheet shows the file; None when it is simply position + 2 (no
     #: record was left out, no blank line).
     rows: np.ndarray | None = None
+    #: False if the records could not be placed one by one (the row numbers are then positions + 2).
+    rows_exact: bool = True
 
     @property
     def headers(self) -> list[str]:
@@ -144,55 +147,72 @@ def _delimiter(sample: str, name: str) -> str:
     return best
 
 
-def _open_quote_line(data: bytes) -> int:
-    """The line of the quote that is left open at the end of the file."""
-    opened_at, inside = 0, False
-    for match in re.finditer(rb'"', data):
-        inside = not inside
-        if inside:
-            opened_at = match.start()
-    return data.count(b"\n", 0, opened_at) + 1
+def _records(data: bytes, delimiter: str, *, strict: bool = False):
+    """The file's records as Python's csv module reads them, one at a time, never the whole file in memory.
+
+    Yields ``(row, first line, last line, cells, lines)``; ``lines`` (the record's text) is valid until the next.
+    """
+    lines: list[str] = []
+
+    def feed():
+        # (a byte that is not UTF-8 changes no quote, delimiter or line break: Arrow reports it in its turn)
+        for line in io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline=""):
+            lines.append(line)
+            yield line
+
+    reader, last = csv.reader(feed(), delimiter=delimiter, strict=strict), 0
+    for number, cells in enumerate(reader, 1):
+        first, last = last + 1, reader.line_num
+        yield number, first, last, cells, lines
+        lines.clear()
 
 
-def _record_rows(data: bytes, bad_texts: list[str], n_read: int) -> tuple[np.ndarray | None, list[tuple]]:
-    """Where the records are: each read record's row number, and each left-out record's (row, line).
+def _unclosed_quote_line(data: bytes, delimiter: str) -> int | None:
+    """The line where a record whose quoted cell is never closed starts; None if there is none.
 
-    A spreadsheet numbers records, not lines: a quoted line break stays inside its cell, and a blank line or a
-    record Arrow left out is still a row. The read records' rows are None when they are simply position + 2.
+    A quote inside an unquoted cell (``27" screen``) is text, as Arrow reads it too; only a cell that opens
+    with a quote and reaches the end of the file is unclosed.
+    """
+    last = 0
+    try:
+        for record in _records(data, delimiter, strict=True):
+            last = record[2]
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return last + 1
+    return None  # (another complaint of the strict reader, e.g. text after a closing quote: Arrow reads it)
+
+
+def _record_rows(data: bytes, delimiter: str, width: int, n_read: int, n_bad: int):
+    """Where the records are, as a spreadsheet numbers them.
+
+    A quoted line break stays inside its cell; a blank line or a record with the wrong number of cells is
+    still a row.
+
+    Returns ``(rows, bad, exact)``: each read record's row number (None when it is simply its position + 2),
+    the records left out for their cell count with their row and line (None when there are none), and False
+    when the file could not be matched record by record with what Arrow read (the rows are then positions).
     """
     term = b"\n" if b"\n" in data else b"\r"
-    if not bad_texts:
-        # one line break per record (the last may lack one): no blank line and no quoted line break; else a
-        # blank line shows as two breaks in a row (or a quoted cell holds them, and the long way tells)
-        breaks = 1 + n_read - (not data.endswith(term))
-        if data.count(term) == breaks or (term * 2 not in data and b"\n\r\n" not in data):
-            return None, []
-    arr = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(arr == term[0])  # every line break, in quotes or not
-    ends = breaks
-    if b'"' in data:  # a break after an odd number of quotes is inside a quoted cell
-        ends = breaks[np.searchsorted(np.flatnonzero(arr == ord('"')), breaks) % 2 == 0]
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(data)]))
-    if starts[-1] >= len(data):  # the file ends with a line break
-        starts, stops = starts[:-1], stops[:-1]
-    blank = stops - starts == 0
-    if term == b"\n":
-        blank |= (stops - starts == 1) & (arr[np.minimum(starts, len(arr) - 1)] == ord("\r"))
-    keep = ~blank
-    keep[0] = False  # the header
-    located, at = [], 0
-    for text in bad_texts:
-        found = data.find(text.encode("utf-8"), at)
-        if found < 0:
-            located.append((None, None))
-            continue
-        at = found + 1
-        record = int(np.searchsorted(starts, found, side="right")) - 1
-        keep[record] = False
-        located.append((record + 1, int(np.searchsorted(breaks, found)) + 1))
-    rows = np.flatnonzero(keep) + 1
-    return (rows if len(rows) == n_read else None), located
+    tail = data[-_SNIFF_BYTES:]
+    body = len(data) - (len(tail) - len(tail.rstrip(b"\r\n")))  # blank lines at the very end number nothing
+    if not n_bad and (  # one line break between records: no blank line; else look for one (or quoted breaks)
+        data.count(term, 0, body) == n_read or (data.find(term * 2, 0, body) < 0 and data.find(b"\n\r\n", 0, body) < 0)
+    ):
+        return None, None, True
+    rows, bad = array("q"), []
+    try:  # the long way, as Python's csv module reads the file
+        for number, first, _, cells, lines in _records(data, delimiter):
+            if number > 1 and cells and len(cells) != width:
+                reason = f"has {len(cells)} cells where the header has {width}"
+                bad.append(BadRecord(number, first, "".join(lines).rstrip("\r\n")[:200], reason))
+            elif number > 1 and cells:
+                rows.append(number)
+    except csv.Error:  # e.g. a cell longer than the csv module reads (it is reported as too long anyway)
+        return None, None, False
+    if len(rows) != n_read or len(bad) != n_bad:
+        return None, None, False
+    return np.frombuffer(rows, dtype=np.int64), bad or None, True
 
 
 def read_csv(data: bytes, *, name: str) -> CsvTable:
@@ -243,11 +263,11 @@ def _trimmed(name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray |
 
 def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     """Read UTF-8 bytes (see :func:`read_csv`); :class:`_NotUtf8` if a cell is not UTF-8."""
-    if data.count(b'"') % 2:
-        raise CsvFileError(f'{name}: a quote (") opened on line {_open_quote_line(data)} is never closed')
     sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
     delimiter = _delimiter(sample, name)
-    header_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    if data.count(b'"') % 2 and (line := _unclosed_quote_line(data, delimiter)) is not None:
+        raise CsvFileError(f'{name}: a quote (") opened on line {line} is never closed')
+    header_row = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
     headers = [h.strip() for h in header_row]
     if not any(headers):
         raise CsvFileError(f"{name}: the first line is blank; it must hold the column names")
@@ -267,7 +287,8 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1, block_size=BLOCK_BYTES),
+            # the names' record skipped as a record (it may hold a quoted line break), not as a line
+            read_options=pacsv.ReadOptions(column_names=headers, skip_rows_after_names=1, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=_skip),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(headers, pa.large_string()),  # as pandas holds text: no copy
@@ -283,12 +304,14 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
         if "straddling" in message or "block" in message:
             message = f"a single record is larger than {BLOCK_BYTES >> 20} MB"
         raise CsvFileError(f"{name}: cannot be read as CSV: {message}") from None
-    rows, located = _record_rows(data, [text for text, _ in bad], table.num_rows)
-    records = [BadRecord(*where, text[:200], why) for where, (text, why) in zip(located, bad, strict=True)]
+    rows, records, exact = _record_rows(data, delimiter, len(headers), table.num_rows, len(bad))
+    if records is None:
+        records = [BadRecord(None, None, text[:200], why) for text, why in bad]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow's kernels run outside the GIL
         trimmed = pool.map(lambda h: _trimmed(name, h, table[h], rows), headers)
         columns = dict(zip(headers, trimmed, strict=True))
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
     if frame.empty and not records:
         raise CsvFileError(f"{name}: the file has column names but no rows")
-    return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=records, rows=rows)
+    return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=records, rows=rows,
+                    rows_exact=exact)  # fmt: skip

@@ -260,6 +260,14 @@ def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
     return out, best_fmt
 
 
+def _where(record) -> str:
+    """Where a left-out record is: its row, and its line in the file when that differs."""
+    where = f"row {record.row}" if record.row else "a row"
+    if record.line and record.line != record.row:
+        where += f" (line {record.line} of the file)"
+    return where
+
+
 def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None = None) -> Prepared:
     """Type, check and complete the rows of ``table`` as ``mapping`` says. Writes nothing.
 
@@ -282,14 +290,15 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     problems.rows = table.row_numbers(np.arange(n))
     notes: list[str] = []
     for record in table.bad_records:
-        where = f"row {record.row}" if record.row else "a row"
-        if record.line and record.line != record.row:
-            where += f" (line {record.line} of the file)"
         problems.counts[f"record {record.reason}"] = problems.counts.get(f"record {record.reason}", 0) + 1
-        problems.parts.append(
-            pd.DataFrame({"row": [record.row or 0], "column": ["(whole row)"], "value": [record.text[:80]],
-                          "reason": [f"{where} {record.reason}; it was left out"], "level": ["error"]})
-        )  # fmt: skip
+    if table.bad_records:
+        listed = table.bad_records[:MAX_LISTED]
+        problems.parts.append(pd.DataFrame({
+            "row": [r.row or 0 for r in listed], "column": "(whole row)", "value": [r.text[:80] for r in listed],
+            "reason": [f"{_where(r)} {r.reason}; it was left out" for r in listed], "level": "error"}))  # fmt: skip
+    if not table.rows_exact:
+        notes.append("the file's records could not be matched one by one (an unusual quote or line break), so a "
+                     "row number may be off by the blank lines and left-out records before it")  # fmt: skip
     missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
     if missing:
         wanted = "; ".join(

@@ -646,36 +646,71 @@ def _attempt(engine, sample) -> str | None:
 
 _RECORD = st.tuples(
     st.sampled_from(["good", "bad score", "blank line", "too few cells", "quoted break"]),
-    st.sampled_from(["plain", "two\nlines", "a, comma", 'say ""hi""']),
+    st.sampled_from(["plain", '27" Displays', '"two\nlines"', '"a, comma"', '"say ""hi"""']),  # as written
 )
 
 
-@given(records=st.lists(_RECORD, min_size=1, max_size=30), newline=st.sampled_from(["\n", "\r\n"]), ends=st.booleans())
-@settings(max_examples=100, deadline=None)
-def test_problems_name_the_row_a_spreadsheet_shows(records, newline, ends):
+@given(
+    records=st.lists(_RECORD, min_size=1, max_size=30),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    breaks_at_end=st.integers(0, 2),
+)
+@settings(max_examples=150, deadline=None)
+def test_problems_name_the_row_a_spreadsheet_shows(records, newline, breaks_at_end):
     # Python's csv module numbers records as a spreadsheet does (a blank line is a row, a quoted line break is
-    # not): every problem's row must be the row where that lead's record is
+    # not): every problem's row must be the row where that lead's record is. IDs are numbers, so that one
+    # record's text is often part of another's ("1,2026-03-01" in "11,2026-03-01").
     lines = ["lead_id,created_at,score,note"]
-    for i, (kind, note) in enumerate(records):
-        cell = note if note == "plain" else '"' + note.replace("\n", newline) + '"'
+    for i, (kind, note) in enumerate(records, 1):
+        cell = note.replace("\n", newline)
         lines.append({
-            "good": f"L{i},2026-03-01,50,{cell}",
-            "bad score": f"L{i},2026-03-01,lots,{cell}",
+            "good": f"{i},2026-03-01,50,{cell}",
+            "bad score": f"{i},2026-03-01,lots,{cell}",
             "blank line": "",
-            "too few cells": f"L{i},2026-03-01",
-            "quoted break": f'L{i},2026-03-01,50,"line one{newline}line two"',
+            "too few cells": f"{i},2026-03-01",
+            "quoted break": f'{i},2026-03-01,50,"line one{newline}line two"',
         }[kind])  # fmt: skip
-    lines.append("LAST,2026-03-01,50,plain")  # the file always has a row to read
-    data = (newline.join(lines) + (newline if ends else "")).encode()  # the last line ends with a break or not
+    lines.append("9999,2026-03-01,50,plain")  # the file always has a row to read
+    data = (newline.join(lines) + newline * breaks_at_end).encode()
     spreadsheet = {row[0]: number for number, row in enumerate(csv.reader(io.StringIO(data.decode(), newline="")), 1)
                    if row}  # fmt: skip
-    problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
+    prepared = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS)
+    problems = prepared.problems
     column = {"bad score": "score", "too few cells": "(whole row)"}
-    expected = {(spreadsheet[f"L{i}"], column[kind]) for i, (kind, _) in enumerate(records) if kind in column}
+    expected = {(spreadsheet[str(i)], column[kind]) for i, (kind, _) in enumerate(records, 1) if kind in column}
     assert set(zip(problems["row"], problems["column"], strict=True)) == expected
     for row, reason in zip(problems["row"], problems["reason"], strict=True):
         if "cells" in reason:
             assert reason.startswith(f"row {row} ")
+    assert not any("could not be matched" in note for note in prepared.notes)
+
+
+def test_a_left_out_record_is_not_mistaken_for_an_earlier_row_that_contains_its_text():
+    data = (b"lead_id,created_at,channel,company\n11,2026-03-01,Email,Acme\n12,yesterday,Email,Beta\n"
+            b"1,2026-03-01,Email\n13,2026-03-02,Email,Gamma\n14,someday,Email,Delta\n")  # fmt: skip
+    problems = importer.prepare(read_csv(data, name="f.csv"), OWN_LEADS).problems
+    assert problems[["row", "column"]].values.tolist() == [[3, "created_at"], [4, "(whole row)"], [6, "created_at"]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_quote_inside_an_unquoted_cell_is_text_not_an_unclosed_quote(encoding):
+    data = 'lead_id,created_at,company\nL1,2026-03-01,27" Displays Zoë\n\nL2,yesterday,Beta\n'.encode(encoding)
+    table = read_csv(data, name="f.csv")
+    assert table.frame["company"].tolist() == ['27" Displays Zoë', "Beta"]
+    assert importer.prepare(table, OWN_LEADS).problems[["row", "value"]].values.tolist() == [[4, "yesterday"]]
+
+
+def test_a_header_with_a_quoted_line_break_is_one_row():
+    data = b'lead_id,"created\nat",channel\nL1,2026-03-01,Email\nL2,yesterday,Email\n'
+    table = read_csv(data, name="f.csv")
+    assert (table.headers, table.bad_records, len(table.frame)) == (["lead_id", "created\nat", "channel"], [], 2)
+    assert table.row_numbers([0, 1]).tolist() == [2, 3]
+
+
+def test_blank_lines_at_the_end_need_no_record_by_record_reading():
+    rows = "".join(f'"L{i}","2026-03-01","Email"\r\n' for i in range(50))  # every cell quoted, as CRMs export
+    table = read_csv(f"lead_id,created_at,channel\r\n{rows}\r\n\r\n".encode(), name="f.csv")
+    assert table.rows is None and len(table.frame) == 50  # the rows are positions + 2, found with one count
 
 
 @pytest.mark.parametrize(
