@@ -700,6 +700,21 @@ def test_a_quote_inside_an_unquoted_cell_is_text_not_an_unclosed_quote(encoding)
     assert importer.prepare(table, OWN_LEADS).problems[["row", "value"]].values.tolist() == [[4, "yesterday"]]
 
 
+def test_rows_that_cannot_be_placed_one_by_one_are_said_to_be_approximate(monkeypatch):
+    import sla_model.csvfile as csvfile
+
+    def unreadable(*args, **kwargs):
+        raise csv.Error("field larger than field limit")
+        yield
+
+    monkeypatch.setattr(csvfile, "_records", unreadable)
+    table = read_csv(b"lead_id,created_at\nL1,2026-03-01\n\nL2,later\n", name="f.csv")
+    assert (table.rows, table.rows_exact) == (None, False)
+    prepared = importer.prepare(table, OWN_LEADS)
+    assert prepared.problems["row"].tolist() == [3]  # its position + 2, and the preview says so
+    assert any("could not be matched one by one" in note for note in prepared.notes)
+
+
 def test_a_header_with_a_quoted_line_break_is_one_row():
     data = b'lead_id,"created\nat",channel\nL1,2026-03-01,Email\nL2,yesterday,Email\n'
     table = read_csv(data, name="f.csv")
