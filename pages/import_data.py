@@ -100,6 +100,9 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     """The column-by-column mapping editor; returns the mapping it describes."""
     headers = table.headers
     base = start or Mapping(kind=kind)
+    # the editor's widgets belong to this file's columns and this starting mapping: another file (or format)
+    # starts from its own guesses, while the same columns again (a newer export) keep the picks made
+    scope = hashlib.sha1("\x1f".join([*headers, base.model_dump_json(), kind]).encode()).hexdigest()[:12]
     fields = [*KIND_FIELDS[kind], *EXTRA_FIELDS[kind]]
     columns: dict[str, str] = {}
     constants: dict[str, str] = dict(base.constants)
@@ -111,13 +114,15 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
         label = FIELD_LABELS.get(field, field) + (" *" if field in REQUIRED[kind] else "")
         with grid[i % 3]:
             picked = st.selectbox(
-                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{kind}_{field}"
+                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{scope}_{field}"
             )
         if picked != NONE:
             columns[field] = picked
     if kind == "leads":
         constants["channel"] = st.text_input(
-            "Channel for rows without one", value=base.constants.get("channel", "Unknown"), key=P + "channel_const"
+            "Channel for rows without one",
+            value=base.constants.get("channel", "Unknown"),
+            key=f"{P}channel_const_{scope}",
         )
     values = {k: dict(v) for k, v in base.values.items()}
     for target in ("stage", "status"):
@@ -129,7 +134,7 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
             )
             st.markdown(f"**{FIELD_LABELS[target]} values** (column '{fmt.md_escape(columns[target])}')")
             edited = st.data_editor(
-                editor, hide_index=True, width="stretch", key=f"{P}values_{target}_{columns[target]}",
+                editor, hide_index=True, width="stretch", key=f"{P}values_{scope}_{target}_{columns[target]}",
                 disabled=["In the file"],
                 column_config={"Stage in the app": st.column_config.SelectboxColumn(options=STAGES, required=True)},
             )  # fmt: skip
@@ -137,19 +142,19 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     left, mid, right = st.columns(3)
     with left:
         date_choice = st.selectbox(
-            "Dates", list(DATE_CHOICES), format_func=DATE_CHOICES.get, key=P + "date_choice",
+            "Dates", list(DATE_CHOICES), format_func=DATE_CHOICES.get, key=f"{P}date_choice_{scope}",
             index=list(DATE_CHOICES).index(base.date_format) if base.date_format in DATE_CHOICES else 0,
         )  # fmt: skip
         date_format = date_choice
         if date_choice == "other":
-            date_format = st.text_input("Date format (strptime)", value="%Y-%m-%d %H:%M", key=P + "date_other")
+            date_format = st.text_input("Date format (strptime)", value="%Y-%m-%d %H:%M", key=f"{P}date_other_{scope}")
     with mid:
         zone = st.selectbox(
-            "Time zone of times without one", ZONES, key=P + "zone",
+            "Time zone of times without one", ZONES, key=f"{P}zone_{scope}",
             index=ZONES.index(base.timezone) if base.timezone in ZONES else 0,
         )  # fmt: skip
     with right:
-        day_first = st.checkbox("Day before month (03/04 = 3 April)", value=base.day_first, key=P + "day_first")
+        day_first = st.checkbox("Day before month (03/04 = 3 April)", value=base.day_first, key=f"{P}day_first_{scope}")
     document = {
         "name": base.name if base.name not in {m.name for m in BUILT_IN.values()} else "custom",
         "kind": kind,
