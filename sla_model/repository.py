@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, text
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from sla_model.db import is_sqlite, writer
+from sla_model import sqlite_bulk
+from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite, writer
 from sla_model.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
 from sla_model.sla import Sla, parse_sla, sla_to_dict
 
@@ -26,6 +28,8 @@ SNAPSHOT_KEY = "snapshot_at"
 VERSION_KEY = "data_version"
 #: SQLite page cache while bulk loading (KiB): random-order index inserts stay in memory.
 BULK_CACHE_KIB = 512 * 1024
+#: From this many rows (by the largest rowid), a SQLite table is read by the bulk reader process.
+BULK_READ_ROWS = 50_000
 
 
 # --- bulk writes ---------------------------------------------------------------------------------
@@ -120,16 +124,46 @@ def select_sql(dialect: str, table: str, columns: Sequence[str], times: Sequence
 
 
 def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
-    """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns]."""
+    """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns].
+
+    A large SQLite table is read through ADBC's SQLite driver in a process of its own
+    (:func:`sla_model.sqlite_bulk.read`): its columns come as Arrow arrays instead of a Python object per cell.
+    """
+    sql = select_sql(engine.dialect.name, table, columns, times)
     with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
-        cursor.execute(select_sql(engine.dialect.name, table, columns, times))
-        rows = cursor.fetchall()
-        cursor.close()
-    frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+        file = engine.url.database if is_sqlite(engine) else None
+        if (
+            file
+            and file != ":memory:"
+            and (conn.execute(text(f'SELECT max(rowid) FROM "{table}"')).scalar() or 0) >= (BULK_READ_ROWS)
+        ):
+            conn.close()  # the reader process reads the latest committed data itself
+            arrow = sqlite_bulk.read(file, sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
+            frame = arrow.cast(_arrow_schema(table, columns, times)).to_pandas()
+        else:
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            cursor.close()
+            frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+            for field in _arrow_schema(table, columns, times):  # a text column NULL in every row: text, as usual
+                if field.type == pa.string() and frame[field.name].dtype == object:
+                    frame[field.name] = frame[field.name].astype("str")
     for c in times:
         frame[c] = pd.to_datetime(pd.to_numeric(frame[c], errors="raise"), unit="us").astype("datetime64[ns]")
     return frame
+
+
+def _arrow_schema(table: str, columns: Sequence[str], times: Sequence[str]) -> pa.Schema:
+    """The Arrow types the bulk reader's columns are cast to, from the table's own column types.
+
+    SQLite has none of its own: a column that is NULL in every row would otherwise come back as integers.
+    """
+    model = SQLModel.metadata.tables[table].c
+    kinds = {int: pa.int64(), bool: pa.int64(), float: pa.float64()}
+    return pa.schema(
+        [(c, pa.int64() if c in times else kinds.get(model[c].type.python_type, pa.string())) for c in columns]
+    )
 
 
 def _to_datetime(col: pd.Series) -> pd.Series:

@@ -1,15 +1,18 @@
-"""Bulk writes into the SQLite file through ADBC's SQLite driver, run in a process of its own.
+"""Bulk writes into, and bulk reads from, the SQLite file through ADBC's SQLite driver, in a process of its own.
 
-The driver binds Arrow columns straight into SQLite (no Python object per cell): a million leads are written in
-under half the time a bare ``executemany`` of ready tuples takes (``benchmarks/bench_import.py``). It links its
-own copy of SQLite, and two copies of SQLite in one process do not see each other's POSIX locks on the same file
-(closing the file in one drops the other's locks), which can corrupt the database (sqlite.org/howtocorrupt.html,
-"multiple copies of SQLite linked into the same application"). In a process of its own the driver locks the file
-like any other process: the app's readers and writers and the import wait for each other as usual, and the
-import is still one transaction.
+The driver binds Arrow columns straight into SQLite and SQLite's columns straight into Arrow (no Python object
+per cell): a million leads are written in under half the time a bare ``executemany`` of ready tuples takes
+(``benchmarks/bench_import.py``) and read in about a third of the time a ``fetchall`` and a DataFrame take
+(``benchmarks/bench_load.py``). It links its own copy of SQLite, and two copies of SQLite in one process do
+not see each other's POSIX locks on the same file (closing the file in one drops the other's locks), which can
+corrupt the database (sqlite.org/howtocorrupt.html, "multiple copies of SQLite linked into the same
+application"). In a process of its own the driver locks the file like any other process: the app's readers
+and writers and the import wait for each other as usual, and the import is still one transaction.
 
-The parent (:func:`write`) sends the rows as an Arrow IPC stream on the child's stdin; the child reports what it
-is doing and its result as JSON lines on stdout. Run as ``python -m sla_model.sqlite_bulk JOB`` (JOB is JSON).
+For a write, the parent (:func:`write`) sends the rows as an Arrow IPC stream on the child's stdin; the child
+reports what it is doing and its result as JSON lines on stdout. For a read (:func:`read`), the child sends the
+query's result as an Arrow IPC stream on its stdout. Run as ``python -m sla_model.sqlite_bulk JOB`` (JOB is
+JSON).
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ _COMMIT = b"C"
 
 class BulkWriteError(ValueError):
     """The child could not write; nothing was written. The message says why."""
+
+
+class BulkReadError(ValueError):
+    """The child could not read. The message says why."""
 
 
 def write(
@@ -110,6 +117,61 @@ def write(
         else:
             error = lines[-1] if lines else f"the writer process stopped with code {proc.returncode}"
     raise BulkWriteError(f"the import could not be written: {error}; nothing was imported")
+
+
+def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
+    """The result of the query ``sql`` on the SQLite file ``database`` as an Arrow table, read in a child process.
+
+    The child binds SQLite's columns straight into Arrow (no Python object per cell) and streams them back as
+    Arrow IPC: a million leads arrive in about a third of the time a ``fetchall`` and a DataFrame take
+    (``benchmarks/bench_load.py``). The whole result is one batch, so each column's type is inferred from every
+    row (SQLite has no column types of its own): a column that is NULL in every row comes back as int64 nulls.
+
+    Raises:
+        BulkReadError: the query failed; the message is the database's.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+    job = {"kind": "read", "database": database, "sql": sql, "busy_ms": busy_ms}
+    with (
+        tempfile.TemporaryFile() as stderr,
+        subprocess.Popen(
+            [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        ) as proc,
+    ):
+        try:
+            table = pa.ipc.open_stream(proc.stdout).read_all()
+        except pa.ArrowInvalid:  # the child failed before (or while) it sent the rows: it says why on stderr
+            table = None
+        except BaseException:
+            proc.kill()
+            raise
+        proc.wait()
+        stderr.seek(0)
+        lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if table is None or proc.returncode:
+        why = lines[-1] if lines else f"the reader process stopped with code {proc.returncode}"
+        raise BulkReadError(f"the data could not be read: {why}")
+    return table
+
+
+def _read(job: dict) -> None:
+    """The child's side of :func:`read`: run the query, stream its result as Arrow IPC on stdout."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(job["database"]) as con, con.cursor() as cur:
+        cur.execute(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
+        cur.fetchall()
+        # one batch: the driver infers each column's type from the rows of the first batch
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
+        cur.execute(job["sql"])
+        reader = cur.fetch_record_batch()
+        with pa.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
+            for batch in reader:
+                out.write_batch(batch)
 
 
 def _send_and_close(pipe, data: bytes) -> None:
@@ -212,6 +274,13 @@ def _plain(exc: Exception, job: dict) -> str:
 def main(argv: list[str]) -> int:
     """The child: read the job from ``argv``, the rows from stdin, write, report on stdout."""
     job = json.loads(argv[0])
+    if job.get("kind") == "read":
+        try:
+            _read(job)
+        except Exception as exc:  # the parent raises it with this message
+            sys.stderr.write(_plain(exc, job) + "\n")
+            return 1
+        return 0
     try:
         with pa.ipc.open_stream(sys.stdin.buffer) as stream:
             _run(job, stream, sys.stdin.buffer)  # says the result as soon as it is committed

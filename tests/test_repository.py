@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
+from sla_model import repository, sqlite_bulk
 from sla_model.generator import sample_dir, sample_slas
 from sla_model.models import AuditEntry
 from sla_model.repository import (
@@ -67,6 +69,41 @@ def test_bulk_insert_round_trips_any_text_exactly(engine):
     assert back["reason"].tolist() == frame["reason"].tolist()
     assert back["at"].tolist() == frame["at"].tolist()  # microseconds survive
     assert back["by"].unique().tolist() == ["Zoë Ångström"]
+
+
+def _loaded(engine) -> dict[str, pd.DataFrame]:
+    key = {"leads": "lead_id", "touches": ["lead_id", "at"], "feedback": ["lead_id", "at"]}
+    frames = {"leads": load_leads(engine=engine), "touches": load_touches(engine=engine),
+              "feedback": load_feedback(engine=engine)}  # fmt: skip
+    return {name: frame.sort_values(key[name], ignore_index=True) for name, frame in frames.items()}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_bulk_reader_loads_exactly_what_the_row_by_row_read_loads(seeded_engine, monkeypatch):
+    with Session(seeded_engine) as session:  # text of every kind, and columns that are NULL in every row
+        bulk_insert(session.connection(), "feedback", _tricky_feedback())
+        session.execute(text("UPDATE lead SET amount = NULL, lost_at = NULL, owner = NULL"))
+        session.commit()
+    monkeypatch.setattr(repository, "BULK_READ_ROWS", 10**12)
+    by_rows = _loaded(seeded_engine)
+    monkeypatch.setattr(repository, "BULK_READ_ROWS", 1)
+    read = []
+    monkeypatch.setattr(sqlite_bulk, "read", lambda *a, **k: read.append(a[1]) or real_read(*a, **k))
+    in_bulk = _loaded(seeded_engine)
+    assert len(read) == 3  # every table went through the reader process
+    for name, frame in by_rows.items():
+        pd.testing.assert_frame_equal(in_bulk[name], frame, check_exact=True)
+    assert in_bulk["leads"]["amount"].isna().all() and in_bulk["leads"]["lost_at"].isna().all()
+    assert in_bulk["feedback"]["note"].tail(len(TRICKY_TEXT)).tolist() == TRICKY_TEXT
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_failed_bulk_read_says_why(engine):
+    with pytest.raises(ValueError, match="the data could not be read: no such table: nowhere"):
+        sqlite_bulk.read(engine.url.database, "SELECT 1 FROM nowhere", busy_ms=1000)
+
+
+real_read = sqlite_bulk.read
 
 
 def test_bulk_insert_of_nothing_writes_nothing(engine):
