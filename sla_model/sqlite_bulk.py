@@ -68,7 +68,6 @@ def write(
     Raises:
         BulkWriteError: the write failed (the database is as it was); the message is the database's.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
     job = {**job, "database": database}
     sent, result, error = 0, None, None
     with (
@@ -78,7 +77,7 @@ def write(
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
-            env=env,
+            env=_child_env(),
         ) as proc,
     ):
         try:
@@ -130,7 +129,6 @@ def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
     Raises:
         BulkReadError: the query failed; the message is the database's.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
     job = {"kind": "read", "database": database, "sql": sql, "busy_ms": busy_ms}
     with (
         tempfile.TemporaryFile() as stderr,
@@ -139,7 +137,7 @@ def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
-            env=env,
+            env=_child_env(),
         ) as proc,
     ):
         try:
@@ -172,6 +170,11 @@ def _read(job: dict) -> None:
         with pa.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
             for batch in reader:
                 out.write_batch(batch)
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child: this one, with the project importable."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def _send_and_close(pipe, data: bytes) -> None:
