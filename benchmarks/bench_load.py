@@ -72,6 +72,8 @@ def measure(step: str, path: Path) -> dict:
     if step == "floor":
         import adbc_driver_sqlite.dbapi as adbc
 
+        engine.dispose()  # no sqlite3 connection open beside ADBC's own SQLite in this process
+
         with adbc.connect(str(path)) as conn, conn.cursor() as cursor:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
             cursor.execute(select_sql("sqlite", "lead", LEAD_COLUMNS, LEAD_TIME_COLUMNS))

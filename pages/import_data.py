@@ -127,18 +127,22 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     values = {k: dict(v) for k, v in base.values.items()}
     for target in ("stage", "status"):
         if target in columns:
-            known = {k.lower(): v for k, v in base.values.get(target, {}).items()}
+            # the picks made so far, by value: an editor keeps its edits by row position, so a file whose
+            # values come in another order gets an editor of its own, filled from these
+            picks = st.session_state.setdefault(f"{P}picks_{scope}_{target}_{columns[target]}", {})
+            known = {k.lower(): v for k, v in base.values.get(target, {}).items()} | picks
             seen = _distinct(table, columns[target])
             editor = pd.DataFrame(
                 {"In the file": seen, "Stage in the app": [known.get(v.lower(), "ignore") for v in seen]}
             )
             st.markdown(f"**{FIELD_LABELS[target]} values** (column '{fmt.md_escape(columns[target])}')")
             edited = st.data_editor(
-                editor, hide_index=True, width="stretch", key=f"{P}values_{scope}_{target}_{columns[target]}",
+                editor, hide_index=True, width="stretch", key=f"{P}values_{scope}_{target}_{_digest(seen)}",
                 disabled=["In the file"],
                 column_config={"Stage in the app": st.column_config.SelectboxColumn(options=STAGES, required=True)},
             )  # fmt: skip
             values[target] = dict(zip(edited["In the file"], edited["Stage in the app"], strict=True))
+            picks.update({value.lower(): stage for value, stage in values[target].items()})
     left, mid, right = st.columns(3)
     with left:
         date_choice = st.selectbox(
@@ -211,6 +215,11 @@ def preview(prepared: importer.Prepared) -> None:
             "Download every problem (CSV)", data=safe_csv(table), file_name=f"{prepared.source}-problems.csv",
             mime="text/csv", icon=":material/download:", key=P + "problems_csv",
         )  # fmt: skip
+
+
+def _digest(values: list[str]) -> str:
+    """A short fingerprint of ``values`` (a table editor's rows are kept by position: new rows, new editor)."""
+    return hashlib.sha1("\x1f".join(values).encode()).hexdigest()[:12]
 
 
 def _height(frame: pd.DataFrame) -> str | int:

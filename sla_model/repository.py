@@ -113,7 +113,10 @@ def _epoch_us(dialect: str, column: str) -> str:
     Computed by the database, so pandas never parses timestamp text.
     """
     if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]'
-        return f'CAST(strftime(\'%s\', "{column}") AS INTEGER) * 1000000 + CAST(substr("{column}", 21, 6) AS INTEGER)'
+        # whole seconds from the first 19 characters (some SQLite versions round strftime's input to the
+        # millisecond: .9995 s and up would count a second twice), the fraction padded to microseconds
+        seconds = f"CAST(strftime('%s', substr(\"{column}\", 1, 19)) AS INTEGER)"
+        return f"{seconds} * 1000000 + CAST(substr(\"{column}\" || '000000', 21, 6) AS INTEGER)"
     return f'(EXTRACT(EPOCH FROM "{column}") * 1000000)::bigint'
 
 
@@ -126,31 +129,41 @@ def select_sql(dialect: str, table: str, columns: Sequence[str], times: Sequence
 def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
     """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns].
 
-    A large SQLite table is read through ADBC's SQLite driver in a process of its own
-    (:func:`sla_model.sqlite_bulk.read`): its columns come as Arrow arrays instead of a Python object per cell.
+    A SQLite table whose largest row id is :data:`BULK_READ_ROWS` or more is read through ADBC's SQLite driver
+    in a process of its own (:func:`sla_model.sqlite_bulk.read`): its columns come as Arrow arrays instead of a
+    Python object per cell. Should that fail (a value stored with a type its column does not have, written by
+    hand or by another program), the table is read row by row as any other.
     """
     sql = select_sql(engine.dialect.name, table, columns, times)
-    with engine.connect() as conn:
-        file = engine.url.database if is_sqlite(engine) else None
-        if (
-            file
-            and file != ":memory:"
-            and (conn.execute(text(f'SELECT max(rowid) FROM "{table}"')).scalar() or 0) >= (BULK_READ_ROWS)
-        ):
-            conn.close()  # the reader process reads the latest committed data itself
-            arrow = sqlite_bulk.read(file, sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
-            frame = arrow.cast(_arrow_schema(table, columns, times)).to_pandas()
-        else:
-            cursor = conn.connection.dbapi_connection.cursor()
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-            cursor.close()
-            frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
-            for field in _arrow_schema(table, columns, times):  # a text column NULL in every row: text, as usual
-                if field.type == pa.string() and frame[field.name].dtype == object:
-                    frame[field.name] = frame[field.name].astype("str")
+    file = engine.url.database if is_sqlite(engine) else None
+    frame = None
+    if file and file != ":memory:":
+        with engine.connect() as conn:
+            size = conn.execute(text(f'SELECT max(rowid) FROM "{table}"')).scalar() or 0
+        if size >= BULK_READ_ROWS:
+            try:
+                arrow = sqlite_bulk.read(file, sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
+                frame = arrow.cast(_arrow_schema(table, columns, times)).to_pandas()
+            except (sqlite_bulk.BulkReadError, pa.ArrowInvalid, pa.ArrowTypeError):
+                frame = None
+    if frame is None:
+        frame = _rows_frame(engine, sql, table, columns, times)
     for c in times:
         frame[c] = pd.to_datetime(pd.to_numeric(frame[c], errors="raise"), unit="us").astype("datetime64[ns]")
+    return frame
+
+
+def _rows_frame(engine: Engine, sql: str, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
+    """The query's rows through the engine's own driver (DB-API ``fetchall``), as a frame."""
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        cursor.close()
+    frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
+    for field in _arrow_schema(table, columns, times):  # a text column NULL in every row: text, as usual
+        if field.type == pa.string() and frame[field.name].dtype == object and frame[field.name].isna().all():
+            frame[field.name] = frame[field.name].astype("str")
     return frame
 
 

@@ -73,7 +73,7 @@ def write(
     with (
         tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
         subprocess.Popen(
-            [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
+            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -133,7 +133,7 @@ def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
     with (
         tempfile.TemporaryFile() as stderr,
         subprocess.Popen(
-            [sys.executable, "-m", "sla_model.sqlite_bulk", json.dumps(job)],
+            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -142,7 +142,7 @@ def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
     ):
         try:
             table = pa.ipc.open_stream(proc.stdout).read_all()
-        except pa.ArrowInvalid:  # the child failed before (or while) it sent the rows: it says why on stderr
+        except (pa.ArrowInvalid, OSError):  # the child failed before (or while) it sent the rows: it says why
             table = None
         except BaseException:
             proc.kill()

@@ -83,6 +83,10 @@ def test_the_bulk_reader_loads_exactly_what_the_row_by_row_read_loads(seeded_eng
     with Session(seeded_engine) as session:  # text of every kind, and columns that are NULL in every row
         bulk_insert(session.connection(), "feedback", _tricky_feedback())
         session.execute(text("UPDATE lead SET amount = NULL, lost_at = NULL, owner = NULL"))
+        ids = session.execute(text("SELECT lead_id FROM lead ORDER BY lead_id LIMIT 3")).scalars().all()
+        stored = ["2026-03-01 10:00:59.999833", "2026-03-01 10:00:59.5", "2026-03-01 10:00:59"]
+        for lead_id, at in zip(ids, stored, strict=True):
+            session.execute(text("UPDATE lead SET created_at = :at WHERE lead_id = :id"), {"at": at, "id": lead_id})
         session.commit()
     monkeypatch.setattr(repository, "BULK_READ_ROWS", 10**12)
     by_rows = _loaded(seeded_engine)
@@ -95,6 +99,18 @@ def test_the_bulk_reader_loads_exactly_what_the_row_by_row_read_loads(seeded_eng
         pd.testing.assert_frame_equal(in_bulk[name], frame, check_exact=True)
     assert in_bulk["leads"]["amount"].isna().all() and in_bulk["leads"]["lost_at"].isna().all()
     assert in_bulk["feedback"]["note"].tail(len(TRICKY_TEXT)).tolist() == TRICKY_TEXT
+    times = by_rows["leads"].set_index("lead_id").loc[ids, "created_at"].astype(str).tolist()
+    assert times == ["2026-03-01 10:00:59.999833", "2026-03-01 10:00:59.500000", "2026-03-01 10:00:59.000000"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_value_stored_with_another_type_is_read_row_by_row(seeded_engine, monkeypatch):
+    with Session(seeded_engine) as session:  # written by hand or by another program: not what the app writes
+        session.execute(text("UPDATE lead SET demo_request = 'True', score = 3.5 WHERE lead_id = 'L0000001'"))
+        session.commit()
+    monkeypatch.setattr(repository, "BULK_READ_ROWS", 1)
+    leads = load_leads(engine=seeded_engine).set_index("lead_id")
+    assert (bool(leads.loc["L0000001", "demo_request"]), int(leads.loc["L0000001", "score"])) == (True, 3)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
