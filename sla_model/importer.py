@@ -489,7 +489,8 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
             following = out[name]
     for name, count in filled.items():
         if count:
-            notes.append(f"{count:,} leads had no {FIELD_LABELS[name].lower()} date; it was taken from the stage")
+            leads = "1 lead" if count == 1 else f"{count:,} leads"
+            notes.append(f"{leads} had no {FIELD_LABELS[name].lower()} date; it was taken from the stage")
 
     created = out["created_at"]
     for name in ("mql_at", "accepted_at", "rejected_at", "sql_at", "opportunity_at", "won_at", "lost_at"):

@@ -101,3 +101,31 @@ def _ragged(tmp_path) -> str:
         b"R2,2026-11-02,Email\nR3,2026-11-03,Email,Beta\n"
     )
     return str(path)
+
+
+def _statuses(path, values: list[str]) -> str:
+    rows = "".join(f"H{i},2026-11-02 08:00,Email,Lead,{v}\n" for i, v in enumerate(values))
+    path.write_text("Record ID,Create Date,Original Source,Lifecycle Stage,Lead Status\n" + rows)
+    return str(path)
+
+
+def test_a_status_picked_for_one_export_stays_with_its_value_in_the_next(writable_url, page, tmp_path):
+    # the values editor lists values by frequency: the newer export lists them in another order
+    first = _statuses(tmp_path / "first.csv", ["New"] * 3 + ["Attempted"] * 2 + ["Bad Fit"])
+    newer = _statuses(tmp_path / "newer.csv", ["Bad Fit"] * 3 + ["New"] * 2 + ["Attempted"])
+    page.goto(f"{writable_url}/import_data")
+    page.locator("input[type=file]").first.set_input_files(first)
+    expect(page.get_by_text(re.compile(r"first\.csv: 6 rows"))).to_be_visible()
+    page.get_by_test_id("stExpander").get_by_text("Column mapping").click()
+    page.get_by_text("Lead status values").first.scroll_into_view_if_needed()
+    grid = page.get_by_test_id("stDataFrame").filter(has_text="Bad Fit").first
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()  # rows of 35 px under a header of 35 px: "Bad Fit" is the third
+    page.mouse.dblclick(box["x"] + box["width"] * 0.75, box["y"] + 35 * 3 + 17)
+    option = page.get_by_text("rejected", exact=True).last  # the cell's list of stages
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.get_by_text("1 lead had no rejected date; it was taken from the stage")).to_be_visible()
+    page.locator("input[type=file]").first.set_input_files(newer)
+    expect(page.get_by_text(re.compile(r"newer\.csv: 6 rows"))).to_be_visible()
+    expect(page.get_by_text("3 leads had no rejected date; it was taken from the stage")).to_be_visible()
