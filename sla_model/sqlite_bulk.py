@@ -17,6 +17,7 @@ JSON).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -70,16 +71,7 @@ def write(
     """
     job = {**job, "database": database}
     sent, result, error = 0, None, None
-    with (
-        tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
-        subprocess.Popen(
-            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=_child_env(),
-        ) as proc,
-    ):
+    with _child(job, stdin=subprocess.PIPE) as (proc, finish):  # an error in here stops the child: no commit
         try:
             try:
                 with pa.ipc.new_stream(proc.stdin, schema) as stream:
@@ -90,7 +82,7 @@ def write(
                             on_batch(sent)
                 proc.stdin.flush()
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the child stopped reading: it says why on stdout (any other error stops the child below)
+                pass  # the child stopped reading: it says why on stdout (any other error stops the child)
             for line in proc.stdout:
                 message = json.loads(line)
                 phase = message.get("phase")
@@ -100,14 +92,9 @@ def write(
                     on_phase(phase)
                 error = message.get("error", error)
                 result = message.get("result", result)
-        except BaseException:
-            proc.kill()  # the transaction is not committed: the database stays as it was
-            raise
         finally:
             _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
-        proc.wait()
-        stderr.seek(0)
-        lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+        lines = finish()
     if result is not None:  # committed (whatever happened after)
         return result
     if not error:
@@ -130,26 +117,12 @@ def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
         BulkReadError: the query failed; the message is the database's.
     """
     job = {"kind": "read", "database": database, "sql": sql, "busy_ms": busy_ms}
-    with (
-        tempfile.TemporaryFile() as stderr,
-        subprocess.Popen(
-            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=_child_env(),
-        ) as proc,
-    ):
+    with _child(job, stdin=subprocess.DEVNULL) as (proc, finish):
         try:
             table = pa.ipc.open_stream(proc.stdout).read_all()
         except (pa.ArrowInvalid, OSError):  # the child failed before (or while) it sent the rows: it says why
             table = None
-        except BaseException:
-            proc.kill()
-            raise
-        proc.wait()
-        stderr.seek(0)
-        lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+        lines = finish()
     if table is None or proc.returncode:
         why = lines[-1] if lines else f"the reader process stopped with code {proc.returncode}"
         raise BulkReadError(f"the data could not be read: {why}")
@@ -172,9 +145,34 @@ def _read(job: dict) -> None:
                 out.write_batch(batch)
 
 
-def _child_env() -> dict[str, str]:
-    """The environment of a child: this one, with the project importable."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+@contextlib.contextmanager
+def _child(job: dict, *, stdin):
+    """A ``python -m sla_model.sqlite_bulk JOB`` process, killed if the body raises.
+
+    Yields the process and a function that waits for it to end and returns its stderr's lines.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+    with (
+        tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
+        subprocess.Popen(
+            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],  # -P: not the working directory
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        ) as proc,
+    ):
+
+        def finish() -> list[str]:
+            proc.wait()
+            stderr.seek(0)
+            return stderr.read().decode("utf-8", "replace").strip().splitlines()
+
+        try:
+            yield proc, finish
+        except BaseException:
+            proc.kill()
+            raise
 
 
 def _send_and_close(pipe, data: bytes) -> None:
@@ -275,7 +273,7 @@ def _plain(exc: Exception, job: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """The child: read the job from ``argv``, the rows from stdin, write, report on stdout."""
+    """The child: read the job from ``argv``; write the rows from stdin and report on stdout, or read."""
     job = json.loads(argv[0])
     if job.get("kind") == "read":
         try:
