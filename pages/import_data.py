@@ -102,7 +102,7 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     base = start or Mapping(kind=kind)
     # the editor's widgets belong to this file's columns and this starting mapping: another file (or format)
     # starts from its own guesses, while the same columns again (a newer export) keep the picks made
-    scope = hashlib.sha1("\x1f".join([*headers, base.model_dump_json(), kind]).encode()).hexdigest()[:12]
+    scope = _digest([*headers, base.model_dump_json(), kind])
     fields = [*KIND_FIELDS[kind], *EXTRA_FIELDS[kind]]
     columns: dict[str, str] = {}
     constants: dict[str, str] = dict(base.constants)
@@ -218,7 +218,7 @@ def preview(prepared: importer.Prepared) -> None:
 
 
 def _digest(values: list[str]) -> str:
-    """A short fingerprint of ``values`` (a table editor's rows are kept by position: new rows, new editor)."""
+    """A short fingerprint of ``values``, for widget keys."""
     return hashlib.sha1("\x1f".join(values).encode()).hexdigest()[:12]
 
 
