@@ -254,15 +254,19 @@ def test_formula_cells_are_found_as_the_full_pattern_finds_them():
                                                    True, False, False, True, False]  # fmt: skip
 
 
-def test_plain_iso_times_in_a_named_time_zone_are_stored_in_utc():
-    mapping = OWN_LEADS.model_copy(update={"timezone": "Europe/Berlin"})
-    data = b"lead_id,created_at,channel\nL1,2026-07-01T12:00:00,Email\nL2,2026-01-01 12:00,Email\nL3,2026-03-29,Email\n"
-    prepared = importer.prepare(read_csv(data, name="f.csv"), mapping)
-    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
-        "2026-07-01 10:00",
-        "2026-01-01 11:00",
-        "2026-03-28 23:00",
-    ]
+@pytest.mark.parametrize(
+    ("date_format", "cells", "expected"),
+    [  # plain ISO 8601 (read by Arrow), and a format the user names (read by pandas)
+        ("auto", ["2026-07-01T12:00:00", "2026-01-01 12:00", "2026-03-29"],
+         ["2026-07-01 10:00", "2026-01-01 11:00", "2026-03-28 23:00"]),
+        ("%d.%m.%Y %H:%M", ["01.07.2026 12:00", "01.01.2026 12:00"], ["2026-07-01 10:00", "2026-01-01 11:00"]),
+    ],
+)  # fmt: skip
+def test_times_without_a_zone_are_read_in_the_named_time_zone_and_stored_in_utc(date_format, cells, expected):
+    mapping = OWN_LEADS.model_copy(update={"date_format": date_format, "timezone": "Europe/Berlin"})
+    data = "lead_id,created_at,channel\n" + "".join(f"L{i},{cell},Email\n" for i, cell in enumerate(cells))
+    prepared = importer.prepare(read_csv(data.encode(), name="f.csv"), mapping)
+    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == expected
 
 
 @pytest.mark.parametrize(
@@ -297,16 +301,6 @@ def test_an_encoding_is_found_wherever_its_first_special_byte_is(where):
     mixed = head + b"".join(rows) + "LX,2026-03-01,Zoë\n".encode("latin-1")
     with pytest.raises(CsvFileError, match=f"mixed encodings: line {where + 3} has bytes that are not UTF-8"):
         read_csv(mixed, name="f.csv")
-
-
-def test_a_named_time_zone_and_a_named_format_are_applied():
-    mapping = OWN_LEADS.model_copy(update={"date_format": "%d.%m.%Y %H:%M", "timezone": "Europe/Berlin"})
-    data = b"lead_id,created_at,channel\nL1,01.07.2026 12:00,Email\nL2,01.01.2026 12:00,Email\n"
-    prepared = importer.prepare(read_csv(data, name="f.csv"), mapping)
-    assert prepared.frame["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
-        "2026-07-01 10:00",
-        "2026-01-01 11:00",
-    ]
 
 
 def test_a_named_date_format_also_reads_the_same_dates_with_a_time():
