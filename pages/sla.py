@@ -7,7 +7,9 @@ import streamlit as st
 
 from sla_model.sla import Sla, diff_slas, in_force
 from ui import fmt
+from ui.controls import no_data_notice
 from ui.data import get_dataset
+from ui.sla_form import FLASH, draft_sla
 
 e = fmt.md_escape  # every piece of stored text goes through this before st.markdown
 
@@ -98,12 +100,14 @@ def show_value(value: object) -> str:
 
 data = get_dataset()
 if not data.versions:
-    st.title("The SLA")
-    st.info(
-        "No SLA version is stored yet. Publish one, or start the app on the sample data (see the README).",
-        icon=":material/contract:",
-    )
+    if data.leads.empty:
+        st.title("The SLA")
+        no_data_notice(data)
+    else:
+        draft_sla(data)
     st.stop()
+if flash := st.session_state.pop(FLASH, None):
+    st.success(e(flash), icon=":material/check_circle:")
 
 by_number = {s.meta.version: s for s in data.versions}
 current = in_force(data.versions, pd.Timestamp(data.as_of).date())

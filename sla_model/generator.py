@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,31 @@ class Generated:
 def sample_dir() -> Path:
     """The folder of the shipped sample data."""
     return Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def sample_ends_at(setting: str | None = None) -> dt.datetime | None:
+    """When the sample story should end as it is seeded: now, unless ``SMARKETING_SAMPLE_ENDS`` says otherwise.
+
+    ``SMARKETING_SAMPLE_ENDS=shipped`` keeps the dates as generated (the shipped snapshot); an ISO 8601 time
+    ends the story then. The sample data is moved by whole days (see :func:`sla_model.repository.seed_if_empty`).
+
+    Raises:
+        ValueError: a setting that is neither ``shipped`` nor an ISO 8601 time.
+
+    Examples:
+        >>> sample_ends_at("shipped") is None, sample_ends_at("2027-01-15T09:00")
+        (True, datetime.datetime(2027, 1, 15, 9, 0))
+    """
+    value = (os.environ.get("SMARKETING_SAMPLE_ENDS", "") if setting is None else setting).strip()
+    if value == "shipped":
+        return None
+    if not value:
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"SMARKETING_SAMPLE_ENDS: {value!r} is neither 'shipped' nor an ISO 8601 time") from None
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def sample_slas() -> list[Sla]:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import json
 import re
 import sys
@@ -38,7 +39,7 @@ from sla_model.mapping import (
     Stage,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults
+from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults, clock_statements
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
 BATCH_ROWS = 100_000
@@ -627,6 +628,7 @@ def write(
     replace: bool = False,
     allow_errors: bool = False,
     progress: Progress | None = None,
+    live: bool | None = None,
 ) -> ImportResult:
     """Store the valid rows of ``prepared`` in one transaction.
 
@@ -639,6 +641,10 @@ def write(
         allow_errors: write the valid rows even though some rows have errors (they are skipped); without it a
             file with errors is refused.
         progress: called with (fraction done, what is happening).
+        live: the clock from here on (see :func:`sla_model.repository.clock_statements`): True judges the data
+            as of now; False as of its latest event; None keeps the database's choice (a database without one
+            takes the latest event). The snapshot moves to the file's latest event (never past now) in the same
+            transaction, and only forward.
 
     Raises:
         ValueError: the file has errors and ``allow_errors`` is not set (nothing is written).
@@ -659,20 +665,21 @@ def write(
          "replace": replace}, ensure_ascii=False)  # fmt: skip
     params = {"at": utcnow(), "actor": actor, "entity": _TABLES[prepared.kind], "entity_id": prepared.source,
               "detail": detail}  # fmt: skip
+    after = clock_statements(live=live, latest=latest_event(frame))
     report(0.05, "preparing rows")
     _release_memory()
     table = _arrow(frame, text_times=sqlite)
     if sqlite:
         try:
             existing, unchanged = _write_sqlite(
-                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report
+                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report, after
             )
         except sqlite_bulk.BulkWriteError as exc:
             raise ValueError(f"{prepared.source}: {exc}") from None
     else:
         try:
             existing, unchanged = _write_postgres(
-                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report
+                engine, prepared.kind, table, columns, updates, fill_only, params, replace, report, after
             )
         except DBAPIError as exc:  # the transaction was rolled back
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
@@ -701,7 +708,27 @@ _STEPS = {"indexing": (0.86, "indexing"), "comparing": (0.86, "comparing with th
           "writing": (0.9, "writing"), "recording": (0.95, "recording the import")}  # fmt: skip
 
 
-def _write_sqlite(engine, kind, table, columns, updates, fill_only, params, replace, report) -> tuple[int, int]:
+def _qmark(statements: list[tuple[str, dict]]) -> list[list]:
+    """``:name`` statements as ``?`` statements with their values in order (for the SQLite writer process)."""
+    out = []
+    for sql, params in statements:
+        names = re.findall(r":(\w+)", sql)
+        out.append([re.sub(r":(\w+)", "?", sql), [params[n] for n in names]])
+    return out
+
+
+def latest_event(frame: pd.DataFrame) -> dt.datetime | None:
+    """The latest moment in a file's rows (any date column), never past now: the history's clock."""
+    times = [frame[c].max() for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    times = [t for t in times if pd.notna(t)]
+    if not times:
+        return None
+    return min(max(times).to_pydatetime(), utcnow())
+
+
+def _write_sqlite(
+    engine, kind, table, columns, updates, fill_only, params, replace, report, after=()
+) -> tuple[int, int]:
     database = engine.url.database
     if not database or database == ":memory:":
         raise ValueError("imports need a database file (DATABASE_URL names no SQLite file)")
@@ -721,6 +748,7 @@ def _write_sqlite(engine, kind, table, columns, updates, fill_only, params, repl
             params["entity_id"],
             params["detail"],
         ],  # fmt: skip
+        "after": _qmark(list(after)),
         "bump": _BUMP,
         "busy_ms": BUSY_TIMEOUT_MS,
         "cache_kib": WRITER_CACHE_KIB,
@@ -744,7 +772,9 @@ def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
         copy.write(buffer.getvalue().to_pybytes())
 
 
-def _write_postgres(engine, kind, table, columns, updates, fill_only, params, replace, report) -> tuple[int, int]:
+def _write_postgres(
+    engine, kind, table, columns, updates, fill_only, params, replace, report, after=()
+) -> tuple[int, int]:
     with engine.begin() as conn:
         if replace:
             for sql in _CLEAR:
@@ -774,6 +804,8 @@ def _write_postgres(engine, kind, table, columns, updates, fill_only, params, re
                 conn.execute(text(sql))
         report(*_STEPS["recording"])
         conn.execute(text(_audit_sql()), params)
+        for sql, values in after:
+            conn.execute(text(sql), values)
         conn.execute(text(_BUMP))
     return int(existing), int(unchanged)
 

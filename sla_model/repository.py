@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -306,21 +307,72 @@ def bump_data_version(*, session: Session) -> None:
     )
 
 
-def data_as_of(*, engine: Engine) -> dt.datetime:
-    """The clock the metrics use: the data set's snapshot time, moved on by any later event.
+#: Meta key of the clock's mode: :data:`LIVE` (figures as of now) or unset (as of the stored snapshot time).
+CLOCK_KEY = "clock"
+LIVE = "live"
 
-    Without a snapshot (live data) it is now.
+
+@dataclass(frozen=True)
+class Clock:
+    """The one moment every figure is judged as of, and why it is that moment."""
+
+    as_of: dt.datetime
+    live: bool  #: True: the moment is now; False: a fixed snapshot (sample data, imported history)
+
+    def describe(self) -> str:
+        """How the app words the clock, e.g. ``data as of 31 Dec 2017, 00:00 UTC (fixed)``."""
+        when = f"{self.as_of:%d %b %Y, %H:%M} UTC"
+        return f"live data, as of now ({when})" if self.live else f"data as of {when} (fixed)"
+
+
+def clock(*, engine: Engine) -> Clock:
+    """The clock the metrics use.
+
+    A database whose clock is live (``meta.clock = 'live'``, or one with no snapshot at all) is judged as of
+    now. Otherwise every figure is judged as of the stored snapshot: the sample data's seeding moment, or the
+    latest event of imported history. Writes made in the app never move a snapshot, so no click can change
+    what a past period means; only an import (of later history) or a switch to live does.
     """
     with Session(engine) as session:
+        mode = get_meta(session=session, key=CLOCK_KEY)
         snap = get_meta(session=session, key=SNAPSHOT_KEY)
-        if snap is None:
-            return utcnow()
-        latest = [
-            session.exec(select(func.max(Touch.at))).one(),
-            session.exec(select(func.max(Feedback.at))).one(),
-        ]
-    moments = [dt.datetime.fromisoformat(snap)] + [t for t in latest if t is not None]
-    return max(moments)
+    if mode == LIVE or snap is None:
+        return Clock(as_of=utcnow(), live=True)
+    return Clock(as_of=dt.datetime.fromisoformat(snap), live=False)
+
+
+def data_as_of(*, engine: Engine) -> dt.datetime:
+    """The moment the metrics judge the data as of (see :func:`clock`)."""
+    return clock(engine=engine).as_of
+
+
+def clock_statements(*, live: bool | None, latest: dt.datetime | None) -> list[tuple[str, dict]]:
+    """The statements an import runs in its own transaction to set the clock after it.
+
+    Args:
+        live: True: judge the data as of now from here on; False: as of its latest event (a fixed snapshot);
+            None: keep the database's mode (a database with no clock yet takes the fixed snapshot).
+        latest: the latest event in the imported file (capped at now by the caller); None if it has none.
+
+    Returns:
+        ``(sql, params)`` pairs with ``:name`` parameters; the snapshot only ever moves forward.
+    """
+    upsert = "INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO UPDATE SET value = :value"
+    if live:
+        return [(upsert, {"key": CLOCK_KEY, "value": LIVE})]
+    out = []
+    if live is False:
+        out.append(("DELETE FROM meta WHERE key = :key", {"key": CLOCK_KEY}))
+    if latest is not None:
+        value = latest.replace(microsecond=0).isoformat()
+        # ISO 8601 text of one form compares as time: the snapshot moves only forward
+        out.append((
+            "INSERT INTO meta (key, value) SELECT :key, :value WHERE "
+            + ("true" if live is False else "NOT EXISTS (SELECT 1 FROM meta WHERE key = :mode AND value = :live)")
+            + " ON CONFLICT (key) DO UPDATE SET value = CASE WHEN meta.value < :value THEN :value ELSE meta.value END",
+            {"key": SNAPSHOT_KEY, "value": value, "mode": CLOCK_KEY, "live": LIVE},
+        ))  # fmt: skip
+    return out
 
 
 def counts(*, engine: Engine) -> dict[str, int]:
@@ -367,22 +419,71 @@ def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     return leads, touches, feedback, snapshot
 
 
-def seed_if_empty(*, engine: Engine, slas: Sequence[Sla], folder: str | Path, actor: str = "sample data") -> bool:
+def shift_days(snapshot: dt.datetime, ends_at: dt.datetime) -> int:
+    """Whole days that move a data set ending at ``snapshot`` to end at (or just before) ``ends_at``.
+
+    Whole days keep every time of day and every SLA version's effective date on its own day.
+
+    Examples:
+        >>> shift_days(dt.datetime(2026, 11, 18, 12), dt.datetime(2026, 12, 2, 2, 10))
+        13
+        >>> shift_days(dt.datetime(2026, 11, 18, 12), dt.datetime(2026, 11, 18, 12))
+        0
+    """
+    return (ends_at - snapshot) // dt.timedelta(days=1)
+
+
+def _shifted(slas: Sequence[Sla], frames: Sequence[pd.DataFrame], days: int) -> list[Sla]:
+    """Move every timestamp of ``frames`` (in place) and every version's effective date by ``days``."""
+    delta = pd.Timedelta(days=days)
+    for frame in frames:
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column] + delta
+    return [
+        sla.model_copy(update={"meta": sla.meta.model_copy(update={"effective_from": sla.meta.effective_from + delta})})
+        for sla in slas
+    ]
+
+
+def seed_if_empty(
+    *,
+    engine: Engine,
+    slas: Sequence[Sla],
+    folder: str | Path,
+    actor: str = "sample data",
+    ends_at: dt.datetime | None = None,
+) -> bool:
     """Load the SLA versions and data set into an empty database, all in one transaction.
 
     Two processes starting at once are serialised by a lock; the second finds data and does nothing.
 
+    Args:
+        engine: the database.
+        slas: the SLA versions to store.
+        folder: the data set (see :func:`read_dataset`); it may hold SLA versions only.
+        actor: who seeds, for the audit log.
+        ends_at: move the whole story (every timestamp and effective date, by whole days) so that its snapshot
+            falls on this moment: the sample data then ends "now" and its last month is in progress. The
+            database's clock is fixed at the (moved) snapshot, so no later write changes what a period means.
+
     Returns:
-        True when this call seeded the database.
+        True when this call seeded the database; False when it already holds SLA versions or leads.
     """
     with Session(writer(engine)) as session:
         if not is_sqlite(engine):
             session.exec(text("SELECT pg_advisory_xact_lock(7260001)"))
         if session.exec(select(func.count()).select_from(SlaVersion)).one() > 0:
             return False
+        if session.exec(select(func.count()).select_from(Lead)).one() > 0:
+            return False
+        leads, touches, feedback, snapshot = read_dataset(folder)
+        if ends_at is not None and snapshot is not None:
+            days = shift_days(snapshot, ends_at)
+            slas = _shifted(slas, (leads, touches, feedback), days)
+            snapshot = snapshot + dt.timedelta(days=days)
         for sla in slas:
             add_sla_version(session=session, sla=sla, actor=actor)
-        leads, touches, feedback, snapshot = read_dataset(folder)
         conn = session.connection()
         bulk_insert(conn, "lead", leads)
         bulk_insert(conn, "touch", touches)

@@ -58,7 +58,8 @@ def write(
         batches: the rows, in slices (streamed: the child writes while the next slice is sent).
         schema: the rows' Arrow schema.
         job: what to do (see :func:`_run`): ``kind``, ``target``, ``columns``, ``clear``, ``upsert``,
-            ``counts``, ``audit``, ``audit_params``, ``bump``, ``busy_ms``, ``cache_kib``.
+            ``counts``, ``audit``, ``audit_params``, ``after`` (optional ``[sql, params]`` pairs), ``bump``,
+            ``busy_ms``, ``cache_kib``.
         on_batch: called with the rows sent so far after each slice.
         on_phase: called with each phase the child reports ("indexing", "comparing", "writing", "recording").
 
@@ -235,6 +236,8 @@ def _run(job: dict, stream, stdin) -> None:
                 run("DROP TABLE temp.import_stage")
             _say(phase="recording")
             run(job["audit"], tuple(job["audit_params"]))
+            for sql, params in job.get("after", []):  # e.g. the clock, in the same transaction
+                run(sql, tuple(params))
             run(job["bump"])
             _say(phase="ready")
             if stdin.read(1) != _COMMIT:

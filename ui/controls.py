@@ -13,8 +13,10 @@ import streamlit as st
 from sla_model.filters import filter_leads
 from sla_model.progress import period_bounds, sla_for_period
 from sla_model.sla import Sla
+from ui import fmt
 from ui.data import Dataset, get_dataset
 from ui.fmt import md_escape
+from ui.links import page_link
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,37 @@ class View:
         return " · ".join(parts)
 
 
+CLOCK_HELP = (
+    "Every figure is judged as of this one moment. Imported history and the sample data are judged as of a "
+    "fixed moment (the latest event in the data, or when the sample was loaded), so clicks and later visits "
+    "never change what a past month says; live data is judged as of now. Choose on the Import page."
+)
+
+
+def clock_caption(data: Dataset) -> str:
+    """The sidebar's line about the clock, e.g. ``Data as of 18 Nov 2026, 12:00 UTC (fixed)``."""
+    when = f"{pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC"
+    return f"Live data · as of {when}" if data.live else f"Data as of {when} (fixed)"
+
+
+def no_data_notice(data: Dataset) -> None:
+    """What a page says when there is nothing to show yet, and the way out (leads, or an SLA to judge them)."""
+    if data.leads.empty:
+        st.info(
+            "There is no data yet. Import your leads on the Import page, or start the app on the "
+            "sample data (see the README).",
+            icon=":material/inbox:",
+        )
+        page_link("pages/import_data.py", "Import leads", ":material/upload_file:")
+    else:
+        st.info(
+            f"{fmt.plural(len(data.leads), 'lead')} stored, but there is no SLA yet to judge them against. "
+            "Create your SLA on The SLA page: it suggests goals and quotas from your own history.",
+            icon=":material/contract:",
+        )
+        page_link("pages/sla.py", "Create the SLA", ":material/contract:")
+
+
 def _month_label(value: str) -> str:
     return pd.Period(value, "M").strftime("%B %Y")
 
@@ -94,7 +127,7 @@ def _draw_controls(data: Dataset) -> None:
         st.multiselect("Channel", options["channel"], key="channel", placeholder="All channels")
         st.multiselect("Persona", options["persona"], key="persona", placeholder="All personas")
         st.multiselect("Rep", options["owner"], key="owner", placeholder="All reps")
-        st.caption(f"Data as of {pd.Timestamp(data.as_of):%d %b %Y, %H:%M} UTC")
+        st.caption(clock_caption(data), help=CLOCK_HELP)
     wanted = {"month": state["month"], **{key: list(state[key]) for key in options}}
     for key, value in wanted.items():
         if value:
@@ -125,11 +158,7 @@ def view_controls() -> View:
     """The chosen view (drawing the sidebar controls if app.py did not); stops the page without data."""
     data = get_dataset()
     if data.leads.empty or not data.versions:
-        st.info(
-            "There is no data yet. Import your leads on the Import page, or start the app on the "
-            "sample data (see the README).",
-            icon=":material/inbox:",
-        )
+        no_data_notice(data)
         st.stop()
     if not getattr(_run, "drawn", False):
         _draw_controls(data)

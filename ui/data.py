@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sla_model.db import database_url, is_sqlite, make_engine
-from sla_model.generator import sample_dir, sample_slas
+from sla_model.generator import sample_dir, sample_ends_at, sample_slas
 from sla_model.repository import (
-    data_as_of,
+    clock,
     data_version,
     list_sla_versions,
     load_feedback,
@@ -45,7 +45,7 @@ def sample_data_wanted(engine: Engine) -> bool:
 def _engine(url: str) -> Engine:
     engine = make_engine(url)
     if sample_data_wanted(engine):
-        seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+        seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir(), ends_at=sample_ends_at())
     return engine
 
 
@@ -65,6 +65,7 @@ class Dataset:
     as_of: dt.datetime
     summary: pd.DataFrame  # per-MQL touch summary (sla_model.timing.touch_summary)
     version: int
+    live: bool = False  # the clock: True = as of now; False = a fixed snapshot (sample data, imported history)
 
     @cached_property
     def months(self) -> pd.PeriodIndex:
@@ -100,6 +101,7 @@ def _dataset(url: str, version: int) -> Dataset:
     engine = _engine(url)
     with Session(engine) as session:
         versions = list_sla_versions(session=session)
+    moment = clock(engine=engine)
     leads = load_leads(engine=engine)
     touches = load_touches(engine=engine)
     summary = touch_summary(leads, touches, versions) if versions else pd.DataFrame()
@@ -108,7 +110,8 @@ def _dataset(url: str, version: int) -> Dataset:
         touches=touches,
         feedback=load_feedback(engine=engine),
         versions=versions,
-        as_of=data_as_of(engine=engine),
+        as_of=moment.as_of,
+        live=moment.live,
         summary=summary,
         version=version,
     )

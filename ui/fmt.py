@@ -17,6 +17,16 @@ def count(x: float) -> str:
     return "—" if x is None or math.isnan(x) else f"{x:,.0f}"
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun, singular for one: ``1 lead``, ``2,000 leads``.
+
+    Examples:
+        >>> plural(1, "lead"), plural(2000, "lead"), plural(3, "company", "companies")
+        ('1 lead', '2,000 leads', '3 companies')
+    """
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
 def money(x: float, currency: str = "USD") -> str:
     """Money, short: ``$650k``, ``$1.25M``.
 
