@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import tomllib
 
 import altair as alt
@@ -14,6 +13,7 @@ from sla_model.access import PermissionDenied
 from sla_model.actions import ActionError, publish_sla
 from sla_model.decisions import propose
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
+from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import Candidate, evaluate, observed_team_size
 from ui import fmt
 from ui.charts import GOOD, NEUTRAL, channel_scale, projector, show
@@ -39,8 +39,8 @@ def load_controls(candidate: Candidate) -> None:
 def candidate_from_controls(base: Candidate) -> Candidate:
     values = {name: st.session_state[P + name] for name in FIELDS}
     values["personas"], values["countries"] = tuple(values["personas"]), tuple(values["countries"])
-    scale = values["quota_mqls"] / base.quota_mqls if base.quota_mqls else 1.0
-    values["mqls_by_channel"] = tuple((c, math.floor(q * scale)) for c, q in base.mqls_by_channel)
+    by_channel = rescale_channel_quotas(dict(base.mqls_by_channel), base.quota_mqls, values["quota_mqls"])
+    values["mqls_by_channel"] = tuple(by_channel.items())
     return base.replace(**values)
 
 

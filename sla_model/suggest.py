@@ -92,6 +92,26 @@ def split_quota(total: int, weights: dict[str, float]) -> dict[str, int]:
     return {n: int(p) for n, p in zip(names, parts, strict=True)}
 
 
+def rescale_channel_quotas(by_channel: dict[str, int], old_total: int, new_total: int) -> dict[str, int]:
+    """Channel MQL quotas for a new overall quota: each keeps its share, and they add up exactly as before.
+
+    Channels that added up to the old total add up to the new one; channels that left part of the old total
+    unassigned leave the same share of the new one (rounded once, never floored channel by channel).
+
+    Examples:
+        >>> rescale_channel_quotas({"A": 250, "B": 250}, 500, 490)
+        {'A': 245, 'B': 245}
+        >>> v2 = {"A": 85, "B": 70, "C": 35, "D": 65, "E": 60, "F": 35, "G": 30, "H": 35}
+        >>> q = rescale_channel_quotas(v2, 420, 500)
+        >>> sum(q.values())  # 415 of 420 before: 494 of 500 (floors per channel gave 490)
+        494
+    """
+    if not by_channel:
+        return {}
+    scale = new_total / old_total if old_total else 1.0
+    return split_quota(min(round(sum(by_channel.values()) * scale), new_total), by_channel)
+
+
 def _nice(x: float, digits: int = 2) -> float:
     """``x`` rounded to ``digits`` significant digits (a goal people say out loud): 523,417 -> 520,000."""
     if not math.isfinite(x) or x <= 0:

@@ -92,3 +92,17 @@ def test_split_quota_always_adds_up_to_the_total(total, weights, expected):
 def test_channel_quotas_that_do_not_add_up_are_named():
     assert "add up to 490, not the MQL quota of 500" in channel_quota_problem(500, {"A": 240, "B": 250})
     assert channel_quota_problem(500, {}) is None
+
+
+def test_a_new_mql_quota_keeps_channel_shares_without_losing_mqls_to_rounding():
+    """Before: the what-if page floored each channel (420 -> 500 gave channels adding up to 490, not 494)."""
+    from sla_model.generator import sample_slas
+    from sla_model.suggest import rescale_channel_quotas
+
+    v2 = sample_slas()[-1].quotas
+    assert sum(v2.mqls_by_channel.values()) == 415 and v2.mqls == 420
+    scaled = rescale_channel_quotas(v2.mqls_by_channel, v2.mqls, 500)
+    assert sum(scaled.values()) == round(415 * 500 / 420)
+    assert list(scaled) == list(v2.mqls_by_channel)
+    equal = rescale_channel_quotas({"Email": 250, "Events": 250}, 500, 501)
+    assert sum(equal.values()) == 501  # channels that added up to the total still do
