@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
 from sla_model.qualify import mql_mask
 from sla_model.sla import Sla, in_force_index, load_sla_file, ordered
@@ -57,7 +58,9 @@ JUNK_REASON = "no_interest"
 #: Open MQLs of the slow rep, past the first-touch window with no touch at the snapshot (planted).
 PLANTED_BREACHES = 6
 #: Monthly lead volume multipliers: one month that beats its MQL quota, one that misses it (planted).
-MONTH_VOLUME = {(2026, 3): 1.35, (2026, 8): 0.62, (2025, 12): 0.8}
+#: Keyed by months after the start month (START: 1 = Dec 2025, 4 = Mar 2026, 9 = Aug 2026), so a story that
+#: starts in another month keeps its shape.
+MONTH_VOLUME = {4: 1.35, 9: 0.62, 1: 0.8}
 
 _REASONS_USUAL = {
     "no_budget": 0.24, "bad_timing": 0.20, "not_decision_maker": 0.16, "no_response": 0.16,
@@ -116,7 +119,7 @@ def sample_ends_at(setting: str | None = None) -> dt.datetime | None:
     """When the sample story should end as it is seeded: now, unless ``SMARKETING_SAMPLE_ENDS`` says otherwise.
 
     ``SMARKETING_SAMPLE_ENDS=shipped`` keeps the dates as generated (the shipped snapshot); an ISO 8601 time
-    ends the story then. The sample data is moved by whole days (see :func:`sla_model.repository.seed_if_empty`).
+    ends the story then (see :func:`sample_story`).
 
     Raises:
         ValueError: a setting that is neither ``shipped`` nor an ISO 8601 time.
@@ -135,6 +138,44 @@ def sample_ends_at(setting: str | None = None) -> dt.datetime | None:
     except ValueError:
         raise ValueError(f"SMARKETING_SAMPLE_ENDS: {value!r} is neither 'shipped' nor an ISO 8601 time") from None
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def sample_story(ends_at: dt.datetime) -> tuple[list[Sla], Generated]:
+    """The sample company's story told up to ``ends_at``: the shipped story moved by whole months, regenerated.
+
+    The story's last month (November 2026 as shipped) becomes the month of ``ends_at``, and the data stops at
+    ``ends_at`` itself, so the sample ends "now" with its last month in progress and every earlier month
+    whole. Months and SLA effective dates move by whole months, so every planted pattern keeps its month.
+    """
+    months = (ends_at.year - AS_OF.year) * 12 + ends_at.month - AS_OF.month
+    offset = pd.DateOffset(months=months)
+    versions = [
+        sla.model_copy(
+            update={"meta": sla.meta.model_copy(update={"effective_from": (sla.meta.effective_from + offset).date()})}
+        )
+        for sla in sample_slas()
+    ]
+    data = generate(start=(START + offset).to_pydatetime(), as_of=ends_at, versions=versions)
+    for frame in (data.leads, data.touches, data.feedback):  # whole seconds, as the shipped files hold them
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column].dt.floor("s")
+    return versions, data
+
+
+def seed_sample(engine: Engine, setting: str | None = None) -> bool:
+    """Fill an empty database with the sample company, its story ending as :func:`sample_ends_at` says.
+
+    Returns:
+        True when the database was empty and is now seeded.
+    """
+    from sla_model.repository import seed_if_empty
+
+    ends_at = sample_ends_at(setting)
+    if ends_at is None:
+        return seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    slas, data = sample_story(ends_at)
+    return seed_if_empty(engine=engine, slas=slas, dataset=(data.leads, data.touches, data.feedback, data.as_of))
 
 
 def sample_slas() -> list[Sla]:
@@ -163,7 +204,7 @@ def _created_times(rng: np.random.Generator, n: int, start: dt.datetime, as_of: 
     ends = np.minimum((months + 1).to_timestamp().to_numpy(), np.datetime64(as_of, "ns"))
     days = (ends - starts) / np.timedelta64(1, "D")
     growth = 1.025 ** np.arange(len(months))  # marketing grows lead volume ~2.5% a month
-    mult = np.array([MONTH_VOLUME.get((p.year, p.month), 1.0) for p in months])
+    mult = np.array([MONTH_VOLUME.get(i, 1.0) for i in range(len(months))])
     weight = days * growth * mult
     m = rng.choice(len(months), size=n, p=weight / weight.sum())
     day = np.floor(rng.random(n) * days[m])

@@ -419,40 +419,13 @@ def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     return leads, touches, feedback, snapshot
 
 
-def shift_days(snapshot: dt.datetime, ends_at: dt.datetime) -> int:
-    """Whole days that move a data set ending at ``snapshot`` to end at (or just before) ``ends_at``.
-
-    Whole days keep every time of day and every SLA version's effective date on its own day.
-
-    Examples:
-        >>> shift_days(dt.datetime(2026, 11, 18, 12), dt.datetime(2026, 12, 2, 2, 10))
-        13
-        >>> shift_days(dt.datetime(2026, 11, 18, 12), dt.datetime(2026, 11, 18, 12))
-        0
-    """
-    return (ends_at - snapshot) // dt.timedelta(days=1)
-
-
-def _shifted(slas: Sequence[Sla], frames: Sequence[pd.DataFrame], days: int) -> list[Sla]:
-    """Move every timestamp of ``frames`` (in place) and every version's effective date by ``days``."""
-    delta = pd.Timedelta(days=days)
-    for frame in frames:
-        for column in frame.columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[column]):
-                frame[column] = frame[column] + delta
-    return [
-        sla.model_copy(update={"meta": sla.meta.model_copy(update={"effective_from": sla.meta.effective_from + delta})})
-        for sla in slas
-    ]
-
-
 def seed_if_empty(
     *,
     engine: Engine,
     slas: Sequence[Sla],
-    folder: str | Path,
+    folder: str | Path | None = None,
     actor: str = "sample data",
-    ends_at: dt.datetime | None = None,
+    dataset: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.datetime | None] | None = None,
 ) -> bool:
     """Load the SLA versions and data set into an empty database, all in one transaction.
 
@@ -461,11 +434,11 @@ def seed_if_empty(
     Args:
         engine: the database.
         slas: the SLA versions to store.
-        folder: the data set (see :func:`read_dataset`); it may hold SLA versions only.
+        folder: the data set's folder (see :func:`read_dataset`).
         actor: who seeds, for the audit log.
-        ends_at: move the whole story (every timestamp and effective date, by whole days) so that its snapshot
-            falls on this moment: the sample data then ends "now" and its last month is in progress. The
-            database's clock is fixed at the (moved) snapshot, so no later write changes what a period means.
+        dataset: instead of ``folder``, the frames themselves: leads, touches, feedback and the snapshot time
+            (e.g. :func:`sla_model.generator.sample_story`). The database's clock is fixed at the snapshot, so
+            no later write changes what a period means.
 
     Returns:
         True when this call seeded the database; False when it already holds SLA versions or leads.
@@ -477,11 +450,7 @@ def seed_if_empty(
             return False
         if session.exec(select(func.count()).select_from(Lead)).one() > 0:
             return False
-        leads, touches, feedback, snapshot = read_dataset(folder)
-        if ends_at is not None and snapshot is not None:
-            days = shift_days(snapshot, ends_at)
-            slas = _shifted(slas, (leads, touches, feedback), days)
-            snapshot = snapshot + dt.timedelta(days=days)
+        leads, touches, feedback, snapshot = dataset if dataset is not None else read_dataset(folder)
         for sla in slas:
             add_sla_version(session=session, sla=sla, actor=actor)
         conn = session.connection()

@@ -12,11 +12,12 @@ from sla_model import importer
 from sla_model.access import Actor, Role
 from sla_model.actions import decide, log_touch
 from sla_model.csvfile import read_csv
-from sla_model.generator import sample_dir, sample_ends_at, sample_slas
+from sla_model.generator import SLOW_REP, sample_dir, sample_ends_at, seed_sample
 from sla_model.mapping import OWN_LEADS
 from sla_model.models import utcnow
 from sla_model.repository import (
     SNAPSHOT_KEY,
+    Clock,
     clock,
     data_as_of,
     get_meta,
@@ -25,7 +26,6 @@ from sla_model.repository import (
     load_touches,
     open_mqls,
     read_dataset,
-    seed_if_empty,
 )
 
 SHIPPED = dt.datetime(2026, 11, 18, 12, 0)
@@ -56,27 +56,32 @@ def test_the_shipped_sample_is_judged_as_of_its_snapshot_and_a_rep_decision_does
     assert data_as_of(engine=seeded_engine) == SHIPPED
 
 
-def test_seeding_moves_the_sample_story_to_end_at_the_given_moment_by_whole_days(engine):
-    leads, touches, _, snapshot = read_dataset(sample_dir())
-    ends = dt.datetime(2027, 3, 9, 8, 30)
-    assert seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir(), ends_at=ends)
-    days = (ends - snapshot) // dt.timedelta(days=1)
-    moved = pd.Timedelta(days=days)
-    as_of = data_as_of(engine=engine)
-    assert as_of == snapshot + moved
-    assert dt.timedelta(0) <= ends - as_of < dt.timedelta(days=1)
-    assert as_of.strftime("%Y-%m") == "2027-03"  # the story's last month is the month it is seeded in
-    got = load_leads(engine=engine).set_index("lead_id").sort_index()
-    want = leads.set_index("lead_id").sort_index()
-    for column in ("created_at", "mql_at", "won_at"):
-        pd.testing.assert_series_equal(got[column], want[column] + moved, check_names=False)
-    assert load_touches(engine=engine)["at"].max() == touches["at"].max() + moved
+def test_the_sample_story_is_told_up_to_the_moment_it_is_seeded(engine):
+    """Seeded on 2 Dec 2026 02:30, the story's last month is December 2026, in progress, and every month is whole."""
+    ends = dt.datetime(2026, 12, 2, 2, 30)
+    assert seed_sample(engine, ends.isoformat())
+    assert clock(engine=engine) == Clock(as_of=ends, live=False)
+    leads = load_leads(engine=engine)
+    times = leads[[c for c in leads.columns if c.endswith("_at")]]
+    assert times.max().max() <= ends  # nothing has happened after the moment it is seeded
+    assert load_touches(engine=engine)["at"].max() <= ends
+    assert leads["created_at"].min() >= dt.datetime(2025, 12, 1)  # the shipped first month, moved by one month
+    assert leads["created_at"].max() >= ends - dt.timedelta(days=1)  # and leads up to now
+    months = leads["created_at"].dt.to_period("M").value_counts().sort_index()
+    assert [str(m) for m in months.index] == [str(m) for m in pd.period_range("2025-12", "2026-12", freq="M")]
+    # the planted months keep their place in the story: March 2026 (the 4th after the start) is now April
+    assert months[pd.Period("2026-04", "M")] > 1.2 * months[pd.Period("2026-05", "M")]
     with Session(engine) as session:
         stored = list_sla_versions(session=session)
-    assert [s.meta.effective_from for s in stored] == [
-        s.meta.effective_from + dt.timedelta(days=days) for s in sample_slas()
-    ]
-    assert all(s.meta.version == t.meta.version for s, t in zip(stored, sample_slas(), strict=True))
+    assert [s.meta.effective_from for s in stored] == [dt.date(2025, 12, 1), dt.date(2026, 7, 1)]
+    # the story's open, overdue MQLs of the slow rep are open now
+    assert (open_mqls(engine=engine, owner=SLOW_REP)["mql_at"] < ends - dt.timedelta(hours=8)).sum() >= 1
+
+
+def test_the_shipped_setting_seeds_the_files_as_they_are(engine):
+    assert seed_sample(engine, "shipped")
+    assert clock(engine=engine) == Clock(as_of=SHIPPED, live=False)
+    assert len(load_leads(engine=engine)) == len(read_dataset(sample_dir())[0])
 
 
 @pytest.mark.parametrize(

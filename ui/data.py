@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sla_model.db import database_url, is_sqlite, make_engine
-from sla_model.generator import sample_dir, sample_ends_at, sample_slas
+from sla_model.generator import seed_sample
 from sla_model.repository import (
     clock,
     data_version,
@@ -22,7 +22,6 @@ from sla_model.repository import (
     load_feedback,
     load_leads,
     load_touches,
-    seed_if_empty,
 )
 from sla_model.sla import Sla
 from sla_model.timing import touch_summary
@@ -45,7 +44,7 @@ def sample_data_wanted(engine: Engine) -> bool:
 def _engine(url: str) -> Engine:
     engine = make_engine(url)
     if sample_data_wanted(engine):
-        seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir(), ends_at=sample_ends_at())
+        seed_sample(engine)
     return engine
 
 
