@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sla_model.funnel import funnel_vs_actual, observed_rates
+from sla_model.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
 from sla_model.progress import attainment_trend, cumulative_by_day, measure_in, progress, quota_for
 from ui import fmt
 from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, projector, show
@@ -21,7 +21,6 @@ STATUS_LOOK = {
     "not started": (":material/schedule:", "gray", "Not started"),
     "no quota": (":material/remove:", "gray", "No quota for this filter"),
 }
-TRAILING_MONTHS = 6
 
 
 def view_quota(view: View, measure: str) -> float:
@@ -179,8 +178,7 @@ with right:
 
 # --- Reverse funnel ------------------------------------------------------------------------------------
 st.subheader("Reverse funnel: what the revenue goal takes")
-rate_start = (view.period - TRAILING_MONTHS).start_time
-rates = observed_rates(view.leads, rate_start, view.start)
+rates = trailing_rates(view.leads, view.period)
 funnel = funnel_vs_actual(sla.goal.monthly_revenue, sla.goal.average_deal_size, rates, view.leads, view.start, view.end)
 labels = {"revenue": "Revenue", "customers": "Customers", "sqls": "SQLs", "mqls": "MQLs", "leads": "Leads"}
 funnel["Stage"] = funnel["stage"].map(labels)
@@ -255,7 +253,12 @@ line = (
     alt.Chart(trend)
     .mark_line(point=alt.OverlayMarkDef(size=80, filled=True), strokeWidth=3)
     .encode(
-        x=alt.X("month_start:T", title="Month", axis=alt.Axis(format="%b %y", labelAngle=0)),
+        # one tick a month: with few months Vega would put ticks between months, each labelled with its month
+        x=alt.X(
+            "month_start:T",
+            title="Month",
+            axis=alt.Axis(format="%b %y", labelAngle=0, tickCount={"interval": "month", "step": 1}),
+        ),
         y=alt.Y("value:Q", title="Attainment (% of quota)", axis=alt.Axis(format="%")),
         color=alt.Color(
             "Measure:N",

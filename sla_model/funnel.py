@@ -58,6 +58,18 @@ def observed_rates(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
     )
 
 
+#: The conversion rates behind a period's reverse funnel are those of this many months before it.
+TRAILING_MONTHS = 6
+
+
+def trailing_rates(leads: pd.DataFrame, period: pd.Period, months: int = TRAILING_MONTHS) -> FunnelRates:
+    """The rates a period's reverse funnel uses: :func:`observed_rates` over the ``months`` months before it.
+
+    Goal progress and the first SLA draft both break the goal down with these, so they agree.
+    """
+    return observed_rates(leads, (period - months).start_time, period.start_time)
+
+
 def _needed(count: float, rate: float) -> float:
     if math.isnan(count) or math.isnan(rate) or rate <= 0:
         return float("nan")

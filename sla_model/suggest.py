@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sla_model.funnel import FunnelRates, observed_rates, reverse_funnel
+from sla_model.funnel import FunnelRates, reverse_funnel, trailing_rates
 from sla_model.progress import monthly_actuals
 
 Level = Literal["median", "best_quartile"]
@@ -132,12 +132,13 @@ def suggest_sla(
     """Draft version 1 of the SLA from the leads' own history.
 
     The revenue goal is the ``level`` month of the last (up to) 12 complete months' won revenue, rounded to two
-    significant digits; the deal size is the observed average. Quotas come from the reverse funnel of that goal
-    with the conversion rates of the same months (customers = goal / deal size, SQLs = customers / SQL-to-won,
-    MQLs = SQLs / MQL-to-SQL), so the agreement and the goal page agree; channel MQL quotas share the MQL quota
-    by each channel's share of the months' MQLs and add up to it exactly. Where the data says nothing (no won
-    amounts, no SQLs), the quota is the ``level`` month of that measure, and ``notes`` says so. The version
-    takes effect on the first day of the first month with leads, so the whole history is judged by it.
+    significant digits. Quotas come from the reverse funnel of that goal at the deal size and conversion rates
+    Goal progress uses for the month after the history (:func:`sla_model.funnel.trailing_rates`: customers =
+    goal / deal size, SQLs = customers / SQL-to-won, MQLs = SQLs / MQL-to-SQL), so the two agree; channel MQL
+    quotas share the MQL quota by each channel's share of the months' MQLs and add up to it exactly. Where the
+    data says nothing (no won amounts, no SQLs), the quota is the ``level`` month of that measure, and ``notes``
+    says so. The version takes effect on the first day of the first month with leads, so the whole history is
+    judged by it.
 
     Args:
         leads: the analysis frame (see :func:`sla_model.repository.load_leads`).
@@ -151,7 +152,8 @@ def suggest_sla(
     q = LEVELS[level]
     history = monthly_actuals(leads, months)
     start, end = months[0].start_time, months[-1].end_time + pd.Timedelta(1, "ns")
-    rates = observed_rates(leads, start, end)
+    # the rates Goal progress will break the goal down with in the month the agreement starts being used
+    rates = trailing_rates(leads, months[-1] + 1)
     notes: list[str] = []
     typical = {m: float(history[m].quantile(q)) if len(history) else 0.0 for m in history.columns}
 
