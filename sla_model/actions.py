@@ -187,30 +187,31 @@ def log_touch(
 
 
 def undo_last(*, engine: Engine, actor: Actor) -> str:
-    """Undo the actor's latest decision or touch that is not undone yet; returns what was undone.
+    """Undo the actor's own last action (a decision or a touch), once; returns what was undone.
 
-    A decision is only undone while the lead is still as that decision left it.
+    Only the very last action can be undone: once it is undone, a second undo is refused (it never steps back
+    to an earlier action). A decision is only undone while the lead is still as that decision left it, and
+    only on a lead the actor may still act on.
 
     Raises:
-        ActionError: nothing to undo, or the lead changed since.
-        PermissionDenied: a viewer.
+        ActionError: nothing to undo, the last action was undone already, or the lead changed since.
+        PermissionDenied: a viewer, or a lead the actor may no longer act on.
     """
     if actor.role == "viewer":
         raise PermissionDenied(f"{actor.name} is a viewer and has nothing to undo")
     with Session(writer(engine)) as session:
-        undone = {
-            int(e) for e in session.exec(
-                select(AuditEntry.entity_id).where(AuditEntry.actor == actor.name, AuditEntry.action == "undo")
-            ).all()
-        }  # fmt: skip
-        entries = session.exec(
+        entry = session.exec(
             select(AuditEntry)
-            .where(AuditEntry.actor == actor.name, AuditEntry.action.in_(UNDOABLE))
+            .where(AuditEntry.actor == actor.name, AuditEntry.action.in_((*UNDOABLE, "undo")))
             .order_by(AuditEntry.id.desc())
-        ).all()
-        entry = next((e for e in entries if e.id not in undone), None)
+        ).first()
         if entry is None:
             raise ActionError("there is nothing of yours to undo")
+        if entry.action == "undo":
+            last = json.loads(entry.detail)
+            what = "decision" if last.get("undid") == "decide" else "touch"
+            raise ActionError(f"your last action, the {what} on lead {last.get('lead_id', '?')}, was undone "
+                              "already; only the last action can be undone, once")  # fmt: skip
         detail = json.loads(entry.detail)
         if entry.action == "log_touch":
             touch = session.get(Touch, int(entry.entity_id))
@@ -219,6 +220,8 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
             what = f"touch ({detail['kind']}) on lead {detail['lead_id']} removed"
         else:
             lead = session.get(Lead, entry.entity_id)
+            if lead is not None:
+                require_lead_access(actor, lead.lead_id, lead.owner, "undo a decision on")
             latest = session.exec(
                 select(Feedback).where(Feedback.lead_id == entry.entity_id).order_by(Feedback.id.desc())
             ).first()
@@ -230,8 +233,9 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
             session.add(lead)
             session.delete(latest)
             what = f"decision on lead {entry.entity_id} undone: it is open again"
+        lead_id = detail.get("lead_id", entry.entity_id)
         write_audit(session=session, actor=actor.name, action="undo", entity="audit_log", entity_id=str(entry.id),
-                    detail={"undid": entry.action, **detail})  # fmt: skip
+                    detail={"undid": entry.action, "lead_id": lead_id, **detail})  # fmt: skip
         bump_data_version(session=session)
         session.commit()
     return what

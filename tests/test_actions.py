@@ -195,16 +195,42 @@ def test_roles_come_from_the_user_table_and_strangers_are_viewers(db):
 # --- undo ------------------------------------------------------------------------------------------------------
 
 
-def test_undo_reopens_the_last_decision_then_removes_the_touch_before_it(db):
+def test_undo_reopens_the_last_decision_once_and_never_steps_back_to_an_earlier_action(db):
+    """Before: a second undo went on to revert the action before the last one (an earlier accept)."""
     log_touch(engine=db, actor=ANA, lead_id="M14", kind="call", at=NOW)
     decide(engine=db, actor=ANA, lead_ids=["M14"], accept=False, reason="no_budget", now=NOW)
     assert undo_last(engine=db, actor=ANA) == "decision on lead M14 undone: it is open again"
     lead = _lead(db, "M14")
     assert lead.rejected_at is None and lead.recycled_at is None and lead.rejection_reason is None
     assert load_feedback(engine=db).empty
+    with pytest.raises(ActionError, match="your last action, the decision on lead M14, was undone already"):
+        undo_last(engine=db, actor=ANA)
+    with Session(db) as session:
+        assert session.exec(select(func.count()).select_from(Touch)).one() == 1  # the earlier touch stays
+
+
+def test_undo_removes_a_touch_when_it_is_the_last_action(db):
+    log_touch(engine=db, actor=ANA, lead_id="M14", kind="call", at=NOW)
     assert "touch (call) on lead M14 removed" in undo_last(engine=db, actor=ANA)
     with Session(db) as session:
         assert session.exec(select(func.count()).select_from(Touch)).one() == 0
+    with pytest.raises(ActionError, match="the touch on lead M14, was undone already"):
+        undo_last(engine=db, actor=ANA)
+
+
+def test_undo_is_refused_on_a_lead_the_rep_may_no_longer_act_on(db):
+    decide(engine=db, actor=ANA, lead_ids=["M14"], accept=True, now=NOW)
+    with Session(db) as session:  # the lead moves to another rep
+        lead = session.get(Lead, "M14")
+        lead.owner = BEN.rep
+        session.add(lead)
+        session.commit()
+    with pytest.raises(PermissionDenied, match="may not undo a decision on lead M14"):
+        undo_last(engine=db, actor=ANA)
+    assert _lead(db, "M14").accepted_at == NOW
+
+
+def test_undo_with_nothing_done_says_so(db):
     with pytest.raises(ActionError, match="nothing of yours to undo"):
         undo_last(engine=db, actor=ANA)
 
