@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from sla_model.access import Actor, PermissionDenied, require_lead_access, require_manager
@@ -249,9 +250,22 @@ def publish_sla(*, engine: Engine, actor: Actor, sla: Sla) -> SlaVersion:
         ValueError: a version number that is already taken.
     """
     require_manager(actor, "publish an SLA version")
-    with Session(writer(engine)) as session:
-        row = add_sla_version(session=session, sla=sla, actor=actor.name)
-        bump_data_version(session=session)
-        session.commit()
-        session.refresh(row)
-        return row
+    try:
+        with Session(writer(engine)) as session:
+            row = add_sla_version(session=session, sla=sla, actor=actor.name)
+            bump_data_version(session=session)
+            session.commit()
+            session.refresh(row)
+            return row
+    except IntegrityError:  # another manager published the same number between our check and our commit
+        with Session(engine) as session:
+            winner = session.exec(
+                select(AuditEntry.actor).where(
+                    AuditEntry.action == "publish_sla", AuditEntry.entity_id == str(sla.meta.version)
+                )
+            ).first()
+        who = f" by {winner}" if winner else ""
+        raise ValueError(
+            f"SLA version {sla.meta.version} was just published{who}; reload to see it, then publish yours as the "
+            "next version"
+        ) from None

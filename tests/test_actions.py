@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 import pandas as pd
@@ -304,3 +305,30 @@ def test_racing_decisions_on_one_lead_store_exactly_one(db):
     assert sum(r.ok for r in results) == 1
     assert all("already accepted" in r.message for r in results if not r.ok)
     assert len(load_feedback(engine=db)) == 1
+
+
+def test_managers_publishing_the_same_version_at_once_are_told_who_won(db):
+    """Before: on PostgreSQL the losers got an uncaught IntegrityError (a traceback on the page)."""
+    from sla_model.generator import sample_slas
+
+    v3 = sample_slas()[-1].model_copy(update={"meta": sample_slas()[-1].meta.model_copy(update={"version": 3})})
+    results: list[object] = []
+    start = threading.Barrier(8)
+
+    def publish(i: int) -> None:
+        start.wait()
+        try:
+            results.append(publish_sla(engine=db, actor=Actor(f"Manager {i}", Role.MANAGER), sla=v3).version)
+        except Exception as exc:  # noqa: BLE001  (every outcome is checked below)
+            results.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [r for r in results if r == 3]
+    lost = [r for r in results if r != 3]
+    assert len(won) == 1, results
+    assert all(isinstance(r, ValueError) for r in lost), results
+    assert all(re.search(r"SLA version 3 (already exists|was just published by Manager \d)", str(r)) for r in lost)
