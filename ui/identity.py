@@ -32,7 +32,15 @@ def current_actor() -> Actor:
             if not st.user.is_logged_in:
                 st.button("Log in", key="login", on_click=st.login, icon=":material/login:")
                 return Actor(name="Guest", role=Role.VIEWER)
-            actor = actor_for_email(engine=get_engine(), email=str(st.user.email), name=str(st.user.get("name", "")))
+            # the email claim names the user; a provider that sends none is matched by its subject claim
+            identity = str(st.user.get("email") or st.user.get("sub") or "").strip()
+            if not identity:
+                st.error("Your sign-in did not say who you are (no email or subject claim): you can look, not act. "
+                         "Ask the administrator to add the email scope to the identity provider.",
+                         icon=":material/person_off:")  # fmt: skip
+                st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
+                return Actor(name="Guest", role=Role.VIEWER)
+            actor = actor_for_email(engine=get_engine(), email=identity, name=str(st.user.get("name") or ""))
             st.caption(f"Signed in as {actor.name} · {actor.role}")
             st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
         return actor
