@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sla_model.funnel import STAGES, FunnelRates, reverse_funnel
+from sla_model.lifecycle import SQL_COLUMNS, is_accepted, reached_sql
 from sla_model.qualify import QUALIFY_COLUMNS
 from sla_model.quality import SCORE_BAND_EDGES, score_band
 from sla_model.sla import (
@@ -39,8 +40,7 @@ WHATIF_COLUMNS = (
     "accepted_at",
     "rejected_at",
     "rejection_reason",
-    "sql_at",
-    "won_at",
+    *SQL_COLUMNS,
     "amount",
 )
 #: The label of rejections recorded without a reason.
@@ -403,9 +403,9 @@ def prepare(
     band = band_of_score[np.clip(score, 0, 100)].astype(np.int8)
 
     is_mql = leads["mql_at"].notna().to_numpy()
-    accepted = leads["accepted_at"].notna().to_numpy()
+    accepted = is_accepted(leads).to_numpy()  # a converted lead was accepted by sales
     rejected = leads["rejected_at"].notna().to_numpy()
-    sql = leads["sql_at"].notna().to_numpy()
+    sql = reached_sql(leads).to_numpy()  # a won or lost lead reached SQL
     won = leads["won_at"].notna().to_numpy()
     amount = leads["amount"].to_numpy(dtype=float, na_value=np.nan)
 

@@ -82,8 +82,8 @@ def test_channel_scorecard(world):
         ("revenue", OCT, 12_000),
         ("acceptance", OCT, 3 / 5),
         ("acceptance", NOV, 1.0),  # O1 is not decided yet: it is not in the rate
-        ("late_first_touch", OCT, 5),  # nobody logged a touch: every first-touch window ran out
-        ("late_first_touch", NOV, 2),
+        ("late_first_touch", OCT, 0),  # nobody logged a touch, but all five were decided: not judged
+        ("late_first_touch", NOV, 1),  # O1: undecided, its first-touch window ran out (E4 was accepted)
         ("speed_within", NOV, 0.0),
     ],
 )
@@ -139,8 +139,8 @@ def test_pace_lines_for_the_check_in(world):
         ("acceptance", 0.7, "MQL acceptance rate: 60% in October 2026 → 100% in November 2026 (target 70%): "
                             "target met."),
         ("mqls", None, "MQLs: 5 in October 2026 → 2 in November 2026: worse."),
-        ("late_first_touch", None, "MQLs touched late or never: 5 in October 2026 → 2 in November 2026: better."),
-        ("late_first_touch", 0, "MQLs touched late or never: 5 in October 2026 → 2 in November 2026 (target 0): "
+        ("late_first_touch", None, "MQLs touched late or never: 0 in October 2026 → 1 in November 2026: worse."),
+        ("late_first_touch", 0, "MQLs touched late or never: 0 in October 2026 → 1 in November 2026 (target 0): "
                                 "target not met yet."),
         (None, None, "No metric was named."),
     ],

@@ -506,3 +506,15 @@ def test_mql_counts_per_month_sum_to_the_total(rows, candidate, baseline):
     assert r.by_channel["mqls"].sum() * a.n_months == pytest.approx(in_history.sum())
     assert r.monthly["extrapolated_mqls"].sum() <= in_history.sum()
     assert r.monthly["sqls"].fillna(0).le(r.monthly["mqls"] + 1e-9).all()
+
+
+def test_the_history_counts_won_and_lost_leads_as_accepted_sqls():
+    from tests.factories import decided_leads
+
+    leads = decided_leads().assign(score=80)
+    a = prepare(leads, [V1], as_of="2026-12-01")
+    assert int(a.hist_mqls.sum()) == 6
+    assert int(a.hist_sqls.sum()) == 3  # W, L, O
+    assert int(a.hist_won.sum()) == 2
+    assert int(a.hist_accepted.sum()) == 3  # converted leads were accepted by sales
+    assert int(a.hist_rejected.sum()) == 1
