@@ -145,7 +145,13 @@ else:
             f"(n = {fmt.count(acc['decided'])} decided) · {interval}. Pending and stale MQLs are not in the rate.",
             f"n = {fmt.count(acc['decided'])} decided · {interval}" + (" · small sample" if small else ""),
         ),
-        ("Accepted", fmt.count(acc["accepted"]), "MQLs sales accepted (SAL)", share(acc["accepted"], mqls)),
+        (
+            "Accepted",
+            fmt.count(acc["accepted"]),
+            "MQLs sales accepted (SAL), including those that reached SQL, a deal, a win or a loss without an "
+            "accepted date",
+            share(acc["accepted"], mqls),
+        ),
         ("Rejected", fmt.count(acc["rejected"]), "MQLs sales rejected, with a reason", share(acc["rejected"], mqls)),
         (
             "Pending",
@@ -168,7 +174,7 @@ else:
         (
             "Stale",
             fmt.count(acc["stale"]),
-            "MQLs nobody accepted or rejected in time, recycled to nurture unworked",
+            "MQLs nobody accepted or rejected in time, recycled to nurture or disqualified unworked",
             share(acc["stale"], mqls),
         ),
     ]
