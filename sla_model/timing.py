@@ -175,18 +175,31 @@ def compliance_by(compliance: pd.DataFrame, by: str = "owner") -> pd.DataFrame:
     )
 
 
-def breach_list(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+def breach_list(
+    summary: pd.DataFrame,
+    leads: pd.DataFrame,
+    as_of: dt.datetime | pd.Timestamp,
+    *,
+    touches_recorded: bool = True,
+) -> pd.DataFrame:
     """Open MQLs (:func:`sla_model.lifecycle.is_open`: not decided) that break a follow-up rule now.
 
     Breaches: no touch after the first-touch window; fewer than K touches once the D-day window is
     over; no accept/reject decision after the decision window. Oldest first, with owner and age.
+    With ``touches_recorded`` False (the data holds no touch at all,
+    :func:`sla_model.coverage.has_touches`) only the decision rule is judged: a missing touch
+    there says nothing about the reps.
     """
     as_of = pd.Timestamp(as_of)
     rows = leads.loc[summary.index]
     open_ = is_open(rows)
     age_hours = (as_of - summary["mql_at"]) / HOUR
-    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"])
-    too_few = (age_hours > summary["window_days"] * 24) & (summary["touches_in_window"] < summary["min_touches"])
+    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"]) & touches_recorded
+    too_few = (
+        (age_hours > summary["window_days"] * 24)
+        & (summary["touches_in_window"] < summary["min_touches"])
+        & touches_recorded
+    )
     no_decision = age_hours > summary["decision_hours"]
     breach = open_ & (no_touch | too_few | no_decision)
     out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()

@@ -201,3 +201,11 @@ def test_an_empty_month_gives_sentences_not_errors(world):
 )  # fmt: skip
 def test_value_formats(value, unit, expected):
     assert meeting.fmt_value(value, unit) == expected
+
+
+def test_without_touch_data_the_breaches_are_judged_on_decisions_only(world):
+    import dataclasses
+
+    section = meeting.breaches(dataclasses.replace(world, touches_recorded=False))
+    assert section.tables["breaches"]["breach"].tolist() == ["no decision after 72 h"]
+    assert section.lines[0].startswith("1 open MQLs break a follow-up rule: 0 never touched, 1 without a decision")

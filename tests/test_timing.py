@@ -428,3 +428,15 @@ def test_time_in_stage_counts_won_and_lost_leads_as_having_reached_sql():
     assert got.loc[("SQL→won", months[1]), "median_days"] == 5.0
     assert got.loc[("SQL→won", months[1]), "n"] == 1
     assert got.loc[("SQL→won", months[0]), "n"] == 0
+
+
+def test_without_any_touch_recorded_only_the_decision_rule_is_judged():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    summary = touch_summary(leads, touches_frame(), [VA])
+    breaches = breach_list(summary, leads, DECIDED_AS_OF, touches_recorded=False)
+    assert breaches["breach"].tolist() == ["no decision after 72 h"]  # P; no touch rule without touch data
+    early = pd.Timestamp("2026-10-02 12:00")  # 26 h after the handoff: past 24 h, not past 72 h
+    assert breach_list(summary, leads, early, touches_recorded=False).empty
+    assert breach_list(summary, leads, early)["breach"].tolist() == ["no touch after 24 h"]
