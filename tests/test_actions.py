@@ -278,3 +278,17 @@ def test_racing_decisions_on_one_lead_store_exactly_one(db):
     assert sum(r.ok for r in results) == 1
     assert all("already accepted" in r.message for r in results if not r.ok)
     assert len(load_feedback(engine=db)) == 1
+
+
+def test_a_won_lead_without_an_accepted_date_cannot_be_accepted_or_rejected(db):
+    with Session(db) as session:
+        lead = session.get(Lead, "M00")
+        lead.won_at, lead.amount = dt.datetime(2026, 11, 15, 12, 0), 9_000.0
+        session.add(lead)
+        session.commit()
+    [accepted] = decide(engine=db, actor=ANA, lead_ids=["M00"], accept=True, now=NOW)
+    [rejected] = decide(engine=db, actor=ANA, lead_ids=["M00"], accept=False, reason="no_budget", now=NOW)
+    assert not accepted.ok and not rejected.ok
+    assert accepted.message == "lead M00 is already won (since 2026-11-15 12:00 UTC)"
+    lead = _lead(db, "M00")
+    assert lead.accepted_at is None and lead.rejected_at is None
