@@ -41,3 +41,11 @@ def test_handoff_timing_has_one_breach_and_a_time_in_stage(decided_app):
     assert not at.exception
     assert any(s.value == "Open breaches now · 1" for s in at.subheader)
     assert not any("No lead reached SQL or won" in i.value for i in at.info)
+
+
+def test_goal_progress_counts_won_and_lost_leads_as_sqls(decided_app):
+    at = decided_app("pages/goal_progress.py", month="2026-10")
+    assert not at.exception
+    # W (won 11 Oct), L (lost 21 Oct), O (opportunity 31 Oct): three SQLs in October, none with an SQL date
+    assert metric(at, "SQLs").value == "3"
+    assert metric(at, "Won deals").value == "1"
