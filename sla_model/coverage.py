@@ -31,8 +31,11 @@ COVERAGE_FIELDS: dict[str, str] = {
 
 def _has_value(col: pd.Series, kind: str) -> bool:
     if kind == "text":
-        values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
-        text = values.dropna().astype(str).str.strip()
+        if isinstance(col.dtype, pd.CategoricalDtype):  # look at the categories in use, not at every row
+            codes = np.unique(col.cat.codes.to_numpy())
+            text = pd.Series(col.cat.categories[codes[codes >= 0]], dtype=object).astype(str).str.strip()
+        else:
+            text = col.dropna().astype(str).str.strip()
         return bool((text != "").any())
     if kind == "flag":
         return bool(col.fillna(False).astype(bool).any())
