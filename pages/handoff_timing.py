@@ -34,6 +34,7 @@ STATUS_LOOK = {
     "late": ("Late", "#E69F00"),
     "missed": ("Missed", BAD),
     "open": ("Open", NEUTRAL),
+    "untracked": ("Decided, no touch recorded", "#BBBBBB"),
 }
 STAGE_COLOURS = {"MQL→SQL": "#009E73", "SQL→won": "#CC79A7"}
 TREND_MONTHS = 12
@@ -165,7 +166,8 @@ def tiles(judged: pd.DataFrame, compliance: pd.DataFrame, breaches: pd.DataFrame
         st.metric(
             "Open breaches",
             fmt.count(len(breaches)),
-            help="Open MQLs of any month (no decision, not recycled or disqualified) that break a follow-up "
+            help="Open MQLs of any month (not accepted, rejected, recycled, disqualified or converted) that break "
+            "a follow-up "
             "rule at the data's as-of time; see the list below.",
         )
         st.caption(f"now, any month · as of {pd.Timestamp(view.data.as_of):%d %b, %H:%M}")
@@ -220,7 +222,7 @@ def speed_histogram(judged: pd.DataFrame, speed: dict) -> None:
         f"**{fmt.pct(speed['share_within'])}** of {speed['judged']:,} judged MQLs were first touched within the SLA "
         f"({interval_text(speed['low'], speed['high']) or 'no interval'}). Bars are stacked by how each MQL is judged "
         "against the limit in force at its handoff (missed: never touched, limit passed; open: untouched, clock "
-        "still running); the dashed line marks the limit."
+        "still running; decided without any touch recorded: not judged); the dashed line marks the limit."
     )
 
 
@@ -358,12 +360,14 @@ def rep_table(speed: pd.DataFrame, compliance: pd.DataFrame, month: pd.DataFrame
 def breach_section(breaches: pd.DataFrame, view: View) -> None:
     """The open MQLs breaking a follow-up rule now, oldest first, with a CSV download."""
     as_of = pd.Timestamp(view.data.as_of)
-    st.subheader(f"Open breaches now · {len(breaches):,}")
+    st.subheader(f"Open breaches now · {fmt.count(len(breaches))}")
     st.caption(
-        f"Open MQLs (not accepted, rejected, recycled or disqualified) that break a follow-up rule as of "
+        f"Open MQLs (not accepted, rejected, recycled, disqualified or converted) that break a follow-up rule as of "
         f"{as_of:%d %b %Y, %H:%M} UTC — from **any month**, not only {view.period:%B %Y}"
         + (" (the sidebar filters apply)" if view.filtered else "")
-        + ". Oldest first; each is judged by the rules in force at its handoff."
+        + ". Oldest first; each is judged by the rules in force at its handoff"
+        + ("" if view.data.touches_recorded else "; without touch data, on the decision rule only")
+        + "."
     )
     if breaches.empty:
         st.success("No open MQL breaks a follow-up rule right now.", icon=":material/check_circle:")
@@ -476,12 +480,18 @@ def main() -> None:
             )
     st.caption(" · ".join(notes))
 
-    breaches = breach_list(everything, data.leads, data.as_of)
+    breaches = breach_list(everything, data.leads, data.as_of, touches_recorded=data.touches_recorded)
     if month.empty:
         st.info(
             f"No MQLs were handed over to sales in {view.period:%B %Y} ({fmt.md_escape(view.describe())}), so "
             "there is no speed to lead or touch compliance to show. Pick another month in the sidebar.",
             icon=":material/event_busy:",
+        )
+    elif not data.touches_recorded:
+        st.info(
+            "No touches are recorded in this data (import a touches/activities file to see speed to lead). "
+            "Speed to lead and the touch rule are not shown; open MQLs are judged on the decision rule only.",
+            icon=":material/call_end:",
         )
     else:
         judged = speed_to_lead(month, data.as_of)

@@ -145,7 +145,13 @@ else:
             f"(n = {fmt.count(acc['decided'])} decided) · {interval}. Pending and stale MQLs are not in the rate.",
             f"n = {fmt.count(acc['decided'])} decided · {interval}" + (" · small sample" if small else ""),
         ),
-        ("Accepted", fmt.count(acc["accepted"]), "MQLs sales accepted (SAL)", share(acc["accepted"], mqls)),
+        (
+            "Accepted",
+            fmt.count(acc["accepted"]),
+            "MQLs sales accepted (SAL), including those that reached SQL, a deal, a win or a loss without an "
+            "accepted date",
+            share(acc["accepted"], mqls),
+        ),
         ("Rejected", fmt.count(acc["rejected"]), "MQLs sales rejected, with a reason", share(acc["rejected"], mqls)),
         (
             "Pending",
@@ -168,7 +174,7 @@ else:
         (
             "Stale",
             fmt.count(acc["stale"]),
-            "MQLs nobody accepted or rejected in time, recycled to nurture unworked",
+            "MQLs nobody accepted or rejected in time, recycled to nurture or disqualified unworked",
             share(acc["stale"], mqls),
         ),
     ]
@@ -390,7 +396,8 @@ else:
     overall = conversions(recent, pd.Series("all", index=recent.index))
     overall_rate = float(overall.loc[overall["stage"] == stage, "rate"].iloc[0])
     by_channel = conversions(recent, "channel")
-    by_band = conversions(recent, score_band(recent["score"]))
+    scored = "score" not in data.empty_fields
+    by_band = conversions(recent, score_band(recent["score"])) if scored else None
     x_title = f"{stage} conversion (%)"
     ch_col, band_col = st.columns(2, gap="large")
     with ch_col:
@@ -405,12 +412,21 @@ else:
         )
         show(projector(chart, max(260, 48 * len(rows))), len(rows) + 1, key="conversion_channel_chart")
     with band_col:
-        st.markdown(f"**{stage} by lead score band**")
-        rows = rate_rows(by_band[by_band["stage"] == stage], successes="successes", n="n").iloc[::-1]
-        rows["axis"] = "Score " + rows["axis"]
-        rows["group"] = "Score " + rows["group"]
-        chart = rate_bars(rows, x_title=x_title, what=what, colour=alt.value(GOOD), overall=overall_rate, by_rate=False)
-        show(projector(chart, max(260, 48 * len(rows))), len(rows) + 1, key="conversion_band_chart")
+        if by_band is None:
+            st.info(
+                "No lead has a score in this data (the import had no score column), so conversion by score band "
+                "is not shown.",
+                icon=":material/info:",
+            )
+        else:
+            st.markdown(f"**{stage} by lead score band**")
+            rows = rate_rows(by_band[by_band["stage"] == stage], successes="successes", n="n").iloc[::-1]
+            rows["axis"] = "Score " + rows["axis"]
+            rows["group"] = "Score " + rows["group"]
+            chart = rate_bars(
+                rows, x_title=x_title, what=what, colour=alt.value(GOOD), overall=overall_rate, by_rate=False
+            )
+            show(projector(chart, max(260, 48 * len(rows))), len(rows) + 1, key="conversion_band_chart")
     n_total = int(overall.loc[overall["stage"] == stage, "n"].iloc[0])
     st.caption(
         f"Cohort: the {fmt.count(len(recent))} MQLs handed over in the {TRAILING_MONTHS} months up to and including "

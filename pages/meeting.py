@@ -57,7 +57,9 @@ def build_review(url: str, version: int, month: str, variant: str, decisions: pd
                  proposals: pd.DataFrame) -> meeting.Review:  # fmt: skip
     """The meeting's content, computed once per data version, month, variant and state of the decision log."""
     data = get_dataset()
-    inputs = meeting.MeetingInputs(data.leads, data.summary, data.feedback, data.versions, data.as_of)
+    inputs = meeting.MeetingInputs(
+        data.leads, data.summary, data.feedback, data.versions, data.as_of, touches_recorded=data.touches_recorded
+    )
     return meeting.review(inputs, pd.Period(month, "M"), variant=variant, decisions=decisions, proposals=proposals)
 
 

@@ -144,7 +144,8 @@ else:
     st.session_state["queue_ids"] = table["Lead"].tolist()
     n_over = int(overdue.sum())
     st.markdown(
-        f"**{len(table)} open MQLs**, oldest first · **{n_over} overdue** against the SLA "
+        f"**{fmt.count(len(table))} open MQL{'' if len(table) == 1 else 's'}**, oldest first · "
+        f"**{fmt.count(n_over)} overdue** against the SLA "
         f"(times as of {as_of:%d %b %H:%M} UTC). Select rows, then accept or reject below."
     )
     styled = table.style.apply(

@@ -14,7 +14,7 @@ from sla_model.actions import ActionError, publish_sla
 from sla_model.decisions import propose
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
-from sla_model.whatif import Candidate, evaluate, observed_team_size
+from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
 from ui import fmt
 from ui.charts import GOOD, NEUTRAL, channel_scale, projector, show
 from ui.data import get_dataset, get_engine, get_whatif_arrays
@@ -28,6 +28,31 @@ FIELDS = [
     "min_form_submissions", "quota_mqls", "quota_sqls", "quota_won", "revenue_goal", "average_deal_size",
     "team_size", "capacity_per_rep_week", "first_touch_hours", "min_touches", "touch_window_days", "decision_hours",
 ]  # fmt: skip
+
+
+#: How the page names each lead field in a sentence.
+FIELD_NAMES = {
+    "score": "lead score", "persona": "persona", "company_size": "company size", "country": "country",
+    "demo_request": "demo request", "page_views": "page views", "form_submissions": "form submissions",
+}  # fmt: skip
+
+
+def criterion_text(name: str, candidate: Candidate) -> str:
+    """One MQL criterion of the candidate in words, e.g. ``score ≥ 55``."""
+    return {
+        "score_threshold": f"score ≥ {fmt.count(candidate.score_threshold)}",
+        "personas": "a persona from the list",
+        "min_company_size": f"company size ≥ {fmt.count(candidate.min_company_size)}",
+        "countries": "a country from the list",
+        "demo_request": "the demo-request trigger",
+        "min_page_views": f"page views ≥ {fmt.count(candidate.min_page_views)}",
+        "min_form_submissions": f"form submissions ≥ {fmt.count(candidate.min_form_submissions)}",
+    }[name]
+
+
+def and_list(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def load_controls(candidate: Candidate) -> None:
@@ -137,6 +162,17 @@ def workbench() -> None:
                   f"{fmt.money(candidate.revenue_goal)}")  # fmt: skip
         t5.metric("Acceptance", fmt.pct(r.acceptance_rate),
                   delta=f"{(r.acceptance_rate - r.baseline_acceptance_rate) * 100:+.1f} pts")  # fmt: skip
+        blocked = unmeetable_criteria(candidate, data.empty_fields)
+        if blocked:
+            fields = and_list([FIELD_NAMES[CRITERION_FIELDS[c]] for c in blocked])
+            st.warning(
+                f"{fmt.count(r.mqls)} MQLs a month from {and_list([criterion_text(c, candidate) for c in blocked])}: "
+                f"no lead can meet {'it' if len(blocked) == 1 else 'them'}, because {fields} "
+                f"{'is' if len(blocked) == 1 else 'are'} empty in this data (no lead has a value; the import had "
+                "no such column). Set these criteria to 0 or off to see what the rest of the definition admits, "
+                "or import leads with these fields.",
+                icon=":material/help:",
+            )
         st.caption(
             f"Intervals: SQLs {r.sqls.low:,.0f}–{r.sqls.high:,.0f} · wins {r.won.low:,.1f}–{r.won.high:,.1f} · "
             f"revenue {fmt.money(r.revenue.low)}–{fmt.money(r.revenue.high)} (95%)."

@@ -2,6 +2,7 @@
 
 from sla_model.filters import filter_leads, touches_of
 from sla_model.funnel import FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
+from sla_model.lifecycle import decided, is_accepted, is_open, reached_sql, sql_reached_at
 from sla_model.progress import (
     Progress,
     attainment_trend,
@@ -52,10 +53,13 @@ __all__ = [
     "compliance_by",
     "conversions",
     "cumulative_by_day",
+    "decided",
     "evaluate",
     "filter_leads",
     "funnel_vs_actual",
     "in_force",
+    "is_accepted",
+    "is_open",
     "latest_notes",
     "load_sla_file",
     "loop_counts",
@@ -69,6 +73,7 @@ __all__ = [
     "prepare",
     "progress",
     "rate_frame",
+    "reached_sql",
     "rejection_reasons",
     "reverse_funnel",
     "score_band",
@@ -76,6 +81,7 @@ __all__ = [
     "speed_by",
     "speed_summary",
     "speed_to_lead",
+    "sql_reached_at",
     "time_in_stage",
     "touch_compliance",
     "touch_summary",

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from sla_model.access import Actor, PermissionDenied, require_lead_access, require_manager
 from sla_model.db import writer
+from sla_model.lifecycle import DECISION_COLUMNS
 from sla_model.models import AuditEntry, Feedback, Lead, SlaVersion, Touch, utcnow
 from sla_model.repository import add_sla_version, bump_data_version, list_sla_versions, write_audit
 from sla_model.sla import Sla, in_force
@@ -55,6 +56,10 @@ def _already(session: Session, lead: Lead) -> str:
         return f"lead {lead.lead_id} was already {verb} by {last.by} at {last.at:%Y-%m-%d %H:%M} UTC"
     if lead.recycled_at is not None:
         return f"lead {lead.lead_id} was already recycled to nurture at {lead.recycled_at:%Y-%m-%d %H:%M} UTC"
+    for stage, at in (("won", lead.won_at), ("lost", lead.lost_at), ("an opportunity", lead.opportunity_at),
+                      ("an SQL", lead.sql_at)):  # fmt: skip
+        if at is not None:
+            return f"lead {lead.lead_id} is already {stage} (since {at:%Y-%m-%d %H:%M} UTC)"
     return f"lead {lead.lead_id} was already decided"
 
 
@@ -113,10 +118,7 @@ def decide(
                 .where(
                     Lead.lead_id == lead_id,
                     Lead.mql_at.is_not(None),
-                    Lead.accepted_at.is_(None),
-                    Lead.rejected_at.is_(None),
-                    Lead.recycled_at.is_(None),
-                    Lead.disqualified_at.is_(None),
+                    *(getattr(Lead, c).is_(None) for c in DECISION_COLUMNS),  # open only
                 )
                 .values(**values)
             ).rowcount

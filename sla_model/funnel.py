@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sla_model.lifecycle import sql_reached_at
 from sla_model.stats import safe_rate
 
 STAGES = ["revenue", "customers", "sqls", "mqls", "leads"]
@@ -31,18 +32,18 @@ def observed_rates(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
     """Stage-to-stage rates over ``[start, end)`` as ratios of event counts in the window.
 
     Counting events (leads created, MQLs, SQLs, wins) in the same window avoids the bias of
-    young cohorts whose outcomes are not in yet. A rate without a denominator is NaN.
+    young cohorts whose outcomes are not in yet. SQLs count at :func:`sla_model.lifecycle.sql_reached_at`
+    (a won or lost lead without an SQL date is an SQL). A rate without a denominator is NaN.
     """
 
-    def _count(column: str) -> int:
-        t = leads[column]
+    def _count(t: pd.Series) -> int:
         return int(((t >= start) & (t < end)).sum())
 
     n_leads, n_mqls, n_sqls, n_won = (
-        _count("created_at"),
-        _count("mql_at"),
-        _count("sql_at"),
-        _count("won_at"),
+        _count(leads["created_at"]),
+        _count(leads["mql_at"]),
+        _count(sql_reached_at(leads)),
+        _count(leads["won_at"]),
     )
     won_mask = (leads["won_at"] >= start) & (leads["won_at"] < end)
     amounts = leads.loc[won_mask, "amount"]

@@ -52,6 +52,8 @@ class MeetingInputs:
     feedback: pd.DataFrame
     versions: Sequence[Sla]
     as_of: dt.datetime | pd.Timestamp
+    #: False when the data holds no touch at all: follow-up breaches are then judged on decisions only.
+    touches_recorded: bool = True
 
 
 @dataclass(frozen=True)
@@ -456,7 +458,7 @@ def voice_of_sales(inputs: MeetingInputs, period: pd.Period, notes: int = 8) -> 
 
 def breaches(inputs: MeetingInputs) -> Section:
     """Open MQLs breaking a follow-up rule now (from any month: these are the ones to act on), per rep."""
-    found = breach_list(inputs.summary, inputs.leads, inputs.as_of)
+    found = breach_list(inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded)
     if found.empty:
         return Section(
             "breaches",

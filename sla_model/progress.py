@@ -9,10 +9,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sla_model.lifecycle import sql_reached_at
 from sla_model.sla import Sla, in_force
 
-#: What the goal-progress pages count, by the lead timestamp that marks it.
+#: What the goal-progress pages count, by the lead timestamp that marks it. An SQL counts at
+#: :func:`sla_model.lifecycle.sql_reached_at`: a won or lost lead without an SQL date counts in the
+#: month of its opportunity, or else of its win or loss.
 MEASURES = {"mqls": "mql_at", "sqls": "sql_at", "won": "won_at", "revenue": "won_at"}
+
+
+def measure_times(leads: pd.DataFrame, measure: str) -> pd.Series:
+    """When each lead counted for a measure (NaT where it never did), per :data:`MEASURES`."""
+    return sql_reached_at(leads) if measure == "sqls" else leads[MEASURES[measure]]
 
 
 def period_bounds(period: pd.Period) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -58,7 +66,7 @@ def quota_for(sla: Sla, measure: str, channel: str | None = None) -> float:
 
 def measure_in(leads: pd.DataFrame, measure: str, start: pd.Timestamp, end: pd.Timestamp) -> float:
     """The value of a measure over ``[start, end)``: a count of events, or won revenue."""
-    times = leads[MEASURES[measure]]
+    times = measure_times(leads, measure)
     inside = ((times >= start) & (times < end)).to_numpy()
     if measure == "revenue":
         return float(np.nansum(leads["amount"].to_numpy(dtype=float)[inside]))
@@ -160,7 +168,7 @@ def cumulative_by_day(
     as_of = pd.Timestamp(as_of)
     days = pd.date_range(start, end - pd.Timedelta(days=1), freq="D")
     ends = days + pd.Timedelta(days=1)
-    times = leads[MEASURES[measure]].to_numpy(dtype="datetime64[ns]")
+    times = measure_times(leads, measure).to_numpy(dtype="datetime64[ns]")
     inside = (times >= start.to_datetime64()) & (times < end.to_datetime64())
     weights = leads["amount"].to_numpy(dtype=float)[inside] if measure == "revenue" else None
     day_index = ((times[inside] - start.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
@@ -181,10 +189,10 @@ def cumulative_by_day(
 
 
 def monthly_actuals(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
-    """MQLs, SQLs, won deals and revenue per month (by the month of each event)."""
+    """MQLs, SQLs, won deals and revenue per month (by the month of each event, see :func:`measure_times`)."""
     out = {}
-    for measure, column in MEASURES.items():
-        stamp = leads[column].dt.to_period("M")
+    for measure in MEASURES:
+        stamp = measure_times(leads, measure).dt.to_period("M")
         if measure == "revenue":
             series = leads["amount"].groupby(stamp).sum(min_count=1)
         else:

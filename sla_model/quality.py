@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sla_model.lifecycle import is_accepted, reached_sql
 from sla_model.stats import rate_frame, safe_rate, wilson_interval
 
 SCORE_BAND_EDGES = [0, 20, 40, 50, 60, 70, 80, 90, 101]
@@ -16,12 +17,18 @@ def mql_cohort(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> p
 
 
 def decision_status(leads: pd.DataFrame) -> pd.Series:
-    """Where each MQL stands with sales: accepted, rejected, recycled unworked (stale) or pending."""
+    """Where each MQL stands with sales: accepted, rejected, closed unworked (stale) or pending.
+
+    Accepted is :func:`sla_model.lifecycle.is_accepted`: a lead that reached SQL, an opportunity,
+    a win or a loss was accepted by sales even without an accepted date. Stale: recycled or
+    disqualified without a sales decision. Pending is exactly an open MQL
+    (:func:`sla_model.lifecycle.is_open`).
+    """
     status = np.select(
         [
-            leads["accepted_at"].notna().to_numpy(),
+            is_accepted(leads).to_numpy(),
             leads["rejected_at"].notna().to_numpy(),
-            leads["recycled_at"].notna().to_numpy(),
+            (leads["recycled_at"].notna() | leads["disqualified_at"].notna()).to_numpy(),
         ],
         ["accepted", "rejected", "stale"],
         "pending",
@@ -33,12 +40,15 @@ def acceptance(leads: pd.DataFrame) -> dict[str, float]:
     """Accepted, rejected, stale and pending counts among MQLs, and the acceptance rate.
 
     The rate is accepted / (accepted + rejected), with a 95% Wilson interval; stale and pending
-    MQLs are reported but not in the rate.
+    MQLs are reported but not in the rate. Converted leads count as accepted (:func:`decision_status`).
 
     Examples:
-        >>> t = pd.Timestamp("2026-01-01")
-        >>> leads = pd.DataFrame({"accepted_at": [t, t, t, pd.NaT], "rejected_at": [pd.NaT] * 3 + [t],
-        ...                       "recycled_at": [pd.NaT] * 3 + [t]})
+        >>> from sla_model.lifecycle import DECISION_COLUMNS
+        >>> t, no = pd.Timestamp("2026-01-01"), pd.NaT
+        >>> leads = pd.DataFrame({c: pd.to_datetime([no] * 4) for c in DECISION_COLUMNS})
+        >>> leads["accepted_at"] = [t, t, no, no]  # two said so
+        >>> leads["won_at"] = [no, no, t, no]  # one was won without an accepted date
+        >>> leads["rejected_at"] = leads["recycled_at"] = [no, no, no, t]
         >>> acceptance(leads)["rate"]
         0.75
     """
@@ -62,8 +72,9 @@ def acceptance(leads: pd.DataFrame) -> dict[str, float]:
 def acceptance_by(leads: pd.DataFrame, by: pd.Series | str) -> pd.DataFrame:
     """Acceptance rate per group (e.g. ``"channel"`` or an MQL-month series), with intervals."""
     keys = leads[by] if isinstance(by, str) else by
-    accepted = leads["accepted_at"].notna().groupby(keys, observed=True).sum()
-    decided = (leads["accepted_at"].notna() | leads["rejected_at"].notna()).groupby(keys, observed=True).sum()
+    said = is_accepted(leads)
+    accepted = said.groupby(keys, observed=True).sum()
+    decided = (said | leads["rejected_at"].notna()).groupby(keys, observed=True).sum()
     frame = rate_frame(accepted, decided)
     frame["rejected"] = frame["n"] - frame["successes"]
     return frame.rename(columns={"successes": "accepted", "n": "decided"})
@@ -104,11 +115,12 @@ def conversions(leads: pd.DataFrame, by: pd.Series | str) -> pd.DataFrame:
 
     One row per (group, stage) with columns ``group``, ``stage``, ``successes``, ``n``, ``rate``,
     ``low``, ``high``, ``small_sample``. Rates use every MQL in ``leads`` as the cohort; recent
-    cohorts may still convert.
+    cohorts may still convert. An SQL is :func:`sla_model.lifecycle.reached_sql` (won and lost leads
+    reached SQL even without an SQL date).
     """
     mqls = leads[leads["mql_at"].notna()]
     keys = mqls[by] if isinstance(by, str) else by.loc[mqls.index]
-    is_sql = mqls["sql_at"].notna()
+    is_sql = reached_sql(mqls)
     is_won = mqls["won_at"].notna()
     n_mql = pd.Series(1, index=mqls.index).groupby(keys, observed=True).sum()
     n_sql = is_sql.groupby(keys, observed=True).sum()

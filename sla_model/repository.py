@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, select
 
 from sla_model import sqlite_bulk
 from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite, writer
+from sla_model.lifecycle import DECISION_COLUMNS
 from sla_model.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
 from sla_model.sla import Sla, parse_sla, sla_to_dict
 
@@ -469,7 +470,7 @@ def seed_if_empty(
 
 
 def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
-    """Open MQLs (not accepted, rejected, recycled or disqualified), fresh from the database.
+    """Open MQLs (:func:`sla_model.lifecycle.is_open`: no decision timestamp), fresh from the database.
 
     With ``owner``, only that rep's. Adds ``touches`` (count) and ``first_touch_at`` from touches at
     or after the handoff. Oldest handoff first.
@@ -498,10 +499,7 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
         .outerjoin(touches, touches.c.lead_id == Lead.lead_id)
         .where(
             Lead.mql_at.is_not(None),
-            Lead.accepted_at.is_(None),
-            Lead.rejected_at.is_(None),
-            Lead.recycled_at.is_(None),
-            Lead.disqualified_at.is_(None),
+            *(getattr(Lead, c).is_(None) for c in DECISION_COLUMNS),
         )
         .order_by(Lead.mql_at, Lead.lead_id)
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sla_model.lifecycle import decided, is_open, sql_reached_at
 from sla_model.sla import Sla, in_force_index, ordered
 from sla_model.stats import safe_rate, wilson_interval
 
@@ -36,8 +37,8 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
 
     Touches logged before the handoff do not count toward its follow-up, and touches on leads
     that are not in ``leads`` are ignored. Columns: lead_id, owner, channel, mql_at,
-    first_touch_at, hours_to_first_touch, touches_in_window, touches_total, and the rules of
-    :func:`follow_up_rules`.
+    first_touch_at, hours_to_first_touch, touches_in_window, touches_total, ``decided``
+    (:func:`sla_model.lifecycle.decided`), and the rules of :func:`follow_up_rules`.
     """
     mqls = leads[leads["mql_at"].notna()]
     rules = follow_up_rules(mqls, versions)
@@ -66,6 +67,7 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
             "hours_to_first_touch": hours,
             "touches_in_window": np.bincount(pos[in_window], minlength=n),
             "touches_total": np.bincount(pos, minlength=n),
+            "decided": decided(mqls).to_numpy(),
         },
         index=mqls.index,
     )
@@ -76,22 +78,28 @@ def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> p
     """Judge each MQL's first touch against the first-touch rule in force at its handoff.
 
     Adds ``status``: ``within`` (touched in time), ``late`` (touched after the window),
-    ``missed`` (window over, never touched) or ``open`` (window still running, not touched yet),
-    and ``judged`` (True unless open).
+    ``missed`` (window over, never touched), ``open`` (window still running, not touched yet) or
+    ``untracked`` (never touched, yet decided: accepted, rejected, closed or converted), and
+    ``judged`` (True unless open or untracked).
+
+    A decided lead without a single touch is not judged: sales dealt with it, so its touches were
+    simply not recorded (an export of outcomes without activities), and calling it missed would
+    blame reps for the data. A summary without the ``decided`` column treats every MQL as undecided.
     """
     as_of = pd.Timestamp(as_of).to_datetime64()
     hours = summary["hours_to_first_touch"].to_numpy()
     limit = summary["first_touch_hours"].to_numpy(dtype=float)
     deadline = summary["mql_at"].to_numpy(dtype="datetime64[ns]") + (limit * 3.6e12).astype("timedelta64[ns]")
     touched = ~np.isnan(hours)
+    closed = summary["decided"].to_numpy(dtype=bool) if "decided" in summary else np.zeros(len(summary), bool)
     status = np.select(
-        [touched & (hours <= limit), touched, deadline <= as_of],
-        ["within", "late", "missed"],
+        [touched & (hours <= limit), touched, closed, deadline <= as_of],
+        ["within", "late", "untracked", "missed"],
         "open",
     )
     out = summary.copy()
     out["status"] = status
-    out["judged"] = status != "open"
+    out["judged"] = (status != "open") & (status != "untracked")
     return out
 
 
@@ -132,15 +140,17 @@ def speed_by(judged: pd.DataFrame, by: str = "owner") -> pd.DataFrame:
 def touch_compliance(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
     """Judge each MQL against "at least K touches within D days" in force at its handoff.
 
-    An MQL complies when it got K touches in the window, or when it was accepted, or rejected
-    for a reason other than no response, inside the window (a decision ends the attempts).
+    An MQL complies when it got K touches in the window, or when it was accepted, rejected for a
+    reason other than no response, or reached SQL (:func:`sla_model.lifecycle.sql_reached_at`)
+    inside the window (a decision ends the attempts).
     Only MQLs whose window is over, or that already comply, are judged (``judged``).
     """
     rows = leads.loc[summary.index]
     window_end = summary["mql_at"] + pd.to_timedelta(summary["window_days"], unit="D")
     accepted_in = rows["accepted_at"] < window_end
     rejected_in = (rows["rejected_at"] < window_end) & (rows["rejection_reason"].astype(object) != "no_response")
-    complies = (summary["touches_in_window"] >= summary["min_touches"]) | accepted_in | rejected_in
+    converted_in = sql_reached_at(rows) < window_end
+    complies = (summary["touches_in_window"] >= summary["min_touches"]) | accepted_in | rejected_in | converted_in
     out = summary.copy()
     out["complies"] = complies.to_numpy()
     out["judged"] = (complies | (window_end <= pd.Timestamp(as_of))).to_numpy()
@@ -165,23 +175,31 @@ def compliance_by(compliance: pd.DataFrame, by: str = "owner") -> pd.DataFrame:
     )
 
 
-def breach_list(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
-    """Open MQLs (no decision, not recycled or disqualified) that break a follow-up rule now.
+def breach_list(
+    summary: pd.DataFrame,
+    leads: pd.DataFrame,
+    as_of: dt.datetime | pd.Timestamp,
+    *,
+    touches_recorded: bool = True,
+) -> pd.DataFrame:
+    """Open MQLs (:func:`sla_model.lifecycle.is_open`: not decided) that break a follow-up rule now.
 
     Breaches: no touch after the first-touch window; fewer than K touches once the D-day window is
     over; no accept/reject decision after the decision window. Oldest first, with owner and age.
+    With ``touches_recorded`` False (the data holds no touch at all,
+    :func:`sla_model.coverage.has_touches`) only the decision rule is judged: a missing touch
+    there says nothing about the reps.
     """
     as_of = pd.Timestamp(as_of)
     rows = leads.loc[summary.index]
-    open_ = (
-        rows["accepted_at"].isna()
-        & rows["rejected_at"].isna()
-        & rows["recycled_at"].isna()
-        & rows["disqualified_at"].isna()
-    )
+    open_ = is_open(rows)
     age_hours = (as_of - summary["mql_at"]) / HOUR
-    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"])
-    too_few = (age_hours > summary["window_days"] * 24) & (summary["touches_in_window"] < summary["min_touches"])
+    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"]) & touches_recorded
+    too_few = (
+        (age_hours > summary["window_days"] * 24)
+        & (summary["touches_in_window"] < summary["min_touches"])
+        & touches_recorded
+    )
     no_decision = age_hours > summary["decision_hours"]
     breach = open_ & (no_touch | too_few | no_decision)
     out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()
@@ -209,14 +227,18 @@ def time_in_stage(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
     """Median days from MQL to SQL and from SQL to won, by the month the later stage was reached.
 
     One row per (month, transition) with ``median_days`` (NaN without data) and ``n``.
-    Negative durations (timestamps out of order) are left out.
+    A lead reaches SQL at :func:`sla_model.lifecycle.sql_reached_at` (a won or lost lead without an
+    SQL date at its opportunity, win or loss). SQL→won needs a known SQL or opportunity date: a win
+    without one would invent a zero-day stage. Negative durations (timestamps out of order) are left out.
     """
     rows = []
-    for name, a, b in (("MQL→SQL", "mql_at", "sql_at"), ("SQL→won", "sql_at", "won_at")):
-        both = leads[leads[a].notna() & leads[b].notna()]
-        days = (both[b] - both[a]) / pd.Timedelta(days=1)
+    sql = sql_reached_at(leads)
+    sql_stage = leads["sql_at"].fillna(leads["opportunity_at"])
+    for name, start, end in (("MQL→SQL", leads["mql_at"], sql), ("SQL→won", sql_stage, leads["won_at"])):
+        both = start.notna() & end.notna()
+        days = (end[both] - start[both]) / pd.Timedelta(days=1)
         days = days[days >= 0]
-        month = both.loc[days.index, b].dt.to_period("M")
+        month = end.loc[days.index].dt.to_period("M")
         grouped = days.groupby(month)
         med = grouped.median().reindex(months)
         n = grouped.size().reindex(months).fillna(0).astype(np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sla_model.funnel import STAGES, FunnelRates, reverse_funnel
+from sla_model.lifecycle import SQL_COLUMNS, is_accepted, reached_sql
 from sla_model.qualify import QUALIFY_COLUMNS
 from sla_model.quality import SCORE_BAND_EDGES, score_band
 from sla_model.sla import (
@@ -39,8 +40,7 @@ WHATIF_COLUMNS = (
     "accepted_at",
     "rejected_at",
     "rejection_reason",
-    "sql_at",
-    "won_at",
+    *SQL_COLUMNS,
     "amount",
 )
 #: The label of rejections recorded without a reason.
@@ -403,9 +403,9 @@ def prepare(
     band = band_of_score[np.clip(score, 0, 100)].astype(np.int8)
 
     is_mql = leads["mql_at"].notna().to_numpy()
-    accepted = leads["accepted_at"].notna().to_numpy()
+    accepted = is_accepted(leads).to_numpy()  # a converted lead was accepted by sales
     rejected = leads["rejected_at"].notna().to_numpy()
-    sql = leads["sql_at"].notna().to_numpy()
+    sql = reached_sql(leads).to_numpy()  # a won or lost lead reached SQL
     won = leads["won_at"].notna().to_numpy()
     amount = leads["amount"].to_numpy(dtype=float, na_value=np.nan)
 
@@ -602,6 +602,45 @@ def mql_mask(arrays: WhatIfArrays, candidate: Candidate) -> np.ndarray:
         if wanted:
             mask &= _member(codes, categories, wanted)
     return mask
+
+
+#: The lead field each MQL-definition control reads (see :func:`sla_model.coverage.empty_fields`).
+CRITERION_FIELDS = {
+    "score_threshold": "score",
+    "personas": "persona",
+    "min_company_size": "company_size",
+    "countries": "country",
+    "demo_request": "demo_request",
+    "min_page_views": "page_views",
+    "min_form_submissions": "form_submissions",
+}
+
+
+def unmeetable_criteria(candidate: Candidate, empty: Collection[str]) -> list[str]:
+    """The candidate's MQL criteria no lead can meet because the field they read is empty in the data.
+
+    ``empty`` names the empty lead fields (:func:`sla_model.coverage.empty_fields`). A criterion that
+    asks nothing (a threshold of 0, no persona or country list, a trigger that is off) is never
+    named. A fit criterion named here rules out every lead; a named score threshold leaves only the
+    triggers. Returns control names (keys of :data:`CRITERION_FIELDS`) in the order of the controls.
+
+    Examples:
+        >>> c = Candidate(score_threshold=50, min_company_size=20, quota_mqls=1, quota_sqls=1, quota_won=1,
+        ...               revenue_goal=1, average_deal_size=1, team_size=1, capacity_per_rep_week=1,
+        ...               first_touch_hours=1, min_touches=1, touch_window_days=1, decision_hours=1)
+        >>> unmeetable_criteria(c, {"score", "persona", "page_views"})
+        ['score_threshold']
+    """
+    asks = {
+        "score_threshold": candidate.score_threshold > 0,
+        "personas": bool(candidate.personas),
+        "min_company_size": candidate.min_company_size > 0,
+        "countries": bool(candidate.countries),
+        "demo_request": candidate.demo_request,
+        "min_page_views": candidate.min_page_views > 0,
+        "min_form_submissions": candidate.min_form_submissions > 0,
+    }
+    return [name for name, field_name in CRITERION_FIELDS.items() if asks[name] and field_name in empty]
 
 
 def _baseline_counts(arrays: WhatIfArrays, baseline: Candidate | None) -> tuple[np.ndarray, np.ndarray]:

@@ -180,3 +180,25 @@ def make_mql(
     if step >= 4:
         times |= {"won_at": created + pd.Timedelta(days=3), "amount": amount}
     return make_lead(lead_id, **(times | overrides))
+
+
+# Decided leads: a CRM export that records outcomes only (no accepted or SQL dates).
+DECIDED_MQL_AT = "2026-10-01 10:00"
+
+
+def decided_leads() -> pd.DataFrame:
+    """Six MQLs handed to Ana Souza on 1 October 2026, none with an accepted or SQL date.
+
+    W won (10 days), L lost (20 days), O an opportunity (30 days) then won in November, P pending,
+    R rejected and disqualified, D disqualified without a rejection.
+    """
+    base = {"created_at": "2026-10-01 09:00", "mql_at": DECIDED_MQL_AT, "owner": "Ana Souza"}
+    rejected = {"rejected_at": "2026-10-02 10:00", "rejection_reason": "bad_fit", "disqualified_at": "2026-10-02 10:00"}
+    return leads_frame(
+        make_lead("W", **base, won_at="2026-10-11 10:00", amount=10_000.0),
+        make_lead("L", **base, lost_at="2026-10-21 10:00"),
+        make_lead("O", **base, opportunity_at="2026-10-31 10:00", won_at="2026-11-05 10:00", amount=5_000.0),
+        make_lead("P", **base),
+        make_lead("R", **base, **rejected),
+        make_lead("D", **base, disqualified_at="2026-10-03 10:00"),
+    )

@@ -332,3 +332,17 @@ def test_managers_publishing_the_same_version_at_once_are_told_who_won(db):
     assert len(won) == 1, results
     assert all(isinstance(r, ValueError) for r in lost), results
     assert all(re.search(r"SLA version 3 (already exists|was just published by Manager \d)", str(r)) for r in lost)
+
+
+def test_a_won_lead_without_an_accepted_date_cannot_be_accepted_or_rejected(db):
+    with Session(db) as session:
+        lead = session.get(Lead, "M00")
+        lead.won_at, lead.amount = dt.datetime(2026, 11, 15, 12, 0), 9_000.0
+        session.add(lead)
+        session.commit()
+    [accepted] = decide(engine=db, actor=ANA, lead_ids=["M00"], accept=True, now=NOW)
+    [rejected] = decide(engine=db, actor=ANA, lead_ids=["M00"], accept=False, reason="no_budget", now=NOW)
+    assert not accepted.ok and not rejected.ok
+    assert accepted.message == "lead M00 is already won (since 2026-11-15 12:00 UTC)"
+    lead = _lead(db, "M00")
+    assert lead.accepted_at is None and lead.rejected_at is None

@@ -105,11 +105,11 @@ def _window_leads() -> pd.DataFrame:
 
 def test_observed_rates():
     rates = observed_rates(_window_leads(), NOV_START, NOV_END)
-    # leads 10, MQLs 4 + L11 = 5, SQLs 2 + L12 = 3, won 2
-    assert (rates.leads, rates.mqls, rates.sqls, rates.won) == (10, 5, 3, 2)
+    # leads 10, MQLs 4 + L11 = 5, SQLs 2 + L03 (won without an SQL date) + L12 = 4, won 2
+    assert (rates.leads, rates.mqls, rates.sqls, rates.won) == (10, 5, 4, 2)
     assert rates.lead_to_mql == 0.5  # 5 / 10
-    assert rates.mql_to_sql == pytest.approx(0.6)  # 3 / 5
-    assert rates.sql_to_won == pytest.approx(2 / 3)  # 2 / 3
+    assert rates.mql_to_sql == pytest.approx(0.8)  # 4 / 5
+    assert rates.sql_to_won == pytest.approx(0.5)  # 2 / 4
     assert rates.average_deal_size == 12_000.0  # (15 000 + 9 000) / 2 wins
 
 
@@ -145,10 +145,10 @@ def test_funnel_vs_actual():
     frame = funnel_vs_actual(30_000, 7_500, rates, leads, NOV_START, NOV_END)
     # needed: 30 000 / 7 500 = 4 customers; 4 / 0.5 = 8 SQLs; 8 / 0.5 = 16 MQLs; 16 / 0.5 = 32 leads
     assert frame["needed"].tolist() == [30_000.0, 4.0, 8.0, 16.0, 32.0]
-    # actual in November: revenue 15 000 + 9 000, 2 won, 3 SQLs, 5 MQLs, 10 leads
-    assert frame["actual"].tolist() == [24_000.0, 2.0, 3.0, 5.0, 10.0]
-    # actual - needed: 24 000 - 30 000, 2 - 4, 3 - 8, 5 - 16, 10 - 32
-    assert frame["gap"].tolist() == [-6_000.0, -2.0, -5.0, -11.0, -22.0]
+    # actual in November: revenue 15 000 + 9 000, 2 won, 4 SQLs (L03 won without an SQL date), 5 MQLs, 10 leads
+    assert frame["actual"].tolist() == [24_000.0, 2.0, 4.0, 5.0, 10.0]
+    # actual - needed: 24 000 - 30 000, 2 - 4, 4 - 8, 5 - 16, 10 - 32
+    assert frame["gap"].tolist() == [-6_000.0, -2.0, -4.0, -11.0, -22.0]
     assert frame["stage"].tolist() == STAGES
 
 
@@ -157,3 +157,11 @@ def test_funnel_vs_actual_nan_needed_gives_nan_gap():
     frame = funnel_vs_actual(30_000, 7_500, rates, leads_frame(), NOV_START, NOV_END)
     assert frame["actual"].tolist() == [0.0] * 5
     np.testing.assert_array_equal(frame["gap"].to_numpy(), [-30_000.0, -4.0, -8.0, NAN, NAN])
+
+
+def test_observed_rates_count_won_and_lost_leads_as_sqls():
+    from tests.factories import decided_leads
+
+    got = observed_rates(decided_leads(), pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01"))
+    assert (got.mqls, got.sqls, got.won) == (6, 3, 1)
+    assert got.mql_to_sql == 0.5

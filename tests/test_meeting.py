@@ -82,8 +82,8 @@ def test_channel_scorecard(world):
         ("revenue", OCT, 12_000),
         ("acceptance", OCT, 3 / 5),
         ("acceptance", NOV, 1.0),  # O1 is not decided yet: it is not in the rate
-        ("late_first_touch", OCT, 5),  # nobody logged a touch: every first-touch window ran out
-        ("late_first_touch", NOV, 2),
+        ("late_first_touch", OCT, 0),  # nobody logged a touch, but all five were decided: not judged
+        ("late_first_touch", NOV, 1),  # O1: undecided, its first-touch window ran out (E4 was accepted)
         ("speed_within", NOV, 0.0),
     ],
 )
@@ -139,8 +139,8 @@ def test_pace_lines_for_the_check_in(world):
         ("acceptance", 0.7, "MQL acceptance rate: 60% in October 2026 → 100% in November 2026 (target 70%): "
                             "target met."),
         ("mqls", None, "MQLs: 5 in October 2026 → 2 in November 2026: worse."),
-        ("late_first_touch", None, "MQLs touched late or never: 5 in October 2026 → 2 in November 2026: better."),
-        ("late_first_touch", 0, "MQLs touched late or never: 5 in October 2026 → 2 in November 2026 (target 0): "
+        ("late_first_touch", None, "MQLs touched late or never: 0 in October 2026 → 1 in November 2026: worse."),
+        ("late_first_touch", 0, "MQLs touched late or never: 0 in October 2026 → 1 in November 2026 (target 0): "
                                 "target not met yet."),
         (None, None, "No metric was named."),
     ],
@@ -201,3 +201,11 @@ def test_an_empty_month_gives_sentences_not_errors(world):
 )  # fmt: skip
 def test_value_formats(value, unit, expected):
     assert meeting.fmt_value(value, unit) == expected
+
+
+def test_without_touch_data_the_breaches_are_judged_on_decisions_only(world):
+    import dataclasses
+
+    section = meeting.breaches(dataclasses.replace(world, touches_recorded=False))
+    assert section.tables["breaches"]["breach"].tolist() == ["no decision after 72 h"]
+    assert section.lines[0].startswith("1 open MQLs break a follow-up rule: 0 never touched, 1 without a decision")

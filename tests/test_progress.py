@@ -169,7 +169,7 @@ def _nov_leads() -> pd.DataFrame:
         ("mqls", 2.0),  # [Nov 1, Dec 1): the start is in, the end is out, NaT never counts
         ("won", 2.0),
         ("revenue", 1000.0),  # 1000 + NaN (skipped)
-        ("sqls", 0.0),
+        ("sqls", 2.0),  # no SQL dates, but at-start and inside were won in November: they reached SQL
     ],
 )
 def test_measure_in(measure, expected):
@@ -299,7 +299,7 @@ def test_monthly_actuals():
     assert frame.index.tolist() == list(months)
     assert frame.columns.tolist() == ["mqls", "sqls", "won", "revenue"]
     assert frame["mqls"].tolist() == [1.0, 2.0, 0.0]
-    assert frame["sqls"].tolist() == [0.0, 1.0, 0.0]
+    assert frame["sqls"].tolist() == [0.0, 2.0, 0.0]  # a (SQL 2 Nov) and b (won 21 Nov without an SQL date)
     assert frame["won"].tolist() == [0.0, 2.0, 0.0]
     assert frame["revenue"].tolist() == [0.0, 12_000.0, 0.0]  # 12 000 + NaN
 
@@ -361,3 +361,18 @@ def test_attainment_trend_uses_the_quota_in_force_on_each_months_first_day():
     assert mar[["quota", "status", "sla_version"]].tolist() == [2.0, "not started", 2]
     assert math.isnan(mar["projected_attainment"])
     assert trend["sla_version"].tolist() == [1] * 4 + [2] * 8
+
+
+def test_a_won_lead_without_an_sql_date_counts_as_an_sql_in_the_month_of_its_earliest_stage():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    months = pd.period_range("2026-10", "2026-11", freq="M")
+    got = monthly_actuals(leads, months)
+    # W (won 11 Oct), L (lost 21 Oct), O (opportunity 31 Oct, won 5 Nov): three SQLs, all in October.
+    assert got["sqls"].tolist() == [3.0, 0.0]
+    assert got["won"].tolist() == [1.0, 1.0]
+    october = pd.Period("2026-10", "M")
+    assert measure_progress(leads, [make_sla()], october, "2026-11-10", "sqls").actual == 3.0
+    daily = cumulative_by_day(leads, october, 220, "2026-11-10", measure="sqls")
+    assert daily["actual"].iloc[-1] == 3.0

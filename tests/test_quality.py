@@ -196,7 +196,7 @@ def test_conversions():
         make_lead("a3", channel="Email", mql_at=mql),
         make_lead("a4", channel="Email", mql_at=mql),
         make_lead("not-mql", channel="Email", sql_at="2026-11-06", won_at="2026-11-20"),  # not in the cohort
-        # won without an SQL time (data out of order): counts for MQL->won only
+        # won without an SQL time: a won lead reached SQL (sla_model.lifecycle.reached_sql)
         make_lead("b1", channel=EVENTS, mql_at=mql, won_at="2026-11-20"),
     ]
     # 30 Webinar MQLs: 15 SQLs, 3 of them won
@@ -215,9 +215,8 @@ def test_conversions():
     assert cell("Email", "MQL→SQL") == [2, 4, 0.5, True]  # 2 / 4
     assert cell("Email", "SQL→won") == [1, 2, 0.5, True]  # 1 / 2
     assert cell("Email", "MQL→won") == [1, 4, 0.25, True]  # 1 / 4
-    assert cell(EVENTS, "MQL→SQL") == [0, 1, 0.0, True]
-    got = cell(EVENTS, "SQL→won")
-    assert got[:2] == [0, 0] and math.isnan(got[2]) and got[3]  # 0 / 0 -> NaN
+    assert cell(EVENTS, "MQL→SQL") == [1, 1, 1.0, True]
+    assert cell(EVENTS, "SQL→won") == [1, 1, 1.0, True]
     assert cell(EVENTS, "MQL→won") == [1, 1, 1.0, True]
     assert cell("Webinar", "MQL→SQL") == [15, 30, 0.5, False]  # 30 is not a small sample
     assert cell("Webinar", "SQL→won") == [3, 15, 0.2, True]
@@ -298,3 +297,34 @@ def test_latest_notes_empty():
     notes = latest_notes(feedback_frame(), leads_frame(), {})
     assert notes.empty
     assert notes.columns.tolist() == ["at", "by", "lead_id", "reason", "note", "company", "channel"]
+
+
+# --- decided leads: a won or lost lead was accepted by sales and reached SQL -------------------------
+
+
+def test_won_and_lost_leads_without_an_accepted_date_count_as_accepted_not_pending():
+    from tests.factories import decided_leads
+
+    got = acceptance(decided_leads())
+    # W, L, O converted (accepted); R rejected; D closed without a sales decision (stale); P pending.
+    assert {k: got[k] for k in ("mqls", "accepted", "rejected", "stale", "pending", "decided")} == {
+        "mqls": 6, "accepted": 3, "rejected": 1, "stale": 1, "pending": 1, "decided": 4,
+    }  # fmt: skip
+    assert got["rate"] == 0.75
+
+
+def test_acceptance_by_group_counts_converted_leads_as_accepted():
+    from tests.factories import decided_leads
+
+    got = acceptance_by(decided_leads(), "owner")
+    assert (int(got["accepted"].iloc[0]), int(got["decided"].iloc[0]), int(got["rejected"].iloc[0])) == (3, 4, 1)
+
+
+def test_conversions_count_won_and_lost_leads_as_sqls():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    got = conversions(leads, pd.Series("all", index=leads.index)).set_index("stage")
+    assert (got.at["MQL→SQL", "successes"], got.at["MQL→SQL", "n"]) == (3, 6)
+    assert (got.at["SQL→won", "successes"], got.at["SQL→won", "n"]) == (2, 3)
+    assert (got.at["MQL→won", "successes"], got.at["MQL→won", "n"]) == (2, 6)

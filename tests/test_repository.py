@@ -195,3 +195,16 @@ def test_empty_database_loads_empty_frames_with_the_right_columns(engine):
     assert leads["created_at"].dtype == "datetime64[ns]"
     assert load_touches(engine=engine).empty
     assert versions_of(engine) == []
+
+
+def test_open_mqls_leaves_out_won_lost_and_converted_leads(engine):
+    from sla_model.repository import open_mqls
+    from tests.factories import decided_leads
+
+    sql = decided_leads().iloc[:1].assign(lead_id="S", won_at=pd.NaT, amount=np.nan, sql_at=pd.Timestamp("2026-10-04"))
+    leads = pd.concat([decided_leads(), sql], ignore_index=True)  # W, L, O converted without SQL or accepted dates
+    with Session(engine) as session:
+        bulk_insert(session.connection(), "lead", leads)
+        session.commit()
+    assert open_mqls(engine=engine)["lead_id"].tolist() == ["P"]
+    assert open_mqls(engine=engine, owner="Ana Souza")["lead_id"].tolist() == ["P"]

@@ -368,3 +368,75 @@ def test_time_in_stage_empty():
     frame = time_in_stage(leads_frame(), pd.period_range("2026-01", "2026-02", freq="M"))
     assert frame["n"].tolist() == [0, 0, 0, 0]
     assert frame["median_days"].isna().all()
+
+
+# --- decided leads (won, lost, converted) are never open, never breaches ------------------------------
+
+DECIDED_AS_OF = pd.Timestamp("2026-11-10")
+
+
+def test_won_lost_and_converted_leads_are_not_breaches():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    summary = touch_summary(leads, touches_frame(), [VA])
+    breaches = breach_list(summary, leads, DECIDED_AS_OF)
+    assert breaches["lead_id"].tolist() == ["P"]  # only the pending MQL: no touch after 24 h, no decision after 72 h
+    assert breaches["breach"].tolist() == ["no touch after 24 h; no decision after 72 h"]
+
+
+def test_a_decided_lead_without_any_touch_is_not_judged_on_speed_to_lead():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    judged = speed_to_lead(touch_summary(leads, touches_frame(), [VA]), DECIDED_AS_OF)
+    status = dict(zip(judged["lead_id"], judged["status"], strict=True))
+    assert status == {"W": "untracked", "L": "untracked", "O": "untracked", "P": "missed", "R": "untracked",
+                      "D": "untracked"}  # fmt: skip
+    assert judged.loc[judged["status"] == "untracked", "judged"].eq(False).all()
+    s = speed_summary(judged)
+    assert (s["judged"], s["within"], s["share_within"]) == (1, 0, 0.0)
+
+
+def test_a_touched_decided_lead_is_still_judged_on_its_first_touch():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    touches = touches_frame(make_touch("W", "2026-10-01 12:00"), make_touch("L", "2026-10-03 10:00"))
+    judged = speed_to_lead(touch_summary(leads, touches, [VA]), DECIDED_AS_OF).set_index("lead_id")
+    assert (judged.at["W", "status"], judged.at["L", "status"]) == ("within", "late")
+
+
+def test_a_conversion_inside_the_touch_window_ends_the_attempts():
+    leads = leads_frame(
+        make_lead("S", mql_at="2026-10-01 10:00", sql_at="2026-10-03 10:00"),  # SQL on day 2 of 7
+        make_lead("W", mql_at="2026-10-01 10:00", won_at="2026-10-20 10:00"),  # won after the window
+    )
+    got = touch_compliance(touch_summary(leads, touches_frame(), [VA]), leads, DECIDED_AS_OF)
+    assert got["complies"].tolist() == [True, False]
+
+
+def test_time_in_stage_counts_won_and_lost_leads_as_having_reached_sql():
+    from tests.factories import decided_leads
+
+    months = pd.period_range("2026-10", "2026-11", freq="M")
+    got = time_in_stage(decided_leads(), months).set_index(["transition", "month"])
+    # MQL→SQL at the earliest of sql/opportunity/won/lost: W 10 d, L 20 d, O 30 d, all in October.
+    assert got.loc[("MQL→SQL", months[0]), "median_days"] == 20.0
+    assert got.loc[("MQL→SQL", months[0]), "n"] == 3
+    # SQL→won needs a known SQL (or opportunity) date: only O, 31 Oct → 5 Nov. W's win invents no 0-day stage.
+    assert got.loc[("SQL→won", months[1]), "median_days"] == 5.0
+    assert got.loc[("SQL→won", months[1]), "n"] == 1
+    assert got.loc[("SQL→won", months[0]), "n"] == 0
+
+
+def test_without_any_touch_recorded_only_the_decision_rule_is_judged():
+    from tests.factories import decided_leads
+
+    leads = decided_leads()
+    summary = touch_summary(leads, touches_frame(), [VA])
+    breaches = breach_list(summary, leads, DECIDED_AS_OF, touches_recorded=False)
+    assert breaches["breach"].tolist() == ["no decision after 72 h"]  # P; no touch rule without touch data
+    early = pd.Timestamp("2026-10-02 12:00")  # 26 h after the handoff: past 24 h, not past 72 h
+    assert breach_list(summary, leads, early, touches_recorded=False).empty
+    assert breach_list(summary, leads, early)["breach"].tolist() == ["no touch after 24 h"]

@@ -506,3 +506,40 @@ def test_mql_counts_per_month_sum_to_the_total(rows, candidate, baseline):
     assert r.by_channel["mqls"].sum() * a.n_months == pytest.approx(in_history.sum())
     assert r.monthly["extrapolated_mqls"].sum() <= in_history.sum()
     assert r.monthly["sqls"].fillna(0).le(r.monthly["mqls"] + 1e-9).all()
+
+
+def test_the_history_counts_won_and_lost_leads_as_accepted_sqls():
+    from tests.factories import decided_leads
+
+    leads = decided_leads().assign(score=80)
+    a = prepare(leads, [V1], as_of="2026-12-01")
+    assert int(a.hist_mqls.sum()) == 6
+    assert int(a.hist_sqls.sum()) == 3  # W, L, O
+    assert int(a.hist_won.sum()) == 2
+    assert int(a.hist_accepted.sum()) == 3  # converted leads were accepted by sales
+    assert int(a.hist_rejected.sum()) == 1
+
+
+@pytest.mark.parametrize(
+    ("empty", "changes", "expected"),
+    [
+        ((), {}, []),
+        (("score",), {}, ["score_threshold"]),
+        (("score",), {"score_threshold": 0}, []),  # a threshold of 0 asks nothing of the score
+        (("score", "company_size", "demo_request"), {}, ["score_threshold", "min_company_size", "demo_request"]),
+        (("persona", "country"), {"personas": ("CTO",), "countries": ("Spain",)}, ["personas", "countries"]),
+        (("persona", "country"), {}, []),  # empty lists admit any persona or country
+        (
+            ("page_views", "form_submissions"),
+            {"min_page_views": 5, "min_form_submissions": 2},
+            ["min_page_views", "min_form_submissions"],
+        ),  # fmt: skip
+        (("page_views",), {}, []),  # the trigger is off
+    ],
+)
+def test_unmeetable_criteria_name_what_an_empty_field_rules_out(empty, changes, expected):
+    from sla_model.whatif import unmeetable_criteria
+
+    candidate = Candidate.from_sla(V1, team_size=2, capacity_per_rep_week=10).replace(**changes)
+    # V1: score ≥ 50, company size ≥ 20, a demo request triggers
+    assert unmeetable_criteria(candidate, empty) == expected

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from sla_model.coverage import empty_fields, has_touches
 from sla_model.db import database_url, is_sqlite, make_engine
 from sla_model.generator import seed_sample
 from sla_model.repository import (
@@ -88,6 +89,16 @@ class Dataset:
                 col.dropna().unique())  # fmt: skip
             cache[column] = sorted(str(v) for v in values)
         return cache[column]
+
+    @cached_property
+    def empty_fields(self) -> frozenset[str]:
+        """The lead fields no lead has a value for (computed once per data set)."""
+        return frozenset(empty_fields(self.leads))
+
+    @cached_property
+    def touches_recorded(self) -> bool:
+        """True when the data holds at least one touch."""
+        return has_touches(self.touches)
 
     @cached_property
     def latest_month(self) -> str:

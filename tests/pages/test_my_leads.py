@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sla_model.generator import AS_OF, SLOW_REP, generate
+from sla_model.lifecycle import is_open
 from tests.pages.conftest import metric
 
 PAGE = "pages/my_leads.py"
@@ -26,8 +27,7 @@ def _select(at, rows: list[int]):
 
 def _expected_queue(owner: str) -> pd.DataFrame:
     leads = generate().leads
-    open_ = leads[leads["mql_at"].notna() & leads["accepted_at"].isna() & leads["rejected_at"].isna()
-                  & leads["recycled_at"].isna() & leads["disqualified_at"].isna()]  # fmt: skip
+    open_ = leads[is_open(leads)]
     return open_[open_["owner"] == owner].sort_values(["mql_at", "lead_id"])
 
 
