@@ -420,6 +420,49 @@ def _provided(kind: str, mapped: dict[str, str], mapping: Mapping, columns: list
     return [c for c in columns if c in given]
 
 
+#: Milestones as the preview's notes name them ("1 lead had no MQL date").
+_MILESTONE_NAMES = {
+    "created_at": "creation", "mql_at": "MQL", "accepted_at": "accepted", "rejected_at": "rejected",
+    "recycled_at": "recycled", "disqualified_at": "disqualified", "sql_at": "SQL", "opportunity_at": "opportunity",
+    "won_at": "won", "lost_at": "lost", "stage_at": "stage",
+}  # fmt: skip
+
+
+def _implied_dates(out: dict, stage: np.ndarray, stage_at: pd.Series | None, index: pd.Index, notes: list[str]) -> None:
+    """Date the milestones a stage implies that the file leaves empty, and say how in ``notes``.
+
+    The stage's own milestone takes the stage date (``stage_at``) if the row has one, else the latest date known
+    before it; an earlier milestone takes the latest date known before it (the creation, or an earlier milestone
+    the file gives), never a later milestone's date: no implied date moves a lead into a later month.
+    """
+    filled: dict[tuple[str, str], int] = {}
+    for st in Stage:
+        chain = STAGE_MILESTONES[st]
+        rows = pd.Series(stage == st.value, index=index)
+        if not chain or not rows.any():
+            continue
+        known = out["created_at"].copy() if "created_at" in out else pd.Series(pd.NaT, index=index)
+        source = pd.Series("created_at", index=index, dtype=object)
+        for i, name in enumerate(chain):
+            fill = rows & out[name].isna()
+            value, origin = known, source
+            if i == len(chain) - 1 and stage_at is not None:
+                dated = stage_at.notna()
+                value = stage_at.where(dated, known)
+                origin = source.where(~dated, "stage_at")
+            fill &= value.notna()
+            out[name] = out[name].where(~fill, value)
+            for origin_name, count in origin[fill].value_counts().items():
+                filled[(name, origin_name)] = filled.get((name, origin_name), 0) + int(count)
+            later = out[name].notna() & (known.isna() | (out[name] > known))
+            known = known.where(~later, out[name])
+            source = source.where(~later, name)
+    for (name, origin), count in filled.items():
+        leads, its = ("1 lead", "its") if count == 1 else (f"{count:,} leads", "their")
+        at = f"{its} creation" if origin == "created_at" else f"{its} {_MILESTONE_NAMES[origin]} date"
+        notes.append(f"{leads} had no {_MILESTONE_NAMES[name]} date: dated at {at} (implied by the stage)")
+
+
 def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, notes: list[str]) -> None:
     """Lead checks (duplicates, time order) and completion from stage and status values."""
     n = len(raw)
@@ -467,30 +510,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
     for name in ("mql_at", "accepted_at", "rejected_at", "recycled_at", "disqualified_at", "sql_at",
                  "opportunity_at", "won_at", "lost_at"):  # fmt: skip
         out.setdefault(name, pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]"))
-    filled: dict[str, int] = {}
-    for st in Stage:
-        chain = STAGE_MILESTONES[st]
-        rows = pd.Series(stage == st.value, index=raw.index)
-        if not chain or not rows.any():
-            continue
-        # the stage's own date: the stage-date column, else the latest earlier date known; MQL: the creation
-        *earlier, last = chain
-        if last == "mql_at":
-            source = out["created_at"]
-        else:
-            source = pd.concat([out[c] for c in ["created_at", *earlier]], axis=1).max(axis=1)
-            if stage_at is not None:
-                source = stage_at.fillna(source)
-        following = None
-        for name in reversed(chain):  # earlier milestones without a date take the next one's
-            fill = rows & out[name].isna()
-            out[name] = out[name].where(~fill, source if following is None else following)
-            filled[name] = filled.get(name, 0) + int(fill.sum())
-            following = out[name]
-    for name, count in filled.items():
-        if count:
-            leads = "1 lead" if count == 1 else f"{count:,} leads"
-            notes.append(f"{leads} had no {FIELD_LABELS[name].lower()} date; it was taken from the stage")
+    _implied_dates(out, stage, stage_at, raw.index, notes)
 
     created = out["created_at"]
     for name in ("mql_at", "accepted_at", "rejected_at", "sql_at", "opportunity_at", "won_at", "lost_at"):

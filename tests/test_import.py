@@ -742,3 +742,51 @@ def test_an_overlong_cell_is_named_by_its_own_row_and_length():
     data = "lead_id,company\nL1,ok\nL2," + "x" * 10_500 + "\nL3," + "y" * 20_000 + "\n"
     with pytest.raises(CsvFileError, match=r"f.csv: row 3, column 'company': a cell of 10,500 characters"):
         read_csv(data.encode(), name="f.csv")
+
+
+# --- dates a stage implies ----------------------------------------------------------------------------------
+
+_STAGED = OWN_LEADS.model_copy(
+    update={
+        "columns": {**OWN_LEADS.columns, "stage": "stage", "stage_at": "stage_at"},
+        "values": {"stage": {"won": "won", "lost": "lost", "mql": "mql", "opportunity": "opportunity"}},
+    }
+)
+
+
+def test_an_implied_milestone_is_dated_at_the_latest_date_known_before_it_never_a_later_one():
+    data = (
+        b"lead_id,created_at,channel,stage,stage_at,sql_at\n"
+        b"W1,2016-10-20,Email,won,2017-03-01,\n"  # like a Maven deal: engaged in October, won in March
+        b"W2,2016-10-20,Email,won,2017-03-01,2017-01-15\n"  # the file gives the SQL date
+        b"L1,2016-11-02,Email,lost,,\n"  # no stage date: the latest earlier date known
+        b"M1,2016-11-03,Email,mql,2016-11-05,\n"  # the stage's own milestone takes the stage date
+    )
+    prepared = importer.prepare(read_csv(data, name="f.csv"), _STAGED)
+    assert prepared.ok, prepared.problems
+    got = prepared.frame.set_index("lead_id")
+    day = pd.Timestamp
+    w1 = got.loc["W1"]
+    assert [w1[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at")] == [
+        day("2016-10-20"), day("2016-10-20"), day("2016-10-20"), day("2016-10-20"), day("2017-03-01")
+    ]  # fmt: skip
+    w2 = got.loc["W2"]
+    assert [w2[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at")] == [
+        day("2016-10-20"), day("2016-10-20"), day("2017-01-15"), day("2017-01-15"), day("2017-03-01")
+    ]  # fmt: skip
+    l1 = got.loc["L1"]
+    assert {l1[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "lost_at")} == {day("2016-11-02")}
+    assert got.loc["M1", "mql_at"] == day("2016-11-05")
+    assert "3 leads had no MQL date: dated at their creation (implied by the stage)" in prepared.notes
+    assert "1 lead had no opportunity date: dated at its SQL date (implied by the stage)" in prepared.notes
+    assert "2 leads had no won date: dated at their stage date (implied by the stage)" in prepared.notes
+    assert "1 lead had no lost date: dated at its creation (implied by the stage)" in prepared.notes
+    assert set(prepared.implied) >= {"mql_at", "accepted_at", "opportunity_at", "won_at", "lost_at"}
+
+
+def test_maven_mqls_and_sqls_fall_in_the_month_the_deal_was_engaged_not_won():
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    prepared = importer.prepare(read_csv((MAVEN / "sales_pipeline.csv").read_bytes(), name="p.csv"), mapping)
+    won = prepared.frame[prepared.frame["won_at"].notna()]
+    assert len(won) and (won["mql_at"] == won["created_at"]).all() and (won["sql_at"] == won["created_at"]).all()
+    assert (won["won_at"] >= won["sql_at"]).all()
