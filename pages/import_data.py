@@ -108,14 +108,19 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     constants: dict[str, str] = dict(base.constants)
     st.caption("Pick the column that holds each field; fields marked * are required. Unused fields stay empty.")
     grid = st.columns(3)
-    options = [NONE, *headers]
+    # a column the starting mapping names that the file lacks stays picked (and the preview says it is missing)
+    # until another column is picked for its field
+    absent = base.missing_columns(headers)
     for i, field in enumerate(fields):
-        guess = _guess(field, headers, base)
+        options = [NONE, *headers, *([absent[field]] if field in absent else [])]
+        guess = absent.get(field) or _guess(field, headers, base)
+        gone = absent.get(field)
         label = FIELD_LABELS.get(field, field) + (" *" if field in REQUIRED[kind] else "")
         with grid[i % 3]:
             picked = st.selectbox(
-                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{scope}_{field}"
-            )
+                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{scope}_{field}",
+                format_func=lambda o, gone=gone: f"{o} (not in the file)" if o == gone else o,
+            )  # fmt: skip
         if picked != NONE:
             columns[field] = picked
     if kind == "leads":
@@ -126,7 +131,7 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
         )
     values = {k: dict(v) for k, v in base.values.items()}
     for target in ("stage", "status"):
-        if target in columns:
+        if target in columns and columns[target] in headers:
             # the picks made so far, by value: an editor keeps its edits by row position, so a file whose
             # values come in another order gets an editor of its own, filled from these
             picks = st.session_state.setdefault(f"{P}picks_{scope}_{target}_{columns[target]}", {})
@@ -164,7 +169,7 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
         "kind": kind,
         "columns": columns,
         "constants": {k: v for k, v in constants.items() if v},
-        "values": {k: v for k, v in values.items() if k in columns},
+        "values": {k: v for k, v in values.items() if k in columns or k in absent},
         "date_format": date_format,
         "day_first": day_first,
         "timezone": zone,
@@ -292,7 +297,10 @@ def main() -> None:
     )  # fmt: skip
     if start is not None and start.kind != kind:
         start = OWN_BY_KIND[kind]
-    with st.expander("Column mapping", expanded=start is None or choice == "custom", icon=":material/table_edit:"):
+    gone = bool(start is not None and start.missing_columns(table.headers))
+    with st.expander(
+        "Column mapping", expanded=start is None or choice == "custom" or gone, icon=":material/table_edit:"
+    ):
         mapping = mapping_builder(table, start, kind)
         name = st.text_input("Save this mapping as", key=P + "save_name", placeholder="e.g. Our HubSpot portal")
         b1, b2 = st.columns(2)

@@ -36,6 +36,7 @@ from sla_model.mapping import (
     STAGE_RANK,
     Mapping,
     Stage,
+    missing_columns_message,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
 from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults
@@ -277,6 +278,10 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         known_leads: for touches and decisions, the lead IDs already stored (rows for other leads are errors
             unless the lead is also in ``known_leads``); None skips the check.
 
+    Raises:
+        ValueError: a required field has no column and no fixed value, or a column the mapping names is not in
+            the file (the message names the field, the column and the closest column in the file).
+
     Returns:
         The valid rows and every problem with row (as a spreadsheet numbers it: the header is row 1), column,
         value and reason.
@@ -299,6 +304,9 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     if not table.rows_exact:
         notes.append("the file's records could not be matched one by one (an unusual quote or line break), so a "
                      "row number may be off by the blank lines and left-out records before it")  # fmt: skip
+    absent = missing_columns_message(table.name, mapping, table.headers)
+    if absent:
+        raise ValueError(absent)
     missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
     if missing:
         wanted = "; ".join(

@@ -8,6 +8,7 @@ Salesforce lead reports; any other CSV gets a mapping built on the import page o
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -92,6 +93,10 @@ FIELD_LABELS = {
 }  # fmt: skip
 
 
+#: The names of the built-in formats (filled below, once they are defined).
+_BUILT_IN_NAMES: set[str] = set()
+
+
 class MappingError(ValueError):
     """A mapping file or document that is not valid; the message names the source and the field."""
 
@@ -163,6 +168,17 @@ class Mapping(BaseModel):
                     break
         return found
 
+    def missing_columns(self, headers: list[str]) -> dict[str, str]:
+        """Field -> the column this mapping names as the one column for it, where the file lacks that column.
+
+        A built-in format's columns are alternatives a file may or may not have, and so is a list of
+        alternatives in any mapping: only a single column a user's mapping names counts.
+        """
+        if self.name in _BUILT_IN_NAMES:
+            return {}
+        keys = {_key(h) for h in headers}
+        return {f: spec for f, spec in self.columns.items() if isinstance(spec, str) and _key(spec) not in keys}
+
     def to_toml(self) -> str:
         """The mapping as a TOML document (what the page's download and the CLI's ``--mapping`` use)."""
         return tomli_w.dumps(self.model_dump(mode="json"))
@@ -170,6 +186,32 @@ class Mapping(BaseModel):
 
 def _key(header: str) -> str:
     return " ".join(header.lower().replace("\ufeff", "").split())
+
+
+def missing_columns_message(name: str, mapping: Mapping, headers: list[str]) -> str | None:
+    """Why ``mapping`` does not fit the file ``name``; None when every column it names is there.
+
+    Each column the mapping names that the file lacks is listed with its field and the closest column name in
+    the file.
+
+    Examples:
+        >>> m = Mapping(columns={"lead_id": "id", "stage": "deal_stage"})
+        >>> missing_columns_message("f.csv", m, ["id", "deal stage"])
+        "f.csv: the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'"
+    """
+    missing = mapping.missing_columns(headers)
+    if not missing:
+        return None
+    parts = []
+    for field, column in missing.items():
+        close = difflib.get_close_matches(column, headers, n=1, cutoff=0.5) or difflib.get_close_matches(
+            _key(column), [_key(h) for h in headers], n=1, cutoff=0.5
+        )
+        if close and close[0] not in headers:
+            close = [h for h in headers if _key(h) == close[0]][:1]
+        hint = f"closest: '{close[0]}'" if close else "the file has: " + ", ".join(headers[:12])
+        parts.append(f"the mapping's column '{column}' ({FIELD_LABELS.get(field, field)}) is not in the file; {hint}")
+    return f"{name}: " + "; ".join(parts)
 
 
 def parse_mapping(document: dict, *, source: str) -> Mapping:
@@ -292,6 +334,7 @@ SALESFORCE = Mapping(
 
 BUILT_IN: dict[str, Mapping] = {"own": OWN_LEADS, "hubspot": HUBSPOT, "salesforce": SALESFORCE}
 OWN_BY_KIND: dict[str, Mapping] = {"leads": OWN_LEADS, "touches": OWN_TOUCHES, "feedback": OWN_FEEDBACK}
+_BUILT_IN_NAMES.update(m.name for m in (*BUILT_IN.values(), *OWN_BY_KIND.values()))
 
 
 def detect(headers: list[str]) -> Mapping | None:

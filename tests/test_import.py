@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -790,3 +791,47 @@ def test_maven_mqls_and_sqls_fall_in_the_month_the_deal_was_engaged_not_won():
     won = prepared.frame[prepared.frame["won_at"].notna()]
     assert len(won) and (won["mql_at"] == won["created_at"]).all() and (won["sql_at"] == won["created_at"]).all()
     assert (won["won_at"] >= won["sql_at"]).all()
+
+
+# --- a mapping's own columns ---------------------------------------------------------------------------------
+
+
+def _maven_renamed(old: str, new: str) -> bytes:
+    data = (MAVEN / "sales_pipeline.csv").read_bytes()
+    header, rest = data.split(b"\n", 1)
+    return header.replace(old.encode(), new.encode()) + b"\n" + rest
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("deal_stage", "deal stage", "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; "
+                                     "closest: 'deal stage'"),
+        ("close_value", "value_usd", "the mapping's column 'close_value' (Amount) is not in the file; closest: "
+                                     "'close_date'"),
+    ],
+)  # fmt: skip
+def test_a_column_the_mapping_names_that_is_missing_from_the_file_is_an_error(old, new, message):
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    table = read_csv(_maven_renamed(old, new), name="sales_pipeline.csv")
+    with pytest.raises(ValueError, match=re.escape(f"sales_pipeline.csv: {message}")):
+        importer.prepare(table, mapping)
+
+
+def test_a_built_in_formats_alternatives_stay_optional():
+    data = b"Record ID,Create Date,Original Source\n1,2026-03-01,Email\n"  # no stage, score, names, ...
+    prepared = importer.prepare(read_csv(data, name="hs.csv"), HUBSPOT)
+    assert prepared.ok and len(prepared.frame) == 1
+    narrow = b"lead_id,created_at\nL1,2026-03-01\n"  # the app's own format without most of its columns
+    assert importer.prepare(read_csv(narrow, name="own.csv"), OWN_LEADS).ok
+
+
+def test_the_command_line_refuses_a_mapping_whose_column_is_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    path = tmp_path / "sales_pipeline.csv"
+    path.write_bytes(_maven_renamed("deal_stage", "deal stage"))
+    mapping = str(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    assert main(["import", "--mapping", mapping, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'" in err
+    assert load_leads(engine=make_engine(f"sqlite:///{tmp_path / 'cli.db'}")).empty
