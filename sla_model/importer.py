@@ -137,11 +137,22 @@ class _Problems:
         self.counts: dict[str, int] = {}
         self.bad = None
         self.rows = None  #: each position's row number as a spreadsheet shows the file
+        self.seen: dict[tuple[str, str], np.ndarray] = {}  #: (column, reason) -> the positions reported
 
     def add(self, rows: np.ndarray, column: str, values, reason: str, level: str = "error", reasons=None) -> None:
         """Record a problem for the rows (positions) given; ``values`` (and ``reasons``) aligned with rows."""
         if len(rows) == 0:
             return
+        # one bad cell feeding two fields (a column mapped to both won_at and the stage date) is one problem
+        seen = self.seen.setdefault((column, reason), np.zeros(len(self.bad), dtype=bool))
+        fresh = ~seen[rows]
+        if not fresh.all():
+            rows = rows[fresh]
+            values = np.asarray(values, dtype=object)[fresh]
+            reasons = None if reasons is None else [r for r, f in zip(reasons, fresh, strict=False) if f]
+            if len(rows) == 0:
+                return
+        seen[rows] = True
         self.counts[reason] = self.counts.get(reason, 0) + len(rows)
         values = pd.Series(np.asarray(values, dtype=object)[:MAX_LISTED]).astype(str).str.slice(0, 80).to_numpy()
         shown = rows[:MAX_LISTED]
@@ -317,6 +328,8 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         raise ValueError(raise_missing)
 
     types = _field_types(kind)
+    if kind == "leads":
+        types["stage_at"] = "time"  # checked as every date column is, though it is no column of the table
     out: dict[str, pd.Series] = {}
     decimal_comma = table.delimiter == ";"
 
@@ -373,7 +386,7 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
             times, used = _parse_times(values, mapping)
             bad = present & times.isna()
             problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
-            if used and used != "ISO 8601":
+            if used and used != "ISO 8601" and f"{label}: dates read as {used}" not in notes:
                 notes.append(f"{label}: dates read as {used}")
             out[name] = times
 
@@ -514,26 +527,34 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
         rank = np.where(further, ranks, rank)
         stage = np.where(further, stages.fillna("ignore").to_numpy(dtype=object), stage)
 
-    stage_at = _parse_times(cells("stage_at"), mapping)[0] if "stage_at" in mapped else None
+    stage_at = out.pop("stage_at", None)
     for name in ("mql_at", "accepted_at", "rejected_at", "recycled_at", "disqualified_at", "sql_at",
                  "opportunity_at", "won_at", "lost_at"):  # fmt: skip
         out.setdefault(name, pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]"))
     _implied_dates(out, stage, stage_at, raw.index, notes)
 
+    def written(name: str, rows: pd.Series) -> pd.Series:
+        """The cells as the file writes them; a date the stage implied, as a date marked so."""
+        raw_cells = (
+            cells(name)[rows] if name in mapped or name in mapping.constants else pd.Series("", index=raw.index)[rows]
+        )
+        implied = out[name][rows].dt.strftime("%Y-%m-%d %H:%M") + " (implied by the stage)"
+        return raw_cells.where(raw_cells != "", implied)
+
     created = out["created_at"]
     for name in ("mql_at", "accepted_at", "rejected_at", "sql_at", "opportunity_at", "won_at", "lost_at"):
         before = out[name].notna() & created.notna() & (out[name] < created.dt.normalize())
         label = mapped.get(name, FIELD_LABELS[name])
-        problems.add(np.flatnonzero(before), label, out[name][before].dt.strftime("%Y-%m-%d %H:%M"),
+        problems.add(np.flatnonzero(before), label, written(name, before),
                      f"{FIELD_LABELS[name].lower()} is before the lead was created")  # fmt: skip
     both = out["won_at"].notna() & out["lost_at"].notna()
-    problems.add(np.flatnonzero(both), mapped.get("lost_at", "Lost"), out["lost_at"][both], "both won and lost")
+    problems.add(np.flatnonzero(both), mapped.get("lost_at", "Lost"), written("lost_at", both), "both won and lost")
     both = out["accepted_at"].notna() & out["rejected_at"].notna()
-    problems.add(np.flatnonzero(both), mapped.get("rejected_at", "Rejected"), out["rejected_at"][both],
+    problems.add(np.flatnonzero(both), mapped.get("rejected_at", "Rejected"), written("rejected_at", both),
                  "both accepted and rejected")  # fmt: skip
     for a, b in zip(_TIME_ORDER[1:-1], _TIME_ORDER[2:], strict=True):
         wrong = out[a].notna() & out[b].notna() & (out[b] < out[a].dt.normalize())
-        problems.add(np.flatnonzero(wrong), mapped.get(b, FIELD_LABELS[b]), out[b][wrong].dt.strftime("%Y-%m-%d %H:%M"),
+        problems.add(np.flatnonzero(wrong), mapped.get(b, FIELD_LABELS[b]), written(b, wrong),
                      f"{FIELD_LABELS[b].lower()} is before {FIELD_LABELS[a].lower()}")  # fmt: skip
 
 

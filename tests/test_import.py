@@ -835,3 +835,37 @@ def test_the_command_line_refuses_a_mapping_whose_column_is_missing(tmp_path, mo
     err = capsys.readouterr().err
     assert "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'" in err
     assert load_leads(engine=make_engine(f"sqlite:///{tmp_path / 'cli.db'}")).empty
+
+
+# --- every date column is checked; problems show the cell as written ----------------------------------------
+
+
+def test_an_unreadable_stage_date_is_reported_with_its_row_column_and_value():
+    data = b"lead_id,created_at,channel,stage,stage_at\nL1,2017-01-02,Email,lost,2017-13-45\n"
+    data += b"L2,2017-01-02,Email,lost,\n"
+    prepared = importer.prepare(read_csv(data, name="f.csv"), _STAGED)
+    assert prepared.problems[["row", "column", "value", "reason", "level"]].values.tolist() == [
+        [2, "stage_at", "2017-13-45", "not a date this import can read", "error"]
+    ]
+    assert prepared.frame["lead_id"].tolist() == ["L2"]  # the lead is not imported lost on its creation date
+
+
+def test_a_bad_cell_feeding_two_fields_is_reported_once():
+    mapping = _STAGED.model_copy(update={"columns": {**_STAGED.columns, "lost_at": "stage_at"}})
+    data = b"lead_id,created_at,channel,stage,stage_at\nL1,2017-01-02,Email,lost,2017-13-45\n"
+    problems = importer.prepare(read_csv(data, name="f.csv"), mapping).problems
+    assert problems[["row", "column", "value"]].values.tolist() == [[2, "stage_at", "2017-13-45"]]
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [("15.01.2026 08:00", "mql_at"), ("2026-01-15T08:00:00", "mql_at"), ("01/15/2026", "won_at")],
+)
+def test_the_problem_list_shows_a_date_as_written_in_the_file(cell, column):
+    fmt = "%d.%m.%Y" if "." in cell else "auto"
+    mapping = OWN_LEADS.model_copy(update={"date_format": fmt})
+    created = "01.03.2026 09:00" if "." in cell else "2026-03-01 09:00"
+    data = f"lead_id,created_at,channel,{column}\nL1,{created},Email,{cell}\n".encode()
+    problems = importer.prepare(read_csv(data, name="f.csv"), mapping).problems
+    assert problems[["column", "value"]].values.tolist() == [[column, cell]]
+    assert "before the lead was created" in problems["reason"][0]
