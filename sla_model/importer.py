@@ -333,10 +333,10 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     out: dict[str, pd.Series] = {}
     decimal_comma = table.delimiter == ";"
 
-    def cells(name: str) -> pd.Series:
+    def cells(name: str, *, fixed: bool = True) -> pd.Series:
         col = mapped.get(name)
         values = raw[col].astype(str) if col else pd.Series("", index=raw.index, dtype=str)
-        if name in mapping.constants:
+        if fixed and name in mapping.constants:
             values = values.where(values != "", mapping.constants[name])
         value_map = {k.lower(): v for k, v in mapping.values.get(name, {}).items()}
         if value_map and name not in ("stage", "status"):
@@ -383,9 +383,24 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
             problems.add(np.flatnonzero(bad), label, values[bad], "not yes/no (true/false, 1/0)")
             out[name] = lowered.isin(_TRUE)
         else:  # time
-            times, used = _parse_times(values, mapping)
-            bad = present & times.isna()
-            problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
+            fixed = mapping.constants.get(name, "")
+            if fixed:  # a fixed date is read on its own (ISO in a file of US dates, say), then fills the empty cells
+                own = cells(name, fixed=False)
+                times, used = _parse_times(own, mapping)
+                auto = mapping.model_copy(update={"date_format": "auto"})
+                when = _parse_times(pd.Series([fixed]), mapping)[0].iloc[0]
+                when = _parse_times(pd.Series([fixed]), auto)[0].iloc[0] if pd.isna(when) else when
+                from_file = own != ""
+                times = times.where(from_file, when)
+                bad = present & times.isna()
+                unreadable = "not a date this import can read"
+                problems.add(np.flatnonzero(bad & from_file), label, values[bad & from_file], unreadable)
+                problems.add(np.flatnonzero(bad & ~from_file), f"{name} (fixed value)", values[bad & ~from_file],
+                             unreadable)  # fmt: skip
+            else:
+                times, used = _parse_times(values, mapping)
+                bad = present & times.isna()
+                problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
             if used and used != "ISO 8601" and f"{label}: dates read as {used}" not in notes:
                 notes.append(f"{label}: dates read as {used}")
             out[name] = times
@@ -520,7 +535,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
                 problems.counts["unknown value"] = problems.counts.get("unknown value", 0) + int(count)
                 problems.parts.append(pd.DataFrame({
                     "row": [int(firsts[value])], "column": [mapped[target]], "value": [str(value)[:80]],
-                    "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {count:,} row(s); ignored "
+                    "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {rows_text(count)}; ignored "
                                "(map it to a stage to use it)"], "level": ["warning"]}))  # fmt: skip
         ranks = stages.map({s.value: STAGE_RANK[s] for s in Stage}).fillna(-1).to_numpy(dtype=int)
         further = ranks > rank
@@ -694,7 +709,8 @@ def write(
     """
     if not prepared.ok and not allow_errors:
         raise ValueError(
-            f"{prepared.source}: {prepared.errors:,} of {prepared.rows_read:,} rows have errors; nothing was "
+            f"{prepared.source}: {prepared.errors:,} of {rows_text(prepared.rows_read)} "
+            f"{'has an error' if prepared.errors == 1 else 'have errors'}; nothing was "
             "imported. Fix them, or import the valid rows only."
         )
     report = progress or (lambda fraction, message: None)
@@ -833,14 +849,31 @@ def known_lead_ids(engine: Engine) -> set[str]:
         return {r[0] for r in conn.execute(text('SELECT "lead_id" FROM "lead"'))}
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun, in the singular for one.
+
+    Examples:
+        >>> counted(1, "row"), counted(2_000, "row"), counted(1, "touch", "touches")
+        ('1 row', '2,000 rows', '1 touch')
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def rows_text(n: int) -> str:
+    """``n`` rows, in the singular for one ("1 row has", "3 rows have" are the callers' verbs)."""
+    return counted(n, "row")
+
+
 def summary(result: ImportResult) -> str:
     """One line describing a write."""
-    noun = {"leads": "leads", "touches": "touches", "feedback": "decisions"}[result.kind]
-    text_ = f"{result.inserted:,} new {noun}"
+    noun, plural = {"leads": ("lead", None), "touches": ("touch", "touches"), "feedback": ("decision", None)}[
+        result.kind
+    ]
+    text_ = f"{result.inserted:,} new {counted(result.inserted, noun, plural).split(' ', 1)[1]}"
     if result.kind == "leads":
         text_ += f", {result.updated:,} updated, {result.unchanged:,} unchanged"
     else:
         text_ += f", {result.unchanged:,} already stored"
     if result.skipped:
-        text_ += f"; {result.skipped:,} rows with errors skipped"
+        text_ += f"; {rows_text(result.skipped)} with errors skipped"
     return text_
