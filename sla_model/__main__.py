@@ -64,6 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows of every file and skip rows with errors"
     )
+    imp.add_argument(
+        "--update-only",
+        action="store_true",
+        help="the leads files update stored leads by ID (e.g. a deals file joined by the contact ID): only the ID "
+        "is required, stored leads get only the fields the file carries (never their creation date unless the "
+        "mapping maps it), a row for a lead not stored is an error",
+    )
+    imp.add_argument(
+        "--add-new",
+        action="store_true",
+        help="with --update-only: add the rows whose lead is not stored yet (they need a creation date)",
+    )
     imp.add_argument("--replace", action="store_true", help="delete every stored lead, touch and decision first")
     imp.add_argument("--dry-run", action="store_true", help="check the files and list problems; write nothing")
     imp.add_argument("--problems", metavar="CSV", help="write every problem found to this CSV file")
@@ -146,6 +158,7 @@ def _import(args: argparse.Namespace) -> int:
     replace = args.replace
     stored: set[str] | None = set() if replace else None  # the stored lead IDs, read when a file needs them
     pending: set[str] = set()  # lead IDs of the leads files checked before (written before the later files)
+    pending_dates: list[pd.DataFrame] = []  # and their dates
     checked: list[tuple[Path, Prepared]] = []
     problem_frames = []
     for path in map(Path, args.files):  # every file is checked before any is written
@@ -162,16 +175,23 @@ def _import(args: argparse.Namespace) -> int:
             message = no_match_message(path.name, table.headers)
             print(f"error: {message} (pass --mapping FILE; the import page builds one)", file=sys.stderr)
             return 2
+        if mapping.kind == "leads" and (args.update_only or args.add_new):
+            mapping = mapping.model_copy(update={"update_only": True, "add_new": args.add_new or mapping.add_new})
         if stored is None and mapping.kind != "leads":
             stored = importer.known_lead_ids(engine)
         known = None if mapping.kind == "leads" else stored | pending
+        dates = None
+        if mapping.update_only:  # the stored leads, and those of the leads files before it in this command
+            frames = [importer.stored_lead_dates(engine)] * (not replace) + pending_dates
+            dates = pd.concat(frames, ignore_index=True) if frames else None
         try:
-            prepared = importer.prepare(table, mapping, known_leads=known)
+            prepared = importer.prepare(table, mapping, known_leads=known, stored_leads=dates)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if mapping.kind == "leads":
             pending |= set(prepared.frame["lead_id"])
+            pending_dates.append(prepared.frame[["lead_id", *(c for c in prepared.frame if c.endswith("_at"))]])
         print(f"{path.name}: {mapping.name}, {table.encoding}, delimiter {table.delimiter!r}")
         del table  # the file's text cells are not needed to write the prepared rows: free them
         _report(prepared)

@@ -31,15 +31,15 @@ from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite
 from sla_model.mapping import (
     FIELD_LABELS,
     KIND_FIELDS,
-    REQUIRED,
     STAGE_MILESTONES,
     STAGE_RANK,
     Mapping,
     Stage,
     missing_columns_message,
+    required_fields,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults
+from sla_model.repository import LEAD_TIME_COLUMNS, SNAPSHOT_KEY, VERSION_KEY, _read_frame, _with_defaults
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
 BATCH_ROWS = 100_000
@@ -280,7 +280,18 @@ def _where(record) -> str:
     return where
 
 
-def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None = None) -> Prepared:
+def stored_lead_dates(engine: Engine) -> pd.DataFrame:
+    """The stored leads' IDs, creation and milestone dates (what an update file is checked and completed with)."""
+    return _read_frame(engine, "lead", ["lead_id", *LEAD_TIME_COLUMNS], LEAD_TIME_COLUMNS)
+
+
+def prepare(
+    table: CsvTable,
+    mapping: Mapping,
+    *,
+    known_leads: set[str] | None = None,
+    stored_leads: pd.DataFrame | None = None,
+) -> Prepared:
     """Type, check and complete the rows of ``table`` as ``mapping`` says. Writes nothing.
 
     Args:
@@ -288,6 +299,9 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         mapping: how its columns map to the app's fields.
         known_leads: for touches and decisions, the lead IDs already stored (rows for other leads are errors
             unless the lead is also in ``known_leads``); None skips the check.
+        stored_leads: for a mapping with ``update_only``, the stored leads' dates (:func:`stored_lead_dates`):
+            rows for other leads are errors unless ``add_new``, and dates a stage implies are dated from the
+            stored dates too. None is read as no stored lead.
 
     Raises:
         ValueError: a required field has no column and no fixed value, or a column the mapping names is not in
@@ -318,7 +332,8 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     absent = missing_columns_message(table.name, mapping, table.headers)
     if absent:
         raise ValueError(absent)
-    missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
+    required = required_fields(mapping)
+    missing = [f for f in required if f not in mapped and f not in mapping.constants]
     if missing:
         wanted = "; ".join(
             f"{FIELD_LABELS.get(f, f)} (column {' or '.join(repr(a) for a in mapping.alternatives(f)) or 'not mapped'})"
@@ -405,7 +420,9 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
                 notes.append(f"{label}: dates read as {used}")
             out[name] = times
 
-    for name in REQUIRED[kind]:
+    if mapping.update_only:
+        _update_rules(out, mapping, mapped, cells, problems, stored_leads, raw.index)
+    for name in required:
         if name in out:
             empty = out[name].isna() if types[name] == "time" else out[name].isna() | (out[name] == "")
             empty &= cells(name) == ""  # an unreadable value is reported as such
@@ -433,6 +450,8 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     keep = ~problems.bad
     listed = problems.frame()
     provided = _provided(kind, mapped, mapping, list(frame.columns))
+    if mapping.update_only and "created_at" not in mapped:  # a stored lead's creation is never moved by a default
+        provided = [c for c in provided if c != "created_at"]
     return Prepared(
         kind=kind,
         source=table.name,
@@ -446,6 +465,43 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         provided=provided,
         implied=[c for c in provided if c not in mapped and c not in mapping.constants and c != "lead_id"],
     )
+
+
+def _update_rules(out, mapping: Mapping, mapped, cells, problems: _Problems, stored, index: pd.Index) -> None:
+    """An update file: rows for leads not stored are errors (unless ``add_new``); stored dates fill the gaps.
+
+    A stored lead keeps its creation date unless the mapping names a column for it, and every date the file
+    leaves empty is taken from the stored lead, so that a stage's implied milestones are dated from what is
+    known (and an empty cell never clears a stored date).
+    """
+    ids = out["lead_id"]
+    if stored is None:
+        stored = pd.DataFrame(
+            {"lead_id": pd.Series([], dtype=str), "created_at": pd.Series([], dtype="datetime64[ns]")}
+        )
+    known = stored.drop_duplicates("lead_id", keep="last").set_index("lead_id").reindex(ids.to_numpy())
+    is_stored = pd.Series(ids.isin(stored["lead_id"]).to_numpy(), index=index)
+    for name in [c for c in known.columns if c in LEAD_TIME_COLUMNS]:
+        mine = pd.Series(known[name].to_numpy(dtype="datetime64[ns]"), index=index)
+        if name == "created_at" and "created_at" not in mapped:  # a fixed creation date is for new leads only
+            file_value = out.get(name, pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"))
+            out[name] = mine.where(is_stored, file_value)
+        elif name in out:
+            out[name] = out[name].where(out[name].notna() | ~is_stored, mine)
+        else:
+            out[name] = mine
+    unknown = ~is_stored & (ids != "")
+    column = mapped.get("lead_id", "lead_id")
+    if not mapping.add_new:
+        problems.add(np.flatnonzero(unknown), column, ids[unknown],
+                     "no stored lead with this ID (import the leads file first, or choose to add them)")  # fmt: skip
+    elif "created_at" not in mapped and "created_at" not in mapping.constants:
+        problems.add(np.flatnonzero(unknown), column, ids[unknown], "no stored lead with this ID, and no creation "
+                     "date to add it with (map a Created column or give Created a fixed value)")  # fmt: skip
+    else:
+        empty = unknown & out["created_at"].isna() & (cells("created_at") == "")
+        problems.add(np.flatnonzero(empty), mapped.get("created_at", "created_at"), [""] * int(empty.sum()),
+                     "required value is empty (a lead that is not stored yet needs its creation date)")  # fmt: skip
 
 
 def _provided(kind: str, mapped: dict[str, str], mapping: Mapping, columns: list[str]) -> list[str]:

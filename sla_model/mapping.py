@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -120,6 +120,21 @@ class Mapping(BaseModel):
     day_first: bool = False
     #: The zone of times written without one; every time is stored in UTC.
     timezone: str = "UTC"
+    #: Leads only: the file updates stored leads (e.g. a deals file joined to them by the lead ID). Only the
+    #: lead ID is required; a stored lead gets only the fields the file carries (never its creation date, unless
+    #: the mapping names a column for it); a row whose lead is not stored is an error unless ``add_new``.
+    update_only: bool = False
+    #: With ``update_only``: add the rows whose lead is not stored yet (they need a creation date, from a
+    #: column or a fixed value, as in a leads file).
+    add_new: bool = False
+
+    @model_validator(mode="after")
+    def _update_only_for_leads(self) -> Mapping:
+        if self.update_only and self.kind != "leads":
+            raise ValueError("update_only is for leads files only")
+        if self.add_new and not self.update_only:
+            raise ValueError("add_new goes with update_only (a leads file adds new leads anyway)")
+        return self
 
     @field_validator("columns", "constants", "values")
     @classmethod
@@ -186,6 +201,11 @@ class Mapping(BaseModel):
 
 def _key(header: str) -> str:
     return " ".join(header.lower().replace("\ufeff", "").split())
+
+
+def required_fields(mapping: Mapping) -> list[str]:
+    """The fields every row of a file needs for ``mapping`` (an update file needs the lead ID only)."""
+    return ["lead_id"] if mapping.update_only else REQUIRED[mapping.kind]
 
 
 def missing_columns_message(name: str, mapping: Mapping, headers: list[str]) -> str | None:

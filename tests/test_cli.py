@@ -7,6 +7,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sla_model.__main__ import main
@@ -139,3 +140,24 @@ def test_the_readme_maven_command_imports_every_opportunity(name, tmp_path, monk
     assert prospects.sum() == stages["Prospecting"]
     won_value = sum(float(r["close_value"]) for r in rows if r["deal_stage"] == "Won")
     assert leads.loc[leads["won_at"].notna(), "amount"].sum() == pytest.approx(won_value)
+
+
+def test_a_contacts_file_and_its_deals_file_import_in_one_command(tmp_path, monkeypatch, capsys):
+    from sla_model.mapping import parse_mapping
+    from tests.test_import import _CONTACTS, _DEALS, _DEALS_MAPPING
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    (tmp_path / "contacts.csv").write_text(_CONTACTS)
+    (tmp_path / "deals.csv").write_text(_DEALS + "D9,C9,closedwon,2026-04-10,50,Bo Chen\n")
+    plain = {k: v for k, v in _DEALS_MAPPING.items() if k != "update_only"}  # the flag says it
+    (tmp_path / "deals.toml").write_text(parse_mapping(plain, source="t").to_toml())
+    deals = ["--mapping", str(tmp_path / "deals.toml"), "--update-only", str(tmp_path / "deals.csv")]
+    assert main(["import", *deals]) == 1  # C9 is not stored, and no contact is stored yet
+    err = capsys.readouterr()
+    assert "no stored lead with this ID" in err.out and "nothing was imported" in err.err
+    assert main(["import", str(tmp_path / "contacts.csv")]) == 0
+    assert main(["import", "--skip-invalid", *deals]) == 0
+    leads = load_leads(engine=make_engine(url)).set_index("lead_id")
+    assert leads["won_at"].notna().sum() == 2 and "C9" not in leads.index
+    assert leads.loc["C1", "sql_at"] == pd.Timestamp("2026-01-10 10:00")

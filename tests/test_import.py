@@ -871,3 +871,119 @@ def test_the_problem_list_shows_a_date_as_written_in_the_file(cell, column):
     problems = importer.prepare(read_csv(data, name="f.csv"), mapping).problems
     assert problems[["column", "value"]].values.tolist() == [[column, cell]]
     assert "before the lead was created" in problems["reason"][0]
+
+
+# --- two files that belong together: contacts, then the deals that update them --------------------------------
+
+_CONTACTS = (
+    "Record ID,Create Date,Original Source,Lifecycle Stage,Became a Marketing Qualified Lead Date,Contact owner\n"
+    "C1,2026-01-05 09:00,Organic Search,marketingqualifiedlead,2026-01-10 10:00,Ana Souza\n"
+    "C2,2026-01-06 09:00,Paid Search,marketingqualifiedlead,2026-02-01 08:00,Ana Souza\n"
+    "C3,2026-01-07 09:00,Email,marketingqualifiedlead,2026-01-20 12:00,Derek Hale\n"
+    "C4,2026-02-01 09:00,Email,lead,,\n"
+)
+_DEALS = (  # won and lost deals; the contacts export has no SQL or accepted dates for them
+    "Deal ID,Contact ID,Deal Stage,Close Date,Amount,Deal owner\n"
+    "D1,C1,closedwon,2026-03-15,1200.50,Bo Chen\n"
+    "D2,C2,closedlost,2026-03-20,,Derek Hale\n"
+    "D3,C3,closedwon,2026-04-02,900,Derek Hale\n"
+)
+_DEALS_MAPPING = {
+    "name": "HubSpot deals",
+    "kind": "leads",
+    "update_only": True,
+    "columns": {"lead_id": "Contact ID", "stage": "Deal Stage", "stage_at": "Close Date", "amount": "Amount",
+                "owner": "Deal owner"},
+    "values": {"stage": {"closedwon": "won", "closedlost": "lost"}},
+}  # fmt: skip
+
+
+def _rows(text_: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text_)))
+
+
+def _update(engine, data: str, mapping: dict, **kw):
+    table = read_csv(data.encode(), name="deals.csv")
+    prepared = importer.prepare(
+        table, parse_mapping(mapping, source="test"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    return prepared, importer.write(engine, prepared, actor="test", **kw)
+
+
+def test_a_deals_file_updates_the_stored_contacts_by_id_and_touches_nothing_else(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    before = load_leads(engine=engine).set_index("lead_id")
+    prepared, result = _update(engine, _DEALS, _DEALS_MAPPING)
+    assert prepared.ok, prepared.problems
+    assert "created_at" not in prepared.provided and "channel" not in prepared.provided
+    assert (result.inserted, result.updated, result.unchanged) == (0, 3, 0)
+    after = load_leads(engine=engine).set_index("lead_id")
+    contacts = {r["Record ID"]: r for r in _rows(_CONTACTS)}
+    for deal in _rows(_DEALS):
+        lead, contact = after.loc[deal["Contact ID"]], contacts[deal["Contact ID"]]
+        created, mql = (
+            pd.Timestamp(contact["Create Date"]),
+            pd.Timestamp(contact["Became a Marketing Qualified Lead Date"]),
+        )
+        closed = pd.Timestamp(deal["Close Date"])
+        assert lead["created_at"] == created and lead["mql_at"] == mql  # kept as the contacts file says
+        assert lead["channel"] == contact["Original Source"]
+        assert lead["owner"] == deal["Deal owner"]
+        won, lost = (
+            (lead["won_at"], lead["lost_at"])
+            if deal["Deal Stage"] == "closedwon"
+            else (lead["lost_at"], lead["won_at"])
+        )
+        assert won == closed and pd.isna(lost)
+        # the milestones between the MQL and the close are dated at the latest date known before them: the MQL
+        for name in ("accepted_at", "sql_at", "opportunity_at"):
+            assert lead[name] == max(created, mql), (deal["Contact ID"], name)
+        assert (lead["amount"] == float(deal["Amount"])) if deal["Amount"] else pd.isna(lead["amount"])
+    pd.testing.assert_series_equal(after.loc["C4"], before.loc["C4"])
+    _, again = _update(engine, _DEALS, _DEALS_MAPPING)  # the same deals again change nothing
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_a_row_for_a_lead_not_stored_is_an_error_unless_the_user_asks_to_add_it(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    before = load_leads(engine=engine).set_index("lead_id")
+    deals = _DEALS + "D9,C9,closedwon,2026-04-10,50,Bo Chen\n"
+    table = read_csv(deals.encode(), name="deals.csv")
+    prepared = importer.prepare(
+        table, parse_mapping(_DEALS_MAPPING, source="t"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    assert prepared.problems[["row", "column", "value", "reason"]].values.tolist() == [
+        [5, "Contact ID", "C9", "no stored lead with this ID (import the leads file first, or choose to add them)"]
+    ]
+    adding = {**_DEALS_MAPPING, "add_new": True}
+    prepared = importer.prepare(
+        table, parse_mapping(adding, source="t"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    assert "no creation date to add it with" in prepared.problems["reason"][0]
+    fixed = {**adding, "constants": {"created_at": "2026-04-01"}}  # a fixed creation date, for new leads only
+    prepared, result = _update(engine, deals, fixed)
+    assert prepared.ok and (result.inserted, result.updated) == (1, 3)
+    after = load_leads(engine=engine).set_index("lead_id")
+    assert after.loc["C9", "created_at"] == pd.Timestamp("2026-04-01")
+    assert after.loc["C9", "won_at"] == pd.Timestamp("2026-04-10") and after.loc["C9", "channel"] == "Unknown"
+    assert (after.loc[before.index, "created_at"] == before["created_at"]).all()  # never moved by the fixed value
+
+
+def test_an_update_file_moves_a_creation_date_only_when_a_column_is_mapped_to_it(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    data = "Contact ID,Created\nC1,2025-12-31 08:00\nC2,\n"
+    mapping = {"kind": "leads", "update_only": True, "columns": {"lead_id": "Contact ID", "created_at": "Created"}}
+    prepared, result = _update(engine, data, mapping)
+    assert prepared.ok and prepared.provided == ["lead_id", "created_at"] and result.updated == 1
+    after = load_leads(engine=engine).set_index("lead_id")
+    assert after.loc["C1", "created_at"] == pd.Timestamp("2025-12-31 08:00")
+    assert after.loc["C2", "created_at"] == pd.Timestamp("2026-01-06 09:00")  # an empty cell keeps the stored date
+
+
+def test_update_only_is_saved_in_the_mapping_file(tmp_path):
+    path = tmp_path / "deals.toml"
+    path.write_text(parse_mapping({**_DEALS_MAPPING, "add_new": True}, source="t").to_toml(), encoding="utf-8")
+    loaded = load_mapping_file(path)
+    assert (loaded.update_only, loaded.add_new) == (True, True)
+    with pytest.raises(MappingError, match="update_only is for leads files only"):
+        parse_mapping({"kind": "touches", "update_only": True}, source="t")
