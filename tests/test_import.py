@@ -348,7 +348,7 @@ EXPECTED = {
     "header_only.csv": "column names but no rows",
     "binary.csv": "binary file",
     "workbook_saved_as_csv.csv": "Excel workbook",
-    "wrong_delimiter.csv": "has 1 cells where the header has 14",
+    "wrong_delimiter.csv": "has 1 cell where the header has 14",
     "mixed_encodings.csv": "mixed encodings: line 3",
     "duplicate_ids.csv": "row 4, column 'lead_id', value 'L1': duplicate ID, first on row 2",
     "mql_before_created.csv": "row 3, column 'mql_at', value '2026-01-15 08:00': became mql is before the lead was",
