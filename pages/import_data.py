@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 
 import pandas as pd
@@ -35,6 +36,10 @@ from ui.links import page_link
 
 P = "imp_"  # widget key prefix
 NONE = "—"
+UPDATE_LABELS = {
+    False: "Add and update leads (a leads export: every row needs a creation date)",
+    True: "Update stored leads only (e.g. deals joined to imported contacts by their ID)",
+}
 KIND_LABELS = {"leads": "Leads", "touches": "Touches (contact attempts)", "feedback": "Accept/reject decisions"}
 STAGES = [s.value for s in Stage]
 PREVIEW_ROWS = 20
@@ -96,8 +101,10 @@ def _guess(field: str, headers: list[str], start: Mapping | None) -> str:
     return lowered.get(field, NONE)
 
 
-def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mapping:
-    """The column-by-column mapping editor; returns the mapping it describes."""
+def mapping_builder(
+    table: CsvTable, start: Mapping | None, kind: str, *, update_only: bool = False, add_new: bool = False
+) -> Mapping:
+    """The column-by-column mapping editor; returns the mapping it describes (with the update mode given)."""
     headers = table.headers
     base = start or Mapping(kind=kind)
     # the editor's widgets belong to this file's columns and this starting mapping: another file (or format)
@@ -108,14 +115,20 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
     constants: dict[str, str] = dict(base.constants)
     st.caption("Pick the column that holds each field; fields marked * are required. Unused fields stay empty.")
     grid = st.columns(3)
-    options = [NONE, *headers]
+    # a column the starting mapping names that the file lacks stays picked (and the preview says it is missing)
+    # until another column is picked for its field
+    absent = base.missing_columns(headers)
     for i, field in enumerate(fields):
-        guess = _guess(field, headers, base)
-        label = FIELD_LABELS.get(field, field) + (" *" if field in REQUIRED[kind] else "")
+        options = [NONE, *headers, *([absent[field]] if field in absent else [])]
+        guess = absent.get(field) or _guess(field, headers, base)
+        gone = absent.get(field)
+        required = ["lead_id"] if update_only else REQUIRED[kind]
+        label = FIELD_LABELS.get(field, field) + (" *" if field in required else "")
         with grid[i % 3]:
             picked = st.selectbox(
-                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{scope}_{field}"
-            )
+                label, options, index=options.index(guess) if guess in options else 0, key=f"{P}col_{scope}_{field}",
+                format_func=lambda o, gone=gone: f"{o} (not in the file)" if o == gone else o,
+            )  # fmt: skip
         if picked != NONE:
             columns[field] = picked
     if kind == "leads":
@@ -124,9 +137,10 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
             value=base.constants.get("channel", "Unknown"),
             key=f"{P}channel_const_{scope}",
         )
+    constants.update(_fixed_values(fields, columns, base, kind, scope, update_only=update_only, add_new=add_new))
     values = {k: dict(v) for k, v in base.values.items()}
     for target in ("stage", "status"):
-        if target in columns:
+        if target in columns and columns[target] in headers:
             # the picks made so far, by value: an editor keeps its edits by row position, so a file whose
             # values come in another order gets an editor of its own, filled from these
             picks = st.session_state.setdefault(f"{P}picks_{scope}_{target}_{columns[target]}", {})
@@ -164,16 +178,58 @@ def mapping_builder(table: CsvTable, start: Mapping | None, kind: str) -> Mappin
         "kind": kind,
         "columns": columns,
         "constants": {k: v for k, v in constants.items() if v},
-        "values": {k: v for k, v in values.items() if k in columns},
+        "values": {k: v for k, v in values.items() if k in columns or k in absent},
         "date_format": date_format,
         "day_first": day_first,
         "timezone": zone,
+        "update_only": update_only,
+        "add_new": add_new and update_only,
     }
     try:
         return parse_mapping(document, source="the mapping")
     except MappingError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
+
+
+def _fixed_values(
+    fields: list[str],
+    columns: dict[str, str],
+    base: Mapping,
+    kind: str,
+    scope: str,
+    *,
+    update_only: bool,
+    add_new: bool,
+) -> dict[str, str]:
+    """Fixed values for fields no column holds (a file without a creation date, say); checked like a cell."""
+    unmapped = [f for f in fields if f not in columns and f != "channel"]
+    needed = REQUIRED[kind] if not update_only else ["created_at"] if add_new else []
+    wanted = [f for f in unmapped if f in base.constants or f in needed]
+    chosen = st.multiselect(
+        "Fixed values for fields the file has no column for", unmapped, default=wanted,
+        format_func=lambda f: FIELD_LABELS.get(f, f), key=f"{P}fixed_fields_{scope}",
+        help="Every row gets the value you type (dates as 2024-01-01, yes/no for yes-or-no fields). It is checked "
+        "like a cell of the file. In a mapping file: a [constants] table; there a fixed value for a field that has "
+        "a column fills the cells the file leaves empty.",
+    )  # fmt: skip
+    out = {}
+    grid = st.columns(3)
+    for i, field in enumerate(chosen):
+        with grid[i % 3]:
+            value = st.text_input(
+                f"{FIELD_LABELS.get(field, field)} (fixed value)", value=base.constants.get(field, ""),
+                key=f"{P}fixed_{scope}_{field}", placeholder="2024-01-01" if field.endswith("_at") else "",
+            )  # fmt: skip
+        if value.strip():
+            out[field] = value.strip()
+    return out
+
+
+def _file_name(name: str) -> str:
+    """A mapping's download file name, from the name the user gave it."""
+    stem = re.sub(r"[^\w.-]+", "-", name.strip(), flags=re.UNICODE).strip("-.").lower()
+    return f"{stem or 'mapping'}.toml"
 
 
 def preview(prepared: importer.Prepared) -> None:
@@ -262,7 +318,7 @@ def main() -> None:
         return
     unread = f" (of which {fmt.count(len(table.bad_records))} could not be read)" if table.bad_records else ""
     st.caption(
-        f"{fmt.md_escape(upload.name)}: {fmt.count(len(table.frame) + len(table.bad_records))} rows{unread}, "
+        f"{fmt.md_escape(upload.name)}: {importer.rows_text(len(table.frame) + len(table.bad_records))}{unread}, "
         f"{len(table.headers)} columns, {table.encoding}, "
         f"delimiter {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     )
@@ -292,19 +348,41 @@ def main() -> None:
     )  # fmt: skip
     if start is not None and start.kind != kind:
         start = OWN_BY_KIND[kind]
-    with st.expander("Column mapping", expanded=start is None or choice == "custom", icon=":material/table_edit:"):
-        mapping = mapping_builder(table, start, kind)
-        name = st.text_input("Save this mapping as", key=P + "save_name", placeholder="e.g. Our HubSpot portal")
+    update_only = add_new = False
+    if kind == "leads":
+        update_only = st.radio(
+            "What the file does", [False, True], index=int(bool(start and start.update_only)), horizontal=True,
+            format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{choice}",
+            help="A file that belongs to leads imported before (deals or opportunities joined to them by the lead "
+            "ID): only the lead ID is required, and stored leads get only what the file carries, never a new "
+            "creation date unless you pick a column for it.",
+        )  # fmt: skip
+        if update_only:
+            add_new = st.checkbox(
+                "Also add the rows whose lead is not stored yet (they need a creation date: a column or a fixed "
+                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{choice}",
+            )  # fmt: skip
+    gone = bool(start is not None and start.missing_columns(table.headers))
+    with st.expander(
+        "Column mapping", expanded=start is None or choice == "custom" or gone, icon=":material/table_edit:"
+    ):
+        mapping = mapping_builder(table, start, kind, update_only=update_only, add_new=add_new)
+        own_name = mapping.name if mapping.name != "custom" else ""
+        name = st.text_input(
+            "Save this mapping as", value=own_name, key=f"{P}save_name_{_digest([own_name])}",
+            placeholder="e.g. Our HubSpot portal",
+        )  # fmt: skip
+        named = mapping.model_copy(update={"name": name.strip()}) if name.strip() else mapping
         b1, b2 = st.columns(2)
         if b1.button("Save mapping", key=P + "save", icon=":material/save:", disabled=not name.strip()):
             try:
-                save_mapping(engine=engine, mapping=mapping.model_copy(update={"name": name.strip()}), actor=actor.name)
+                save_mapping(engine=engine, mapping=named, actor=actor.name)
                 st.toast(f"Saved the mapping “{name.strip()}”", icon=":material/save:")
             except MappingError as exc:
                 st.error(str(exc), icon=":material/error:")
         b2.download_button(
-            "Download mapping (.toml)", data=mapping.to_toml(), file_name="mapping.toml", mime="application/toml",
-            key=P + "mapping_download", icon=":material/download:",
+            "Download mapping (.toml)", data=named.to_toml(), file_name=_file_name(name or "mapping"),
+            mime="application/toml", key=P + "mapping_download", icon=":material/download:",
         )  # fmt: skip
 
     known = importer.known_lead_ids(engine) if kind != "leads" else None
@@ -313,7 +391,8 @@ def main() -> None:
         cached = st.session_state.get(P + "prepared")
         if cached is None or cached[0] != digest:
             with st.spinner("Checking every row…"):
-                cached = (digest, importer.prepare(table, mapping, known_leads=known))
+                stored = importer.stored_lead_dates(engine) if mapping.update_only else None
+                cached = (digest, importer.prepare(table, mapping, known_leads=known, stored_leads=stored))
             st.session_state[P + "prepared"] = cached
         prepared = cached[1]
     except ValueError as exc:
@@ -330,8 +409,8 @@ def main() -> None:
     skip = False
     if not prepared.ok:
         skip = st.checkbox(
-            f"Import the {fmt.count(len(prepared.frame))} valid rows and skip the {fmt.count(prepared.errors)} "
-            "with errors",
+            f"Import the {importer.counted(len(prepared.frame), 'valid row')} and skip the "
+            f"{importer.counted(prepared.errors, 'row')} with errors",
             key=P + "skip",
         )
     ready = prepared.ok or skip

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import SQLModel
 
@@ -16,6 +17,9 @@ from sla_model.mapping import BUILT_IN
 from sla_model.repository import counts, seed_if_empty
 from sla_model.sla import SlaError, load_sla_file, ordered
 
+if TYPE_CHECKING:
+    from sla_model.importer import Prepared
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code."""
@@ -25,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--leads", type=int, default=SAMPLE_LEADS, help="number of leads (default %(default)s)")
     gen.add_argument("--seed", type=int, default=SEED, help="random seed (default %(default)s)")
     gen.add_argument("--out", default=str(sample_dir()), help="folder to write (default: sample_data/)")
-    init = sub.add_parser("init", help="create the tables and load a data folder into an empty database")
+    init = sub.add_parser(
+        "init",
+        help="create the tables and load a data folder into an empty database (a database with data is refused)",
+    )
     init.add_argument(
         "--data",
         default=str(sample_dir()),
@@ -40,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser(
         "import",
         help="import leads, touches or decisions from CSV files (HubSpot, Salesforce, the app's format or mapped)",
-        description="Import CSV files into the database in one transaction. Leads are matched by ID: importing "
-        "the same file again changes nothing, a newer export updates the leads that changed. A file with errors "
-        "is refused (every problem is listed) unless --skip-invalid is given.",
+        description="Import CSV files into the database, each in one transaction. Leads are matched by ID: "
+        "importing the same file again changes nothing, a newer export updates the leads that changed. Every file "
+        "of the command is checked before any is written (touches and decisions may refer to leads in an earlier "
+        "file of the same command): if any file has errors, nothing is imported from any of them (every problem "
+        "is listed) unless --skip-invalid is given.",
     )
     imp.add_argument("files", nargs="+", metavar="FILE", help="CSV files (optionally .gz); leads before touches")
     imp.add_argument(
@@ -52,7 +61,21 @@ def main(argv: list[str] | None = None) -> int:
         help="the layout of the files (default: detected from the column names)",
     )
     imp.add_argument("--mapping", help="a column mapping TOML file (as downloaded from the import page)")
-    imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows and skip rows with errors")
+    imp.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows of every file and skip rows with errors"
+    )
+    imp.add_argument(
+        "--update-only",
+        action="store_true",
+        help="the leads files update stored leads by ID (e.g. a deals file joined by the contact ID): only the ID "
+        "is required, stored leads get only the fields the file carries (never their creation date unless the "
+        "mapping maps it), a row for a lead not stored is an error",
+    )
+    imp.add_argument(
+        "--add-new",
+        action="store_true",
+        help="with --update-only: add the rows whose lead is not stored yet (they need a creation date)",
+    )
     imp.add_argument("--replace", action="store_true", help="delete every stored lead, touch and decision first")
     imp.add_argument("--dry-run", action="store_true", help="check the files and list problems; write nothing")
     imp.add_argument("--problems", metavar="CSV", help="write every problem found to this CSV file")
@@ -75,9 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         except SlaError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        engine = make_engine()
-        seeded = seed_if_empty(engine=engine, slas=slas, folder=folder)
-        print(("loaded" if seeded else "the database already has data; nothing loaded") + f": {counts(engine=engine)}")
+        return _init(folder, slas)
     elif args.command == "user":
         try:
             set_user(engine=make_engine(), actor=Actor("command line", Role.MANAGER), email=args.email,
@@ -91,8 +112,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _init(folder: Path, slas: list) -> int:
+    """``python -m sla_model init``: load a folder into an empty database; refuse one that has data."""
+
+    def found(name: str) -> bool:
+        return any((folder / f"{name}{ext}").exists() for ext in (".csv", ".csv.gz"))
+
+    if not found("leads") and (found("touches") or found("feedback")):
+        print(f"error: {folder}: touches or decisions but no leads.csv (they belong to leads in it)", file=sys.stderr)
+        return 2
+    engine = make_engine()
+    stored = counts(engine=engine)
+    if any(stored.values()) or not seed_if_empty(engine=engine, slas=slas, folder=folder):
+        stored = counts(engine=engine)
+        print(
+            f"error: the database is not empty ({stored['leads']:,} leads, {stored['touches']:,} touches, "
+            f"{stored['feedback']:,} decisions, {stored['sla_versions']:,} SLA versions): init loads a data folder "
+            "into an empty database only, and nothing was loaded. To swap the stored leads for a file: "
+            "python -m sla_model import --replace FILE",
+            file=sys.stderr,
+        )
+        return 2
+    only = "" if found("leads") else f" (no leads.csv in {folder}: the SLA versions only)"
+    print(f"loaded: {counts(engine=engine)}{only}")
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
-    """``python -m sla_model import``: check each file, then write it in one transaction."""
+    """``python -m sla_model import``: check every file, then write each in one transaction (none if one fails)."""
+    import pandas as pd
     from tqdm import tqdm
 
     from sla_model import importer
@@ -107,9 +155,13 @@ def _import(args: argparse.Namespace) -> int:
     except MappingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    status = 0
     replace = args.replace
-    for path in map(Path, args.files):
+    stored: set[str] | None = set() if replace else None  # the stored lead IDs, read when a file needs them
+    pending: set[str] = set()  # lead IDs of the leads files checked before (written before the later files)
+    pending_dates: list[pd.DataFrame] = []  # and their dates
+    checked: list[tuple[Path, Prepared]] = []
+    problem_frames = []
+    for path in map(Path, args.files):  # every file is checked before any is written
         try:
             table = read_csv(path.read_bytes(), name=path.name)
         except OSError as exc:
@@ -123,33 +175,42 @@ def _import(args: argparse.Namespace) -> int:
             message = no_match_message(path.name, table.headers)
             print(f"error: {message} (pass --mapping FILE; the import page builds one)", file=sys.stderr)
             return 2
-        known = importer.known_lead_ids(engine) if mapping.kind != "leads" and not replace else None
+        if mapping.kind == "leads" and (args.update_only or args.add_new):
+            mapping = mapping.model_copy(update={"update_only": True, "add_new": args.add_new or mapping.add_new})
+        if stored is None and mapping.kind != "leads":
+            stored = importer.known_lead_ids(engine)
+        known = None if mapping.kind == "leads" else stored | pending
+        dates = None
+        if mapping.update_only:  # the stored leads, and those of the leads files before it in this command
+            frames = [importer.stored_lead_dates(engine)] * (not replace) + pending_dates
+            dates = pd.concat(frames, ignore_index=True) if frames else None
         try:
-            prepared = importer.prepare(table, mapping, known_leads=known)
+            prepared = importer.prepare(table, mapping, known_leads=known, stored_leads=dates)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"{path.name}: {mapping.name}, {table.encoding}, delimiter {table.delimiter!r}, "
-              f"{prepared.rows_read:,} rows, {prepared.errors:,} with errors")  # fmt: skip
-        for note in prepared.notes:
-            print(f"  note: {note}")
-        for p in prepared.problems.head(20).itertuples():
-            print(f"  {p.level}: row {p.row}, column '{p.column}', value '{p.value}': {p.reason}")
-        if prepared.problem_counts:
-            by_reason = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(prepared.problem_counts.items()))
-            print(f"  problems by reason: {by_reason}")
-        if len(prepared.problems) > 20:
-            print(f"  ... {sum(prepared.problem_counts.values()) - 20:,} more problems")
-        if args.problems:
-            Path(args.problems).write_bytes(safe_csv(prepared.problems))
-        if args.dry_run:
-            status = status or (1 if not prepared.ok else 0)
-            continue
-        if not prepared.ok and not args.skip_invalid:
-            print(f"error: {path.name}: nothing imported: {prepared.errors:,} rows have errors "
-                  "(fix them, or pass --skip-invalid to import the valid rows)", file=sys.stderr)  # fmt: skip
-            return 1
-        del table  # the file's text cells are not needed to write the prepared rows: free them first
+        if mapping.kind == "leads":
+            pending |= set(prepared.frame["lead_id"])
+            pending_dates.append(prepared.frame[["lead_id", *(c for c in prepared.frame if c.endswith("_at"))]])
+        print(f"{path.name}: {mapping.name}, {table.encoding}, delimiter {table.delimiter!r}")
+        del table  # the file's text cells are not needed to write the prepared rows: free them
+        _report(prepared)
+        checked.append((path, prepared))
+        problem_frames.append(prepared.problems.assign(file=path.name))
+    if args.problems:
+        Path(args.problems).write_bytes(safe_csv(pd.concat(problem_frames, ignore_index=True)))
+    refused = [(path, prepared) for path, prepared in checked if not prepared.ok]
+    if args.dry_run:
+        return 1 if refused else 0
+    if refused and not args.skip_invalid:
+        for path, prepared in refused:
+            verb = "has errors" if prepared.errors == 1 else "have errors"
+            print(f"error: {path.name}: {importer.rows_text(prepared.errors)} {verb}", file=sys.stderr)
+        files = "the file" if len(checked) == 1 else f"any of the {len(checked)} files"
+        print(f"error: nothing was imported from {files} (fix the errors, or pass --skip-invalid to import the "
+              "valid rows)", file=sys.stderr)  # fmt: skip
+        return 1
+    for path, prepared in checked:
         with tqdm(total=100, desc=path.name, unit="%", file=sys.stderr, leave=False) as bar:
 
             def progress(fraction: float, message: str) -> None:
@@ -159,8 +220,24 @@ def _import(args: argparse.Namespace) -> int:
             result = importer.write(engine, prepared, actor="command line", replace=replace,
                                     allow_errors=args.skip_invalid, progress=progress)  # fmt: skip
         replace = False  # only before the first file
-        print(f"  imported: {importer.summary(result)}")
-    return status
+        print(f"{path.name}: imported: {importer.summary(result)}")
+    return 0
+
+
+def _report(prepared: Prepared) -> None:
+    """Print what checking a file found."""
+    from sla_model.importer import rows_text
+
+    print(f"  {rows_text(prepared.rows_read)}, {prepared.errors:,} with errors")
+    for note in prepared.notes:
+        print(f"  note: {note}")
+    for p in prepared.problems.head(20).itertuples():
+        print(f"  {p.level}: row {p.row}, column '{p.column}', value '{p.value}': {p.reason}")
+    if prepared.problem_counts:
+        by_reason = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(prepared.problem_counts.items()))
+        print(f"  problems by reason: {by_reason}")
+    if len(prepared.problems) > 20:
+        print(f"  ... {sum(prepared.problem_counts.values()) - 20:,} more problems")
 
 
 if __name__ == "__main__":

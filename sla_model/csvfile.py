@@ -147,6 +147,11 @@ def _delimiter(sample: str, name: str) -> str:
     return best
 
 
+def _cell_count(cells: int, width: int) -> str:
+    """Why a record is left out: "has 1 cell where the header has 14" (in the singular for one)."""
+    return f"has {cells} {'cell' if cells == 1 else 'cells'} where the header has {width}"
+
+
 def _records(data: bytes, delimiter: str, *, strict: bool = False):
     """The file's records as Python's csv module reads them, one at a time, never the whole file in memory.
 
@@ -204,7 +209,7 @@ def _record_rows(data: bytes, delimiter: str, width: int, n_read: int, n_bad: in
     try:  # the long way, as Python's csv module reads the file
         for number, first, _, cells, lines in _records(data, delimiter):
             if number > 1 and cells and len(cells) != width:
-                reason = f"has {len(cells)} cells where the header has {width}"
+                reason = _cell_count(len(cells), width)
                 bad.append(BadRecord(number, first, "".join(lines).rstrip("\r\n")[:200], reason))
             elif number > 1 and cells:
                 rows.append(number)
@@ -281,7 +286,7 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     bad: list[tuple[str, str]] = []
 
     def _skip(row) -> str:
-        bad.append((row.text, f"has {row.actual_columns} cells where the header has {row.expected_columns}"))
+        bad.append((row.text, _cell_count(row.actual_columns, row.expected_columns)))
         return "skip"
 
     try:

@@ -32,14 +32,22 @@ from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite
 from sla_model.mapping import (
     FIELD_LABELS,
     KIND_FIELDS,
-    REQUIRED,
     STAGE_MILESTONES,
     STAGE_RANK,
     Mapping,
     Stage,
+    missing_columns_message,
+    required_fields,
 )
 from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import SNAPSHOT_KEY, VERSION_KEY, _with_defaults, clock_statements
+from sla_model.repository import (
+    LEAD_TIME_COLUMNS,
+    SNAPSHOT_KEY,
+    VERSION_KEY,
+    _read_frame,
+    _with_defaults,
+    clock_statements,
+)
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
 BATCH_ROWS = 100_000
@@ -137,11 +145,22 @@ class _Problems:
         self.counts: dict[str, int] = {}
         self.bad = None
         self.rows = None  #: each position's row number as a spreadsheet shows the file
+        self.seen: dict[tuple[str, str], np.ndarray] = {}  #: (column, reason) -> the positions reported
 
     def add(self, rows: np.ndarray, column: str, values, reason: str, level: str = "error", reasons=None) -> None:
         """Record a problem for the rows (positions) given; ``values`` (and ``reasons``) aligned with rows."""
         if len(rows) == 0:
             return
+        # one bad cell feeding two fields (a column mapped to both won_at and the stage date) is one problem
+        seen = self.seen.setdefault((column, reason), np.zeros(len(self.bad), dtype=bool))
+        fresh = ~seen[rows]
+        if not fresh.all():
+            rows = rows[fresh]
+            values = np.asarray(values, dtype=object)[fresh]
+            reasons = None if reasons is None else [r for r, f in zip(reasons, fresh, strict=False) if f]
+            if len(rows) == 0:
+                return
+        seen[rows] = True
         self.counts[reason] = self.counts.get(reason, 0) + len(rows)
         values = pd.Series(np.asarray(values, dtype=object)[:MAX_LISTED]).astype(str).str.slice(0, 80).to_numpy()
         shown = rows[:MAX_LISTED]
@@ -269,7 +288,18 @@ def _where(record) -> str:
     return where
 
 
-def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None = None) -> Prepared:
+def stored_lead_dates(engine: Engine) -> pd.DataFrame:
+    """The stored leads' IDs, creation and milestone dates (what an update file is checked and completed with)."""
+    return _read_frame(engine, "lead", ["lead_id", *LEAD_TIME_COLUMNS], LEAD_TIME_COLUMNS)
+
+
+def prepare(
+    table: CsvTable,
+    mapping: Mapping,
+    *,
+    known_leads: set[str] | None = None,
+    stored_leads: pd.DataFrame | None = None,
+) -> Prepared:
     """Type, check and complete the rows of ``table`` as ``mapping`` says. Writes nothing.
 
     Args:
@@ -277,6 +307,13 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         mapping: how its columns map to the app's fields.
         known_leads: for touches and decisions, the lead IDs already stored (rows for other leads are errors
             unless the lead is also in ``known_leads``); None skips the check.
+        stored_leads: for a mapping with ``update_only``, the stored leads' dates (:func:`stored_lead_dates`):
+            rows for other leads are errors unless ``add_new``, and dates a stage implies are dated from the
+            stored dates too. None is read as no stored lead.
+
+    Raises:
+        ValueError: a required field has no column and no fixed value, or a column the mapping names is not in
+            the file (the message names the field, the column and the closest column in the file).
 
     Returns:
         The valid rows and every problem with row (as a spreadsheet numbers it: the header is row 1), column,
@@ -300,7 +337,11 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     if not table.rows_exact:
         notes.append("the file's records could not be matched one by one (an unusual quote or line break), so a "
                      "row number may be off by the blank lines and left-out records before it")  # fmt: skip
-    missing = [f for f in REQUIRED[kind] if f not in mapped and f not in mapping.constants]
+    absent = missing_columns_message(table.name, mapping, table.headers)
+    if absent:
+        raise ValueError(absent)
+    required = required_fields(mapping)
+    missing = [f for f in required if f not in mapped and f not in mapping.constants]
     if missing:
         wanted = "; ".join(
             f"{FIELD_LABELS.get(f, f)} (column {' or '.join(repr(a) for a in mapping.alternatives(f)) or 'not mapped'})"
@@ -310,13 +351,15 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
         raise ValueError(raise_missing)
 
     types = _field_types(kind)
+    if kind == "leads":
+        types["stage_at"] = "time"  # checked as every date column is, though it is no column of the table
     out: dict[str, pd.Series] = {}
     decimal_comma = table.delimiter == ";"
 
-    def cells(name: str) -> pd.Series:
+    def cells(name: str, *, fixed: bool = True) -> pd.Series:
         col = mapped.get(name)
         values = raw[col].astype(str) if col else pd.Series("", index=raw.index, dtype=str)
-        if name in mapping.constants:
+        if fixed and name in mapping.constants:
             values = values.where(values != "", mapping.constants[name])
         value_map = {k.lower(): v for k, v in mapping.values.get(name, {}).items()}
         if value_map and name not in ("stage", "status"):
@@ -363,14 +406,31 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
             problems.add(np.flatnonzero(bad), label, values[bad], "not yes/no (true/false, 1/0)")
             out[name] = lowered.isin(_TRUE)
         else:  # time
-            times, used = _parse_times(values, mapping)
-            bad = present & times.isna()
-            problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
-            if used and used != "ISO 8601":
+            fixed = mapping.constants.get(name, "")
+            if fixed:  # a fixed date is read on its own (ISO in a file of US dates, say), then fills the empty cells
+                own = cells(name, fixed=False)
+                times, used = _parse_times(own, mapping)
+                auto = mapping.model_copy(update={"date_format": "auto"})
+                when = _parse_times(pd.Series([fixed]), mapping)[0].iloc[0]
+                when = _parse_times(pd.Series([fixed]), auto)[0].iloc[0] if pd.isna(when) else when
+                from_file = own != ""
+                times = times.where(from_file, when)
+                bad = present & times.isna()
+                unreadable = "not a date this import can read"
+                problems.add(np.flatnonzero(bad & from_file), label, values[bad & from_file], unreadable)
+                problems.add(np.flatnonzero(bad & ~from_file), f"{name} (fixed value)", values[bad & ~from_file],
+                             unreadable)  # fmt: skip
+            else:
+                times, used = _parse_times(values, mapping)
+                bad = present & times.isna()
+                problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
+            if used and used != "ISO 8601" and f"{label}: dates read as {used}" not in notes:
                 notes.append(f"{label}: dates read as {used}")
             out[name] = times
 
-    for name in REQUIRED[kind]:
+    if mapping.update_only:
+        _update_rules(out, mapping, mapped, cells, problems, stored_leads, raw.index)
+    for name in required:
         if name in out:
             empty = out[name].isna() if types[name] == "time" else out[name].isna() | (out[name] == "")
             empty &= cells(name) == ""  # an unreadable value is reported as such
@@ -398,6 +458,8 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     keep = ~problems.bad
     listed = problems.frame()
     provided = _provided(kind, mapped, mapping, list(frame.columns))
+    if mapping.update_only and "created_at" not in mapped:  # a stored lead's creation is never moved by a default
+        provided = [c for c in provided if c != "created_at"]
     return Prepared(
         kind=kind,
         source=table.name,
@@ -413,12 +475,92 @@ def prepare(table: CsvTable, mapping: Mapping, *, known_leads: set[str] | None =
     )
 
 
+def _update_rules(out, mapping: Mapping, mapped, cells, problems: _Problems, stored, index: pd.Index) -> None:
+    """An update file: rows for leads not stored are errors (unless ``add_new``); stored dates fill the gaps.
+
+    A stored lead keeps its creation date unless the mapping names a column for it, and every date the file
+    leaves empty is taken from the stored lead, so that a stage's implied milestones are dated from what is
+    known (and an empty cell never clears a stored date).
+    """
+    ids = out["lead_id"]
+    if stored is None:
+        stored = pd.DataFrame(
+            {"lead_id": pd.Series([], dtype=str), "created_at": pd.Series([], dtype="datetime64[ns]")}
+        )
+    known = stored.drop_duplicates("lead_id", keep="last").set_index("lead_id").reindex(ids.to_numpy())
+    is_stored = pd.Series(ids.isin(stored["lead_id"]).to_numpy(), index=index)
+    for name in [c for c in known.columns if c in LEAD_TIME_COLUMNS]:
+        mine = pd.Series(known[name].to_numpy(dtype="datetime64[ns]"), index=index)
+        if name == "created_at" and "created_at" not in mapped:  # a fixed creation date is for new leads only
+            file_value = out.get(name, pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"))
+            out[name] = mine.where(is_stored, file_value)
+        elif name in out:
+            out[name] = out[name].where(out[name].notna() | ~is_stored, mine)
+        else:
+            out[name] = mine
+    unknown = ~is_stored & (ids != "")
+    column = mapped.get("lead_id", "lead_id")
+    if not mapping.add_new:
+        problems.add(np.flatnonzero(unknown), column, ids[unknown],
+                     "no stored lead with this ID (import the leads file first, or choose to add them)")  # fmt: skip
+    elif "created_at" not in mapped and "created_at" not in mapping.constants:
+        problems.add(np.flatnonzero(unknown), column, ids[unknown], "no stored lead with this ID, and no creation "
+                     "date to add it with (map a Created column or give Created a fixed value)")  # fmt: skip
+    else:
+        empty = unknown & out["created_at"].isna() & (cells("created_at") == "")
+        problems.add(np.flatnonzero(empty), mapped.get("created_at", "created_at"), [""] * int(empty.sum()),
+                     "required value is empty (a lead that is not stored yet needs its creation date)")  # fmt: skip
+
+
 def _provided(kind: str, mapped: dict[str, str], mapping: Mapping, columns: list[str]) -> list[str]:
     """The fields a file gives a value for: mapped or fixed ones, and every milestone date if it has a stage."""
     given = set(mapped) | set(mapping.constants)
     if kind == "leads" and given & {"stage", "status"}:
         given |= {name for chain in STAGE_MILESTONES.values() for name in chain}
     return [c for c in columns if c in given]
+
+
+#: Milestones as the preview's notes name them ("1 lead had no MQL date").
+_MILESTONE_NAMES = {
+    "created_at": "creation", "mql_at": "MQL", "accepted_at": "accepted", "rejected_at": "rejected",
+    "recycled_at": "recycled", "disqualified_at": "disqualified", "sql_at": "SQL", "opportunity_at": "opportunity",
+    "won_at": "won", "lost_at": "lost", "stage_at": "stage",
+}  # fmt: skip
+
+
+def _implied_dates(out: dict, stage: np.ndarray, stage_at: pd.Series | None, index: pd.Index, notes: list[str]) -> None:
+    """Date the milestones a stage implies that the file leaves empty, and say how in ``notes``.
+
+    The stage's own milestone takes the stage date (``stage_at``) if the row has one, else the latest date known
+    before it; an earlier milestone takes the latest date known before it (the creation, or an earlier milestone
+    the file gives), never a later milestone's date: no implied date moves a lead into a later month.
+    """
+    filled: dict[tuple[str, str], int] = {}
+    for st in Stage:
+        chain = STAGE_MILESTONES[st]
+        rows = pd.Series(stage == st.value, index=index)
+        if not chain or not rows.any():
+            continue
+        known = out["created_at"].copy() if "created_at" in out else pd.Series(pd.NaT, index=index)
+        source = pd.Series("created_at", index=index, dtype=object)
+        for i, name in enumerate(chain):
+            fill = rows & out[name].isna()
+            value, origin = known, source
+            if i == len(chain) - 1 and stage_at is not None:
+                dated = stage_at.notna()
+                value = stage_at.where(dated, known)
+                origin = source.where(~dated, "stage_at")
+            fill &= value.notna()
+            out[name] = out[name].where(~fill, value)
+            for origin_name, count in origin[fill].value_counts().items():
+                filled[(name, origin_name)] = filled.get((name, origin_name), 0) + int(count)
+            later = out[name].notna() & (known.isna() | (out[name] > known))
+            known = known.where(~later, out[name])
+            source = source.where(~later, name)
+    for (name, origin), count in filled.items():
+        leads, its = ("1 lead", "its") if count == 1 else (f"{count:,} leads", "their")
+        at = f"{its} creation" if origin == "created_at" else f"{its} {_MILESTONE_NAMES[origin]} date"
+        notes.append(f"{leads} had no {_MILESTONE_NAMES[name]} date: dated at {at} (implied by the stage)")
 
 
 def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, notes: list[str]) -> None:
@@ -457,56 +599,41 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
                 problems.counts["unknown value"] = problems.counts.get("unknown value", 0) + int(count)
                 problems.parts.append(pd.DataFrame({
                     "row": [int(firsts[value])], "column": [mapped[target]], "value": [str(value)[:80]],
-                    "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {count:,} row(s); ignored "
+                    "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {rows_text(count)}; ignored "
                                "(map it to a stage to use it)"], "level": ["warning"]}))  # fmt: skip
         ranks = stages.map({s.value: STAGE_RANK[s] for s in Stage}).fillna(-1).to_numpy(dtype=int)
         further = ranks > rank
         rank = np.where(further, ranks, rank)
         stage = np.where(further, stages.fillna("ignore").to_numpy(dtype=object), stage)
 
-    stage_at = _parse_times(cells("stage_at"), mapping)[0] if "stage_at" in mapped else None
+    stage_at = out.pop("stage_at", None)
     for name in ("mql_at", "accepted_at", "rejected_at", "recycled_at", "disqualified_at", "sql_at",
                  "opportunity_at", "won_at", "lost_at"):  # fmt: skip
         out.setdefault(name, pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]"))
-    filled: dict[str, int] = {}
-    for st in Stage:
-        chain = STAGE_MILESTONES[st]
-        rows = pd.Series(stage == st.value, index=raw.index)
-        if not chain or not rows.any():
-            continue
-        # the stage's own date: the stage-date column, else the latest earlier date known; MQL: the creation
-        *earlier, last = chain
-        if last == "mql_at":
-            source = out["created_at"]
-        else:
-            source = pd.concat([out[c] for c in ["created_at", *earlier]], axis=1).max(axis=1)
-            if stage_at is not None:
-                source = stage_at.fillna(source)
-        following = None
-        for name in reversed(chain):  # earlier milestones without a date take the next one's
-            fill = rows & out[name].isna()
-            out[name] = out[name].where(~fill, source if following is None else following)
-            filled[name] = filled.get(name, 0) + int(fill.sum())
-            following = out[name]
-    for name, count in filled.items():
-        if count:
-            leads = "1 lead" if count == 1 else f"{count:,} leads"
-            notes.append(f"{leads} had no {FIELD_LABELS[name].lower()} date; it was taken from the stage")
+    _implied_dates(out, stage, stage_at, raw.index, notes)
+
+    def written(name: str, rows: pd.Series) -> pd.Series:
+        """The cells as the file writes them; a date the stage implied, as a date marked so."""
+        raw_cells = (
+            cells(name)[rows] if name in mapped or name in mapping.constants else pd.Series("", index=raw.index)[rows]
+        )
+        implied = out[name][rows].dt.strftime("%Y-%m-%d %H:%M") + " (implied by the stage)"
+        return raw_cells.where(raw_cells != "", implied)
 
     created = out["created_at"]
     for name in ("mql_at", "accepted_at", "rejected_at", "sql_at", "opportunity_at", "won_at", "lost_at"):
         before = out[name].notna() & created.notna() & (out[name] < created.dt.normalize())
         label = mapped.get(name, FIELD_LABELS[name])
-        problems.add(np.flatnonzero(before), label, out[name][before].dt.strftime("%Y-%m-%d %H:%M"),
+        problems.add(np.flatnonzero(before), label, written(name, before),
                      f"{FIELD_LABELS[name].lower()} is before the lead was created")  # fmt: skip
     both = out["won_at"].notna() & out["lost_at"].notna()
-    problems.add(np.flatnonzero(both), mapped.get("lost_at", "Lost"), out["lost_at"][both], "both won and lost")
+    problems.add(np.flatnonzero(both), mapped.get("lost_at", "Lost"), written("lost_at", both), "both won and lost")
     both = out["accepted_at"].notna() & out["rejected_at"].notna()
-    problems.add(np.flatnonzero(both), mapped.get("rejected_at", "Rejected"), out["rejected_at"][both],
+    problems.add(np.flatnonzero(both), mapped.get("rejected_at", "Rejected"), written("rejected_at", both),
                  "both accepted and rejected")  # fmt: skip
     for a, b in zip(_TIME_ORDER[1:-1], _TIME_ORDER[2:], strict=True):
         wrong = out[a].notna() & out[b].notna() & (out[b] < out[a].dt.normalize())
-        problems.add(np.flatnonzero(wrong), mapped.get(b, FIELD_LABELS[b]), out[b][wrong].dt.strftime("%Y-%m-%d %H:%M"),
+        problems.add(np.flatnonzero(wrong), mapped.get(b, FIELD_LABELS[b]), written(b, wrong),
                      f"{FIELD_LABELS[b].lower()} is before {FIELD_LABELS[a].lower()}")  # fmt: skip
 
 
@@ -651,7 +778,8 @@ def write(
     """
     if not prepared.ok and not allow_errors:
         raise ValueError(
-            f"{prepared.source}: {prepared.errors:,} of {prepared.rows_read:,} rows have errors; nothing was "
+            f"{prepared.source}: {prepared.errors:,} of {rows_text(prepared.rows_read)} "
+            f"{'has an error' if prepared.errors == 1 else 'have errors'}; nothing was "
             "imported. Fix them, or import the valid rows only."
         )
     report = progress or (lambda fraction, message: None)
@@ -816,14 +944,31 @@ def known_lead_ids(engine: Engine) -> set[str]:
         return {r[0] for r in conn.execute(text('SELECT "lead_id" FROM "lead"'))}
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun, in the singular for one.
+
+    Examples:
+        >>> counted(1, "row"), counted(2_000, "row"), counted(1, "touch", "touches")
+        ('1 row', '2,000 rows', '1 touch')
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def rows_text(n: int) -> str:
+    """``n`` rows, in the singular for one ("1 row has", "3 rows have" are the callers' verbs)."""
+    return counted(n, "row")
+
+
 def summary(result: ImportResult) -> str:
     """One line describing a write."""
-    noun = {"leads": "leads", "touches": "touches", "feedback": "decisions"}[result.kind]
-    text_ = f"{result.inserted:,} new {noun}"
+    noun, plural = {"leads": ("lead", None), "touches": ("touch", "touches"), "feedback": ("decision", None)}[
+        result.kind
+    ]
+    text_ = f"{result.inserted:,} new {counted(result.inserted, noun, plural).split(' ', 1)[1]}"
     if result.kind == "leads":
         text_ += f", {result.updated:,} updated, {result.unchanged:,} unchanged"
     else:
         text_ += f", {result.unchanged:,} already stored"
     if result.skipped:
-        text_ += f"; {result.skipped:,} rows with errors skipped"
+        text_ += f"; {rows_text(result.skipped)} with errors skipped"
     return text_

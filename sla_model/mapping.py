@@ -8,13 +8,14 @@ Salesforce lead reports; any other CSV gets a mapping built on the import page o
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -92,6 +93,10 @@ FIELD_LABELS = {
 }  # fmt: skip
 
 
+#: The names of the built-in formats (filled below, once they are defined).
+_BUILT_IN_NAMES: set[str] = set()
+
+
 class MappingError(ValueError):
     """A mapping file or document that is not valid; the message names the source and the field."""
 
@@ -115,6 +120,21 @@ class Mapping(BaseModel):
     day_first: bool = False
     #: The zone of times written without one; every time is stored in UTC.
     timezone: str = "UTC"
+    #: Leads only: the file updates stored leads (e.g. a deals file joined to them by the lead ID). Only the
+    #: lead ID is required; a stored lead gets only the fields the file carries (never its creation date, unless
+    #: the mapping names a column for it); a row whose lead is not stored is an error unless ``add_new``.
+    update_only: bool = False
+    #: With ``update_only``: add the rows whose lead is not stored yet (they need a creation date, from a
+    #: column or a fixed value, as in a leads file).
+    add_new: bool = False
+
+    @model_validator(mode="after")
+    def _update_only_for_leads(self) -> Mapping:
+        if self.update_only and self.kind != "leads":
+            raise ValueError("update_only is for leads files only")
+        if self.add_new and not self.update_only:
+            raise ValueError("add_new goes with update_only (a leads file adds new leads anyway)")
+        return self
 
     @field_validator("columns", "constants", "values")
     @classmethod
@@ -163,6 +183,17 @@ class Mapping(BaseModel):
                     break
         return found
 
+    def missing_columns(self, headers: list[str]) -> dict[str, str]:
+        """Field -> the column this mapping names as the one column for it, where the file lacks that column.
+
+        A built-in format's columns are alternatives a file may or may not have, and so is a list of
+        alternatives in any mapping: only a single column a user's mapping names counts.
+        """
+        if self.name in _BUILT_IN_NAMES:
+            return {}
+        keys = {_key(h) for h in headers}
+        return {f: spec for f, spec in self.columns.items() if isinstance(spec, str) and _key(spec) not in keys}
+
     def to_toml(self) -> str:
         """The mapping as a TOML document (what the page's download and the CLI's ``--mapping`` use)."""
         return tomli_w.dumps(self.model_dump(mode="json"))
@@ -170,6 +201,37 @@ class Mapping(BaseModel):
 
 def _key(header: str) -> str:
     return " ".join(header.lower().replace("\ufeff", "").split())
+
+
+def required_fields(mapping: Mapping) -> list[str]:
+    """The fields every row of a file needs for ``mapping`` (an update file needs the lead ID only)."""
+    return ["lead_id"] if mapping.update_only else REQUIRED[mapping.kind]
+
+
+def missing_columns_message(name: str, mapping: Mapping, headers: list[str]) -> str | None:
+    """Why ``mapping`` does not fit the file ``name``; None when every column it names is there.
+
+    Each column the mapping names that the file lacks is listed with its field and the closest column name in
+    the file.
+
+    Examples:
+        >>> m = Mapping(columns={"lead_id": "id", "stage": "deal_stage"})
+        >>> missing_columns_message("f.csv", m, ["id", "deal stage"])
+        "f.csv: the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'"
+    """
+    missing = mapping.missing_columns(headers)
+    if not missing:
+        return None
+    parts = []
+    for field, column in missing.items():
+        close = difflib.get_close_matches(column, headers, n=1, cutoff=0.5) or difflib.get_close_matches(
+            _key(column), [_key(h) for h in headers], n=1, cutoff=0.5
+        )
+        if close and close[0] not in headers:
+            close = [h for h in headers if _key(h) == close[0]][:1]
+        hint = f"closest: '{close[0]}'" if close else "the file has: " + ", ".join(headers[:12])
+        parts.append(f"the mapping's column '{column}' ({FIELD_LABELS.get(field, field)}) is not in the file; {hint}")
+    return f"{name}: " + "; ".join(parts)
 
 
 def parse_mapping(document: dict, *, source: str) -> Mapping:
@@ -292,6 +354,7 @@ SALESFORCE = Mapping(
 
 BUILT_IN: dict[str, Mapping] = {"own": OWN_LEADS, "hubspot": HUBSPOT, "salesforce": SALESFORCE}
 OWN_BY_KIND: dict[str, Mapping] = {"leads": OWN_LEADS, "touches": OWN_TOUCHES, "feedback": OWN_FEEDBACK}
+_BUILT_IN_NAMES.update(m.name for m in (*BUILT_IN.values(), *OWN_BY_KIND.values()))
 
 
 def detect(headers: list[str]) -> Mapping | None:

@@ -407,14 +407,17 @@ def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
         return frame
 
     leads = _read("leads", LEAD_TIME_COLUMNS)
-    for c in ("company_size", "score", "page_views", "form_submissions"):
-        leads[c] = leads[c].astype(np.int64)
-    leads["demo_request"] = leads["demo_request"].map({"True": True, "False": False}).astype(bool)
-    leads["amount"] = leads["amount"].astype(float)
-    for c in ("first_name", "last_name", "company", "email", "campaign"):
-        leads[c] = leads[c].fillna("")
-    touches = _read("touches", ["at"]).fillna({"outcome": ""})
-    feedback = _read("feedback", ["at"]).fillna({"note": ""})
+    if not leads.empty:  # (a folder may hold SLA files only)
+        for c in ("company_size", "score", "page_views", "form_submissions"):
+            leads[c] = leads[c].astype(np.int64)
+        leads["demo_request"] = leads["demo_request"].map({"True": True, "False": False}).astype(bool)
+        leads["amount"] = leads["amount"].astype(float)
+        for c in ("first_name", "last_name", "company", "email", "campaign"):
+            leads[c] = leads[c].fillna("")
+    touches = _read("touches", ["at"])
+    touches = touches.fillna({"outcome": ""}) if not touches.empty else touches
+    feedback = _read("feedback", ["at"])
+    feedback = feedback.fillna({"note": ""}) if not feedback.empty else feedback
     snap_file = folder / "snapshot.txt"
     snapshot = dt.datetime.fromisoformat(snap_file.read_text().strip()) if snap_file.exists() else None
     return leads, touches, feedback, snapshot
@@ -430,7 +433,9 @@ def seed_if_empty(
 ) -> bool:
     """Load the SLA versions and data set into an empty database, all in one transaction.
 
-    Two processes starting at once are serialised by a lock; the second finds data and does nothing.
+    A database with any SLA version, lead, touch or decision is left as it is (sample leads are never added to
+    a user's leads). Two processes starting at once are serialised by a lock; the second finds data and does
+    nothing. A folder without data files loads the SLA versions only.
 
     Args:
         engine: the database.
@@ -447,10 +452,9 @@ def seed_if_empty(
     with Session(writer(engine)) as session:
         if not is_sqlite(engine):
             session.exec(text("SELECT pg_advisory_xact_lock(7260001)"))
-        if session.exec(select(func.count()).select_from(SlaVersion)).one() > 0:
-            return False
-        if session.exec(select(func.count()).select_from(Lead)).one() > 0:
-            return False
+        for table in (SlaVersion, Lead, Touch, Feedback):
+            if session.exec(select(func.count()).select_from(table)).one() > 0:
+                return False
         leads, touches, feedback, snapshot = dataset if dataset is not None else read_dataset(folder)
         for sla in slas:
             add_sla_version(session=session, sla=sla, actor=actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -171,12 +172,14 @@ def test_the_maven_data_set_imports_through_a_mapping_and_both_date_variants_agr
     stored = []
     for i, name in enumerate(["sales_pipeline.csv", "sales_pipeline_mdy_dates.csv"]):
         engine = make_engine(f"sqlite:///{tmp_path / f'maven{i}.db'}")
-        prepared, result = _import(engine, (MAVEN / name).read_bytes(), name, mapping, allow_errors=True)
-        # prospects have no engagement date: reported as errors, the rest imports
-        assert prepared.errors == raw["engage_date"].isna().sum() == 500
-        assert set(prepared.problem_counts) == {"required value is empty"}
-        assert result.inserted == len(raw) - 500
+        prepared, result = _import(engine, (MAVEN / name).read_bytes(), name, mapping)
+        # prospects have no date at all: the mapping dates their creation at the data set's last day
+        assert prepared.ok and not prepared.problem_counts and result.inserted == len(raw)
         stored.append(_by_id(load_leads(engine=engine)))
+    undated = raw.loc[raw["engage_date"].isna(), "opportunity_id"]
+    assert len(undated) == 500 and set(raw.loc[raw["engage_date"].isna(), "deal_stage"]) == {"Prospecting"}
+    prospects = stored[0].set_index("lead_id").loc[undated]
+    assert (prospects["created_at"] == pd.Timestamp("2017-12-31")).all()
     pd.testing.assert_frame_equal(stored[0], stored[1])
     leads = stored[0]
     assert leads["won_at"].notna().sum() == (raw["deal_stage"] == "Won").sum()
@@ -324,7 +327,7 @@ def test_unknown_stage_values_are_reported_not_fatal():
     assert prepared.ok and len(prepared.frame) == 3
     warning = prepared.problems.iloc[0]
     assert (warning["level"], warning["row"], warning["value"]) == ("warning", 3, "Partner Stage")
-    assert "2 row(s)" in warning["reason"]
+    assert "value on 2 rows;" in warning["reason"]
     assert prepared.frame["mql_at"].notna().tolist() == [True, False, False]
 
 
@@ -345,7 +348,7 @@ EXPECTED = {
     "header_only.csv": "column names but no rows",
     "binary.csv": "binary file",
     "workbook_saved_as_csv.csv": "Excel workbook",
-    "wrong_delimiter.csv": "has 1 cells where the header has 14",
+    "wrong_delimiter.csv": "has 1 cell where the header has 14",
     "mixed_encodings.csv": "mixed encodings: line 3",
     "duplicate_ids.csv": "row 4, column 'lead_id', value 'L1': duplicate ID, first on row 2",
     "mql_before_created.csv": "row 3, column 'mql_at', value '2026-01-15 08:00': became mql is before the lead was",
@@ -426,7 +429,7 @@ def test_a_file_with_errors_is_refused_whole_or_imported_without_its_bad_rows(en
     data = (BAD / "bad_date.csv").read_bytes()
     table = read_csv(data, name="bad_date.csv")
     prepared = importer.prepare(table, detect(table.headers))
-    with pytest.raises(ValueError, match="1 of 2 rows have errors; nothing was imported"):
+    with pytest.raises(ValueError, match="1 of 2 rows has an error; nothing was imported"):
         importer.write(engine, prepared, actor="test")
     assert load_leads(engine=engine).empty
     result = importer.write(engine, prepared, actor="test", allow_errors=True)
@@ -744,3 +747,245 @@ def test_an_overlong_cell_is_named_by_its_own_row_and_length():
     data = "lead_id,company\nL1,ok\nL2," + "x" * 10_500 + "\nL3," + "y" * 20_000 + "\n"
     with pytest.raises(CsvFileError, match=r"f.csv: row 3, column 'company': a cell of 10,500 characters"):
         read_csv(data.encode(), name="f.csv")
+
+
+# --- dates a stage implies ----------------------------------------------------------------------------------
+
+_STAGED = OWN_LEADS.model_copy(
+    update={
+        "columns": {**OWN_LEADS.columns, "stage": "stage", "stage_at": "stage_at"},
+        "values": {"stage": {"won": "won", "lost": "lost", "mql": "mql", "opportunity": "opportunity"}},
+    }
+)
+
+
+def test_an_implied_milestone_is_dated_at_the_latest_date_known_before_it_never_a_later_one():
+    data = (
+        b"lead_id,created_at,channel,stage,stage_at,sql_at\n"
+        b"W1,2016-10-20,Email,won,2017-03-01,\n"  # like a Maven deal: engaged in October, won in March
+        b"W2,2016-10-20,Email,won,2017-03-01,2017-01-15\n"  # the file gives the SQL date
+        b"L1,2016-11-02,Email,lost,,\n"  # no stage date: the latest earlier date known
+        b"M1,2016-11-03,Email,mql,2016-11-05,\n"  # the stage's own milestone takes the stage date
+    )
+    prepared = importer.prepare(read_csv(data, name="f.csv"), _STAGED)
+    assert prepared.ok, prepared.problems
+    got = prepared.frame.set_index("lead_id")
+    day = pd.Timestamp
+    w1 = got.loc["W1"]
+    assert [w1[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at")] == [
+        day("2016-10-20"), day("2016-10-20"), day("2016-10-20"), day("2016-10-20"), day("2017-03-01")
+    ]  # fmt: skip
+    w2 = got.loc["W2"]
+    assert [w2[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at")] == [
+        day("2016-10-20"), day("2016-10-20"), day("2017-01-15"), day("2017-01-15"), day("2017-03-01")
+    ]  # fmt: skip
+    l1 = got.loc["L1"]
+    assert {l1[c] for c in ("mql_at", "accepted_at", "sql_at", "opportunity_at", "lost_at")} == {day("2016-11-02")}
+    assert got.loc["M1", "mql_at"] == day("2016-11-05")
+    assert "3 leads had no MQL date: dated at their creation (implied by the stage)" in prepared.notes
+    assert "1 lead had no opportunity date: dated at its SQL date (implied by the stage)" in prepared.notes
+    assert "2 leads had no won date: dated at their stage date (implied by the stage)" in prepared.notes
+    assert "1 lead had no lost date: dated at its creation (implied by the stage)" in prepared.notes
+    assert set(prepared.implied) >= {"mql_at", "accepted_at", "opportunity_at", "won_at", "lost_at"}
+
+
+def test_maven_mqls_and_sqls_fall_in_the_month_the_deal_was_engaged_not_won():
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    prepared = importer.prepare(read_csv((MAVEN / "sales_pipeline.csv").read_bytes(), name="p.csv"), mapping)
+    won = prepared.frame[prepared.frame["won_at"].notna()]
+    assert len(won) and (won["mql_at"] == won["created_at"]).all() and (won["sql_at"] == won["created_at"]).all()
+    assert (won["won_at"] >= won["sql_at"]).all()
+
+
+# --- a mapping's own columns ---------------------------------------------------------------------------------
+
+
+def _maven_renamed(old: str, new: str) -> bytes:
+    data = (MAVEN / "sales_pipeline.csv").read_bytes()
+    header, rest = data.split(b"\n", 1)
+    return header.replace(old.encode(), new.encode()) + b"\n" + rest
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("deal_stage", "deal stage", "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; "
+                                     "closest: 'deal stage'"),
+        ("close_value", "value_usd", "the mapping's column 'close_value' (Amount) is not in the file; closest: "
+                                     "'close_date'"),
+    ],
+)  # fmt: skip
+def test_a_column_the_mapping_names_that_is_missing_from_the_file_is_an_error(old, new, message):
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    table = read_csv(_maven_renamed(old, new), name="sales_pipeline.csv")
+    with pytest.raises(ValueError, match=re.escape(f"sales_pipeline.csv: {message}")):
+        importer.prepare(table, mapping)
+
+
+def test_a_built_in_formats_alternatives_stay_optional():
+    data = b"Record ID,Create Date,Original Source\n1,2026-03-01,Email\n"  # no stage, score, names, ...
+    prepared = importer.prepare(read_csv(data, name="hs.csv"), HUBSPOT)
+    assert prepared.ok and len(prepared.frame) == 1
+    narrow = b"lead_id,created_at\nL1,2026-03-01\n"  # the app's own format without most of its columns
+    assert importer.prepare(read_csv(narrow, name="own.csv"), OWN_LEADS).ok
+
+
+def test_the_command_line_refuses_a_mapping_whose_column_is_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    path = tmp_path / "sales_pipeline.csv"
+    path.write_bytes(_maven_renamed("deal_stage", "deal stage"))
+    mapping = str(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    assert main(["import", "--mapping", mapping, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'" in err
+    assert load_leads(engine=make_engine(f"sqlite:///{tmp_path / 'cli.db'}")).empty
+
+
+# --- every date column is checked; problems show the cell as written ----------------------------------------
+
+
+def test_an_unreadable_stage_date_is_reported_with_its_row_column_and_value():
+    data = b"lead_id,created_at,channel,stage,stage_at\nL1,2017-01-02,Email,lost,2017-13-45\n"
+    data += b"L2,2017-01-02,Email,lost,\n"
+    prepared = importer.prepare(read_csv(data, name="f.csv"), _STAGED)
+    assert prepared.problems[["row", "column", "value", "reason", "level"]].values.tolist() == [
+        [2, "stage_at", "2017-13-45", "not a date this import can read", "error"]
+    ]
+    assert prepared.frame["lead_id"].tolist() == ["L2"]  # the lead is not imported lost on its creation date
+
+
+def test_a_bad_cell_feeding_two_fields_is_reported_once():
+    mapping = _STAGED.model_copy(update={"columns": {**_STAGED.columns, "lost_at": "stage_at"}})
+    data = b"lead_id,created_at,channel,stage,stage_at\nL1,2017-01-02,Email,lost,2017-13-45\n"
+    problems = importer.prepare(read_csv(data, name="f.csv"), mapping).problems
+    assert problems[["row", "column", "value"]].values.tolist() == [[2, "stage_at", "2017-13-45"]]
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [("15.01.2026 08:00", "mql_at"), ("2026-01-15T08:00:00", "mql_at"), ("01/15/2026", "won_at")],
+)
+def test_the_problem_list_shows_a_date_as_written_in_the_file(cell, column):
+    fmt = "%d.%m.%Y" if "." in cell else "auto"
+    mapping = OWN_LEADS.model_copy(update={"date_format": fmt})
+    created = "01.03.2026 09:00" if "." in cell else "2026-03-01 09:00"
+    data = f"lead_id,created_at,channel,{column}\nL1,{created},Email,{cell}\n".encode()
+    problems = importer.prepare(read_csv(data, name="f.csv"), mapping).problems
+    assert problems[["column", "value"]].values.tolist() == [[column, cell]]
+    assert "before the lead was created" in problems["reason"][0]
+
+
+# --- two files that belong together: contacts, then the deals that update them --------------------------------
+
+_CONTACTS = (
+    "Record ID,Create Date,Original Source,Lifecycle Stage,Became a Marketing Qualified Lead Date,Contact owner\n"
+    "C1,2026-01-05 09:00,Organic Search,marketingqualifiedlead,2026-01-10 10:00,Ana Souza\n"
+    "C2,2026-01-06 09:00,Paid Search,marketingqualifiedlead,2026-02-01 08:00,Ana Souza\n"
+    "C3,2026-01-07 09:00,Email,marketingqualifiedlead,2026-01-20 12:00,Derek Hale\n"
+    "C4,2026-02-01 09:00,Email,lead,,\n"
+)
+_DEALS = (  # won and lost deals; the contacts export has no SQL or accepted dates for them
+    "Deal ID,Contact ID,Deal Stage,Close Date,Amount,Deal owner\n"
+    "D1,C1,closedwon,2026-03-15,1200.50,Bo Chen\n"
+    "D2,C2,closedlost,2026-03-20,,Derek Hale\n"
+    "D3,C3,closedwon,2026-04-02,900,Derek Hale\n"
+)
+_DEALS_MAPPING = {
+    "name": "HubSpot deals",
+    "kind": "leads",
+    "update_only": True,
+    "columns": {"lead_id": "Contact ID", "stage": "Deal Stage", "stage_at": "Close Date", "amount": "Amount",
+                "owner": "Deal owner"},
+    "values": {"stage": {"closedwon": "won", "closedlost": "lost"}},
+}  # fmt: skip
+
+
+def _rows(text_: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text_)))
+
+
+def _update(engine, data: str, mapping: dict, **kw):
+    table = read_csv(data.encode(), name="deals.csv")
+    prepared = importer.prepare(
+        table, parse_mapping(mapping, source="test"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    return prepared, importer.write(engine, prepared, actor="test", **kw)
+
+
+def test_a_deals_file_updates_the_stored_contacts_by_id_and_touches_nothing_else(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    before = load_leads(engine=engine).set_index("lead_id")
+    prepared, result = _update(engine, _DEALS, _DEALS_MAPPING)
+    assert prepared.ok, prepared.problems
+    assert "created_at" not in prepared.provided and "channel" not in prepared.provided
+    assert (result.inserted, result.updated, result.unchanged) == (0, 3, 0)
+    after = load_leads(engine=engine).set_index("lead_id")
+    contacts = {r["Record ID"]: r for r in _rows(_CONTACTS)}
+    for deal in _rows(_DEALS):
+        lead, contact = after.loc[deal["Contact ID"]], contacts[deal["Contact ID"]]
+        created, mql = (
+            pd.Timestamp(contact["Create Date"]),
+            pd.Timestamp(contact["Became a Marketing Qualified Lead Date"]),
+        )
+        closed = pd.Timestamp(deal["Close Date"])
+        assert lead["created_at"] == created and lead["mql_at"] == mql  # kept as the contacts file says
+        assert lead["channel"] == contact["Original Source"]
+        assert lead["owner"] == deal["Deal owner"]
+        won, lost = (
+            (lead["won_at"], lead["lost_at"])
+            if deal["Deal Stage"] == "closedwon"
+            else (lead["lost_at"], lead["won_at"])
+        )
+        assert won == closed and pd.isna(lost)
+        # the milestones between the MQL and the close are dated at the latest date known before them: the MQL
+        for name in ("accepted_at", "sql_at", "opportunity_at"):
+            assert lead[name] == max(created, mql), (deal["Contact ID"], name)
+        assert (lead["amount"] == float(deal["Amount"])) if deal["Amount"] else pd.isna(lead["amount"])
+    pd.testing.assert_series_equal(after.loc["C4"], before.loc["C4"])
+    _, again = _update(engine, _DEALS, _DEALS_MAPPING)  # the same deals again change nothing
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_a_row_for_a_lead_not_stored_is_an_error_unless_the_user_asks_to_add_it(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    before = load_leads(engine=engine).set_index("lead_id")
+    deals = _DEALS + "D9,C9,closedwon,2026-04-10,50,Bo Chen\n"
+    table = read_csv(deals.encode(), name="deals.csv")
+    prepared = importer.prepare(
+        table, parse_mapping(_DEALS_MAPPING, source="t"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    assert prepared.problems[["row", "column", "value", "reason"]].values.tolist() == [
+        [5, "Contact ID", "C9", "no stored lead with this ID (import the leads file first, or choose to add them)"]
+    ]
+    adding = {**_DEALS_MAPPING, "add_new": True}
+    prepared = importer.prepare(
+        table, parse_mapping(adding, source="t"), stored_leads=importer.stored_lead_dates(engine)
+    )
+    assert "no creation date to add it with" in prepared.problems["reason"][0]
+    fixed = {**adding, "constants": {"created_at": "2026-04-01"}}  # a fixed creation date, for new leads only
+    prepared, result = _update(engine, deals, fixed)
+    assert prepared.ok and (result.inserted, result.updated) == (1, 3)
+    after = load_leads(engine=engine).set_index("lead_id")
+    assert after.loc["C9", "created_at"] == pd.Timestamp("2026-04-01")
+    assert after.loc["C9", "won_at"] == pd.Timestamp("2026-04-10") and after.loc["C9", "channel"] == "Unknown"
+    assert (after.loc[before.index, "created_at"] == before["created_at"]).all()  # never moved by the fixed value
+
+
+def test_an_update_file_moves_a_creation_date_only_when_a_column_is_mapped_to_it(engine):
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    data = "Contact ID,Created\nC1,2025-12-31 08:00\nC2,\n"
+    mapping = {"kind": "leads", "update_only": True, "columns": {"lead_id": "Contact ID", "created_at": "Created"}}
+    prepared, result = _update(engine, data, mapping)
+    assert prepared.ok and prepared.provided == ["lead_id", "created_at"] and result.updated == 1
+    after = load_leads(engine=engine).set_index("lead_id")
+    assert after.loc["C1", "created_at"] == pd.Timestamp("2025-12-31 08:00")
+    assert after.loc["C2", "created_at"] == pd.Timestamp("2026-01-06 09:00")  # an empty cell keeps the stored date
+
+
+def test_update_only_is_saved_in_the_mapping_file(tmp_path):
+    path = tmp_path / "deals.toml"
+    path.write_text(parse_mapping({**_DEALS_MAPPING, "add_new": True}, source="t").to_toml(), encoding="utf-8")
+    loaded = load_mapping_file(path)
+    assert (loaded.update_only, loaded.add_new) == (True, True)
+    with pytest.raises(MappingError, match="update_only is for leads files only"):
+        parse_mapping({"kind": "touches", "update_only": True}, source="t")

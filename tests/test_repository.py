@@ -208,3 +208,14 @@ def test_open_mqls_leaves_out_won_lost_and_converted_leads(engine):
         session.commit()
     assert open_mqls(engine=engine)["lead_id"].tolist() == ["P"]
     assert open_mqls(engine=engine, owner="Ana Souza")["lead_id"].tolist() == ["P"]
+
+
+def test_seeding_never_adds_the_sample_leads_to_imported_ones(engine):
+    from sla_model import importer
+    from sla_model.csvfile import read_csv
+    from sla_model.mapping import OWN_LEADS
+
+    data = b"lead_id,created_at,channel\nMINE-1,2026-03-01,Email\n"
+    importer.write(engine, importer.prepare(read_csv(data, name="mine.csv"), OWN_LEADS), actor="test")
+    assert seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir()) is False  # no SLA version yet
+    assert load_leads(engine=engine)["lead_id"].tolist() == ["MINE-1"]

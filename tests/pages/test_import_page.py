@@ -28,3 +28,111 @@ def test_a_manager_gets_the_upload_prompt_even_on_an_empty_database(fixture, req
     assert not at.exception
     assert at.title[0].value == "Import data"
     assert any("Choose a file to see a preview" in i.value for i in at.info)
+
+
+def _upload(at, name: str, data: bytes, key: str = "imp_file"):
+    at.file_uploader(key=key).set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def test_a_mapping_file_whose_column_is_missing_is_shown_as_an_error(empty_app):
+    from pathlib import Path
+
+    from sla_model.generator import sample_dir
+
+    at = empty_app("pages/import_data.py")
+    data = b"opportunity_id,sales_agent,deal stage,engage_date,close_date,close_value,account,product\n"
+    data += b"X1,Ana,Won,2017-01-02,2017-03-01,5,Acme,GTX\n"
+    _upload(at, "sales_pipeline.csv", data)
+    toml = Path(sample_dir() / "mappings" / "maven_sales_pipeline.toml").read_bytes()
+    at.file_uploader(key="imp_mapping_file").set_value(("maven.toml", toml, "application/toml"))
+    at.run()
+    assert not at.exception
+    assert any(
+        "the mapping's column 'deal_stage' (Lifecycle stage) is not in the file; closest: 'deal stage'" in e.value
+        for e in at.error
+    ), [e.value for e in at.error]
+    assert not any(b.key == "imp_go" for b in at.button)
+    stage = next(s for s in at.selectbox if s.label == "Lifecycle stage")
+    assert stage.value == "deal_stage"  # kept, and shown as not in the file, until another column is picked
+    stage.set_value("deal stage").run()
+    assert not at.error and any(b.key == "imp_go" for b in at.button)
+
+
+def _leads(url: str):
+    from sla_model.db import make_engine
+    from sla_model.repository import load_leads
+
+    return load_leads(engine=make_engine(url)).set_index("lead_id")
+
+
+def test_a_file_without_a_creation_date_gets_a_fixed_one_checked_like_a_cell(empty_app, tmp_path):
+    at = empty_app("pages/import_data.py")
+    _upload(at, "nodates.csv", b"lead_id,channel\nN1,Email\n")
+    assert not at.exception
+    assert any(": 1 row, 2 columns" in c.value for c in at.caption)  # one row, in the singular
+    fixed = next(t for t in at.text_input if t.label == "Created (fixed value)")  # offered for the required field
+    fixed.set_value("soon").run()
+    problems = next(d for d in at.dataframe if "Column" in d.value.columns and "Problem" in d.value.columns).value
+    assert problems[["Column", "Value", "Problem"]].values.tolist() == [
+        ["created_at (fixed value)", "soon", "not a date this import can read"]
+    ]
+    next(t for t in at.text_input if t.label == "Created (fixed value)").set_value("2024-01-01").run()
+    assert not at.error
+    at.button(key="imp_go").click().run()
+    assert not at.exception
+    assert _leads(f"sqlite:///{tmp_path / 'empty.db'}").loc["N1", "created_at"].isoformat() == "2024-01-01T00:00:00"
+
+
+def test_a_deals_file_updates_the_stored_contacts_when_the_page_is_told_so(empty_app, tmp_path):
+    from sla_model import importer
+    from sla_model.csvfile import read_csv
+    from sla_model.db import make_engine
+    from sla_model.mapping import HUBSPOT, parse_mapping
+    from tests.test_import import _CONTACTS, _DEALS, _DEALS_MAPPING
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    importer.write(engine, importer.prepare(read_csv(_CONTACTS.encode(), name="c.csv"), HUBSPOT), actor="t")
+    at = empty_app("pages/import_data.py")
+    _upload(at, "deals.csv", _DEALS.encode())
+    toml = parse_mapping(_DEALS_MAPPING, source="t").to_toml().encode()
+    at.file_uploader(key="imp_mapping_file").set_value(("deals.toml", toml, "application/toml"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    mode = at.radio(key="imp_update_only_file")
+    assert mode.value is True  # the mapping file says the file updates stored leads
+    assert not any(s.label == "Created *" for s in at.selectbox)  # only the lead ID is required
+    name = next(t for t in at.text_input if t.label == "Save this mapping as")
+    assert name.value == "HubSpot deals"
+    at.button(key="imp_go").click().run()
+    assert not at.exception
+    assert any("deals.csv: 0 new leads, 3 updated" in s.value for s in at.success)
+    leads = _leads(url)
+    assert leads.loc["C1", "won_at"].isoformat() == "2026-03-15T00:00:00"
+    assert leads.loc["C1", "created_at"].isoformat() == "2026-01-05T09:00:00"
+
+    mode = at.radio(key="imp_update_only_file")
+    mode.set_value(False).run()  # as a leads file it needs a creation date
+    assert any("missing required column(s): Created" in e.value for e in at.error)
+
+
+def test_a_saved_mapping_downloads_under_its_name(empty_app, monkeypatch):
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    downloads = {}
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        downloads[filename] = path_or_data
+        return real(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    at = empty_app("pages/import_data.py")
+    _upload(at, "x.csv", b"id,made\nX1,2026-03-01\n")
+    next(s for s in at.selectbox if s.label == "Lead ID *").set_value("id").run()
+    next(s for s in at.selectbox if s.label == "Created *").set_value("made").run()
+    downloads.clear()
+    next(t for t in at.text_input if t.label == "Save this mapping as").set_value("Our CRM (EU)").run()
+    assert not at.exception
+    assert 'name = "Our CRM (EU)"' in downloads["our-crm-eu.toml"].decode()
