@@ -29,8 +29,9 @@ from sla_model.mapping import (
     save_mapping,
     saved_mappings,
 )
+from sla_model.repository import clock
 from ui import fmt
-from ui.data import get_engine
+from ui.data import get_dataset, get_engine
 from ui.identity import current_actor
 from ui.links import page_link
 
@@ -406,6 +407,12 @@ def main() -> None:
         "Replace all current leads, touches and decisions (e.g. the sample data)", key=P + "replace",
         help="Deletes them in the same transaction as the import: if the import fails, nothing is deleted.",
     )  # fmt: skip
+    live_now = clock(engine=engine).live and not get_dataset().leads.empty
+    live = st.checkbox(
+        "This export is live: judge every figure as of now", value=live_now, key=P + "live",
+        help="Leave it off for history (an old export, a data set): every figure is then judged as of the latest "
+        "date in the data, so old leads never read as overdue. Tick it for a CRM in use today.",
+    )  # fmt: skip
     skip = False
     if not prepared.ok:
         skip = st.checkbox(
@@ -419,7 +426,7 @@ def main() -> None:
         bar = st.progress(0.0, text="Starting…")
         try:
             result = importer.write(
-                engine, prepared, actor=actor.name, replace=replace, allow_errors=skip,
+                engine, prepared, actor=actor.name, replace=replace, allow_errors=skip, live=live,
                 progress=lambda fraction, message: bar.progress(fraction, text=message.capitalize()),
             )  # fmt: skip
         except ValueError as exc:

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from sla_model.access import Actor, Role, set_user
 from sla_model.db import make_engine
-from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, write_csv
+from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, seed_sample, write_csv
 from sla_model.mapping import BUILT_IN
 from sla_model.repository import counts, seed_if_empty
 from sla_model.sla import SlaError, load_sla_file, ordered
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data",
         default=str(sample_dir()),
         help="folder with sla/*.toml and leads.csv[.gz], touches.csv[.gz], feedback.csv[.gz] "
-        "(default: the sample data)",
+        "(default: the sample data, its story told up to now; SMARKETING_SAMPLE_ENDS=shipped keeps its dates)",
     )
     user = sub.add_parser("user", help="grant a role to a signed-in user's email (run by an administrator)")
     user.add_argument("email")
@@ -77,6 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         help="with --update-only: add the rows whose lead is not stored yet (they need a creation date)",
     )
     imp.add_argument("--replace", action="store_true", help="delete every stored lead, touch and decision first")
+    clock = imp.add_mutually_exclusive_group()
+    clock.add_argument(
+        "--live",
+        dest="live",
+        action="store_const",
+        const=True,
+        help="the files come from a CRM in use today: judge every figure as of now from here on",
+    )
+    clock.add_argument("--history", dest="live", action="store_const", const=False,
+                       help="judge every figure as of the latest event in the data (the default for a new "
+                       "database; without either flag the database keeps its choice)")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check the files and list problems; write nothing")
     imp.add_argument("--problems", metavar="CSV", help="write every problem found to this CSV file")
     args = parser.parse_args(argv)
@@ -123,7 +134,11 @@ def _init(folder: Path, slas: list) -> int:
         return 2
     engine = make_engine()
     stored = counts(engine=engine)
-    if any(stored.values()) or not seed_if_empty(engine=engine, slas=slas, folder=folder):
+    if folder.resolve() == sample_dir().resolve():  # the sample company, its story told up to now
+        seeded = not any(stored.values()) and seed_sample(engine)
+    else:
+        seeded = not any(stored.values()) and seed_if_empty(engine=engine, slas=slas, folder=folder)
+    if not seeded:
         stored = counts(engine=engine)
         print(
             f"error: the database is not empty ({stored['leads']:,} leads, {stored['touches']:,} touches, "
@@ -218,7 +233,7 @@ def _import(args: argparse.Namespace) -> int:
                 bar.set_postfix_str(message)
 
             result = importer.write(engine, prepared, actor="command line", replace=replace,
-                                    allow_errors=args.skip_invalid, progress=progress)  # fmt: skip
+                                    allow_errors=args.skip_invalid, progress=progress, live=args.live)  # fmt: skip
         replace = False  # only before the first file
         print(f"{path.name}: imported: {importer.summary(result)}")
     return 0

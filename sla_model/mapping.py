@@ -352,15 +352,45 @@ SALESFORCE = Mapping(
     values={"status": SALESFORCE_STATUSES, "score": {"hot": "90", "warm": "60", "cold": "30"}},
 )
 
-BUILT_IN: dict[str, Mapping] = {"own": OWN_LEADS, "hubspot": HUBSPOT, "salesforce": SALESFORCE}
+#: HubSpot's default sales pipeline, by internal value and label: a deal that exists is an opportunity.
+HUBSPOT_DEAL_STAGES = {
+    "appointmentscheduled": "opportunity", "appointment scheduled": "opportunity",
+    "qualifiedtobuy": "opportunity", "qualified to buy": "opportunity",
+    "presentationscheduled": "opportunity", "presentation scheduled": "opportunity",
+    "decisionmakerboughtin": "opportunity", "decision maker bought-in": "opportunity",
+    "contractsent": "opportunity", "contract sent": "opportunity",
+    "closedwon": "won", "closed won": "won", "closedlost": "lost", "closed lost": "lost",
+}  # fmt: skip
+
+HUBSPOT_DEALS = Mapping(
+    name="HubSpot deals export (updates stored contacts)",
+    columns={
+        # the deal's contact: the deal updates the stored lead of that ID and never creates one
+        "lead_id": ["Associated Contact IDs", "Associated Contact ID", "Contact ID", "associatedcontactid"],
+        "stage": ["Deal Stage", "dealstage"],
+        "stage_at": ["Close Date", "closedate"],  # a won or lost deal's date
+        "opportunity_at": ["Create Date", "createdate"],  # the deal's creation: when the lead became an opportunity
+        "amount": ["Amount", "amount"],
+    },
+    values={"stage": HUBSPOT_DEAL_STAGES},
+    update_only=True,
+)
+
+BUILT_IN: dict[str, Mapping] = {
+    "own": OWN_LEADS, "hubspot": HUBSPOT, "hubspot_deals": HUBSPOT_DEALS, "salesforce": SALESFORCE
+}  # fmt: skip
 OWN_BY_KIND: dict[str, Mapping] = {"leads": OWN_LEADS, "touches": OWN_TOUCHES, "feedback": OWN_FEEDBACK}
 _BUILT_IN_NAMES.update(m.name for m in (*BUILT_IN.values(), *OWN_BY_KIND.values()))
 
 
 def detect(headers: list[str]) -> Mapping | None:
     """The built-in mapping a file's headers fit (every required field found), or None."""
-    for mapping in (*OWN_BY_KIND.values(), HUBSPOT, SALESFORCE):
+    for mapping in (*OWN_BY_KIND.values(), HUBSPOT_DEALS, HUBSPOT, SALESFORCE):
         found = mapping.resolve(headers)
+        if mapping is HUBSPOT_DEALS:  # a deals file has a contact ID and a deal stage (it also has a Create Date)
+            if {"lead_id", "stage"} <= set(found):
+                return mapping
+            continue
         if all(f in found for f in REQUIRED[mapping.kind]):
             if mapping.kind == "leads" and mapping is OWN_LEADS and "channel" not in found:
                 continue
@@ -371,7 +401,7 @@ def detect(headers: list[str]) -> Mapping | None:
 def no_match_message(name: str, headers: list[str]) -> str:
     """Why a file fits no built-in format: the closest one's missing columns, or a hint to map it."""
     best, best_found = None, 0
-    for mapping in (*OWN_BY_KIND.values(), HUBSPOT, SALESFORCE):
+    for mapping in (*OWN_BY_KIND.values(), HUBSPOT, HUBSPOT_DEALS, SALESFORCE):
         found = len(mapping.resolve(headers))
         if found > best_found:
             best, best_found = mapping, found

@@ -989,3 +989,32 @@ def test_update_only_is_saved_in_the_mapping_file(tmp_path):
     assert (loaded.update_only, loaded.add_new) == (True, True)
     with pytest.raises(MappingError, match="update_only is for leads files only"):
         parse_mapping({"kind": "touches", "update_only": True}, source="t")
+
+
+def test_a_hubspot_deals_export_is_recognised_and_updates_its_contacts(engine):
+    """A deals export (it has a Create Date too) is not taken for a contacts export that would move creations."""
+    from sla_model.mapping import HUBSPOT_DEALS
+
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    deals = (
+        "Record ID,Deal Name,Deal Stage,Create Date,Close Date,Amount,Associated Contact IDs\n"
+        "D1,Acme,closedwon,2026-02-20 10:00,2026-03-15,1200.50,C1\n"
+        "D2,Beta,Closed Lost,2026-02-21 10:00,2026-03-20,,C2\n"
+        "D3,Gamma,contractsent,2026-03-01 10:00,2026-06-30,900,C3\n"
+    )
+    table = read_csv(deals.encode(), name="deals.csv")
+    assert detect(table.headers) is HUBSPOT_DEALS
+    prepared = importer.prepare(table, HUBSPOT_DEALS, stored_leads=importer.stored_lead_dates(engine))
+    assert prepared.ok, prepared.problems
+    importer.write(engine, prepared, actor="test")
+    leads = load_leads(engine=engine).set_index("lead_id")
+    contacts = {r["Record ID"]: r for r in _rows(_CONTACTS)}
+    for deal in _rows(deals):
+        lead = leads.loc[deal["Associated Contact IDs"]]
+        assert lead["created_at"] == pd.Timestamp(contacts[lead.name]["Create Date"])  # never the deal's
+        assert lead["opportunity_at"] == pd.Timestamp(deal["Create Date"])
+    assert leads.loc["C1", "won_at"] == pd.Timestamp("2026-03-15") and leads.loc["C1", "amount"] == 1200.5
+    assert leads.loc["C2", "lost_at"] == pd.Timestamp("2026-03-20") and pd.isna(leads.loc["C2", "won_at"])
+    # an open deal's Close Date is only expected: it dates nothing
+    assert pd.isna(leads.loc["C3", "won_at"]) and pd.isna(leads.loc["C3", "lost_at"])
+    assert leads.loc["C3", "sql_at"] <= leads.loc["C3", "opportunity_at"]
