@@ -9,7 +9,7 @@ import streamlit as st
 from sla_model.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
 from sla_model.progress import attainment_trend, cumulative_by_day, measure_in, progress, quota_for
 from ui import fmt
-from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, projector, show
+from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.controls import View, view_controls
 
 MEASURE_LABELS = {"mqls": "MQLs", "sqls": "SQLs", "won": "Won deals", "revenue": "Revenue"}
@@ -253,12 +253,7 @@ line = (
     alt.Chart(trend)
     .mark_line(point=alt.OverlayMarkDef(size=80, filled=True), strokeWidth=3)
     .encode(
-        # one tick a month: with few months Vega would put ticks between months, each labelled with its month
-        x=alt.X(
-            "month_start:T",
-            title="Month",
-            axis=alt.Axis(format="%b %y", labelAngle=0, tickCount={"interval": "month", "step": 1}),
-        ),
+        x=alt.X("month_start:T", title="Month", axis=month_axis()),
         y=alt.Y("value:Q", title="Attainment (% of quota)", axis=alt.Axis(format="%")),
         color=alt.Color(
             "Measure:N",

@@ -22,7 +22,7 @@ from sla_model.timing import (
     touch_compliance,
 )
 from ui import fmt
-from ui.charts import BAD, GOOD, NEUTRAL, projector, show
+from ui.charts import BAD, GOOD, NEUTRAL, month_axis, projector, show
 from ui.controls import View, view_controls
 
 #: Edges (hours) of the speed-to-lead histogram, roughly doubling; the SLA's own limits are added as edges.
@@ -434,9 +434,7 @@ def stage_trend(view: View) -> None:
         scale=alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values())),
     )
     base = alt.Chart(stages).encode(
-        x=alt.X(
-            "month_start:T", title="Month the later stage was reached", axis=alt.Axis(format="%b %y", labelAngle=0)
-        ),
+        x=alt.X("month_start:T", title="Month the later stage was reached", axis=month_axis()),
         y=alt.Y("median_days:Q", title="Median time in stage (days)"),
         color=colour,
         tooltip=[

@@ -20,7 +20,7 @@ from sla_model.quality import (
 )
 from sla_model.stats import SMALL_SAMPLE
 from ui import fmt
-from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, projector, show
+from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.controls import view_controls
 
 TREND_MONTHS = 12
@@ -209,7 +209,7 @@ with left:
     if trend.empty:
         st.caption("No MQL was accepted or rejected in these 12 months.")
     else:
-        x = alt.X("month_start:T", title="MQL month", axis=alt.Axis(format="%b %y", labelAngle=0, tickCount="month"))
+        x = alt.X("month_start:T", title="MQL month", axis=month_axis())
         tooltip = [
             alt.Tooltip("month_start:T", title="MQL month", format="%B %Y"),
             alt.Tooltip("rate:Q", title="Acceptance rate", format=".1%"),

@@ -16,7 +16,7 @@ from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
 from ui import fmt
-from ui.charts import GOOD, NEUTRAL, channel_scale, projector, show
+from ui.charts import GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.data import get_dataset, get_engine, get_whatif_arrays
 from ui.identity import current_actor
 from ui.links import page_link
@@ -204,7 +204,7 @@ def workbench() -> None:
         }
         long["series"] = long["series"].map(names)
         chart = alt.Chart(long).mark_line(point=True, strokeWidth=3).encode(
-            x=alt.X("yearmonth(month_start):T", title="Month the lead was created", axis=alt.Axis(format="%b %y")),
+            x=alt.X("yearmonth(month_start):T", title="Month the lead was created", axis=month_axis()),
             y=alt.Y("MQLs:Q", title="MQLs (count)"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=list(names.values()),
                                                                     range=[GOOD, NEUTRAL, "#E69F00"])),

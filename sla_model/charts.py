@@ -101,3 +101,12 @@ def reasons_chart(reasons: pd.DataFrame, top: int = 8) -> alt.Chart:
             ],  # fmt: skip
         )
     )
+
+
+def month_axis(**kwargs: object) -> alt.Axis:
+    """A time axis with one tick a month, labelled ``Mar 26``.
+
+    Without the interval, Vega places ticks between months when there are few of them, each labelled with its
+    month, so a label repeats ("Jun 25 Jun 25 Jun 25 …").
+    """
+    return alt.Axis(format="%b %y", labelAngle=0, tickCount={"interval": "month", "step": 1}, **kwargs)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import altair as alt
 
-from sla_model.charts import BAD, GOOD, MAX_ROWS, NEUTRAL, PALETTE, channel_scale, projector
+from sla_model.charts import BAD, GOOD, MAX_ROWS, NEUTRAL, PALETTE, channel_scale, month_axis, projector
 
-__all__ = ["BAD", "GOOD", "MAX_ROWS", "NEUTRAL", "PALETTE", "channel_scale", "projector", "show"]
+__all__ = ["BAD", "GOOD", "MAX_ROWS", "NEUTRAL", "PALETTE", "channel_scale", "month_axis", "projector", "show"]
 
 
 def show(chart: alt.TopLevelMixin, data_rows: int, *, key: str) -> None:
