@@ -350,10 +350,12 @@ def main() -> None:
     if start is not None and start.kind != kind:
         start = OWN_BY_KIND[kind]
     update_only = add_new = False
+    # the mode belongs to the starting mapping: a deals file after a contacts file starts from its own format's
+    start_key = _digest([choice, start.model_dump_json() if start is not None else ""])
     if kind == "leads":
         update_only = st.radio(
             "What the file does", [False, True], index=int(bool(start and start.update_only)), horizontal=True,
-            format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{choice}",
+            format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{start_key}",
             help="A file that belongs to leads imported before (deals or opportunities joined to them by the lead "
             "ID): only the lead ID is required, and stored leads get only what the file carries, never a new "
             "creation date unless you pick a column for it.",
@@ -361,7 +363,7 @@ def main() -> None:
         if update_only:
             add_new = st.checkbox(
                 "Also add the rows whose lead is not stored yet (they need a creation date: a column or a fixed "
-                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{choice}",
+                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{start_key}",
             )  # fmt: skip
     gone = bool(start is not None and start.missing_columns(table.headers))
     with st.expander(

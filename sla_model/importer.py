@@ -458,8 +458,8 @@ def prepare(
     keep = ~problems.bad
     listed = problems.frame()
     provided = _provided(kind, mapped, mapping, list(frame.columns))
-    if mapping.update_only and "created_at" not in mapped:  # a stored lead's creation is never moved by a default
-        provided = [c for c in provided if c != "created_at"]
+    if mapping.update_only:  # a fixed value is for the leads an update adds: a stored lead keeps its own
+        provided = [c for c in provided if c in mapped or c not in mapping.constants and c != "created_at"]
     return Prepared(
         kind=kind,
         source=table.name,

@@ -1018,3 +1018,19 @@ def test_a_hubspot_deals_export_is_recognised_and_updates_its_contacts(engine):
     # an open deal's Close Date is only expected: it dates nothing
     assert pd.isna(leads.loc["C3", "won_at"]) and pd.isna(leads.loc["C3", "lost_at"])
     assert leads.loc["C3", "sql_at"] <= leads.loc["C3", "opportunity_at"]
+
+
+def test_an_update_files_fixed_values_never_overwrite_a_stored_leads_own(engine):
+    """Before: the Import page's 'Channel for rows without one' (Unknown) replaced every updated lead's channel."""
+    _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
+    with_default = {**_DEALS_MAPPING, "constants": {"channel": "Unknown", "country": "Germany"}}
+    _update(engine, _DEALS, with_default)
+    leads = load_leads(engine=engine).set_index("lead_id")
+    contacts = {r["Record ID"]: r for r in _rows(_CONTACTS)}
+    for lead_id in ("C1", "C2", "C3"):
+        assert leads.loc[lead_id, "channel"] == contacts[lead_id]["Original Source"]
+        assert pd.isna(leads.loc[lead_id, "country"]) or leads.loc[lead_id, "country"] != "Germany"
+    adding = {**with_default, "add_new": True, "constants": {**with_default["constants"], "created_at": "2026-04-01"}}
+    _update(engine, _DEALS + "D9,C9,closedwon,2026-04-10,50,Bo Chen\n", adding)
+    added = load_leads(engine=engine).set_index("lead_id").loc["C9"]
+    assert (added["channel"], added["country"]) == ("Unknown", "Germany")  # a lead the update adds takes them
