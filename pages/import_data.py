@@ -233,7 +233,7 @@ def _file_name(name: str) -> str:
     return f"{stem or 'mapping'}.toml"
 
 
-def preview(prepared: importer.Prepared) -> None:
+def preview(prepared: importer.Prepared, *, update_only: bool = False) -> None:
     """What will be stored, and every problem found."""
     errors = int((prepared.problems["level"] == "error").sum()) if not prepared.problems.empty else 0
     warnings = sum(n for reason, n in prepared.problem_counts.items()) - errors if prepared.problem_counts else 0
@@ -252,8 +252,13 @@ def preview(prepared: importer.Prepared) -> None:
         if prepared.unmapped_columns:
             st.caption("Not used: " + fmt.md_escape(", ".join(prepared.unmapped_columns[:30])))
     with right:
-        st.markdown(f"**The first {min(PREVIEW_ROWS, len(prepared.frame))} rows as they will be stored**")
+        shown = min(PREVIEW_ROWS, len(prepared.frame))
         preview = prepared.frame.head(PREVIEW_ROWS)
+        if update_only:  # a stored lead gets only these fields; the rest stay as they are
+            preview = preview[["lead_id", *[c for c in prepared.provided if c != "lead_id"]]]
+            st.markdown(f"**The first {shown} rows: the fields they will update**")
+        else:
+            st.markdown(f"**The first {shown} rows as they will be stored**")
         st.dataframe(preview, hide_index=True, width="stretch", height=_height(preview))
     for note in prepared.notes:
         st.caption(":material/info: " + fmt.md_escape(note))
@@ -351,11 +356,15 @@ def main() -> None:
         start = OWN_BY_KIND[kind]
     update_only = add_new = False
     # the mode belongs to the starting mapping: a deals file after a contacts file starts from its own format's
-    start_key = _digest([choice, start.model_dump_json() if start is not None else ""])
+    started = _digest([choice, start.model_dump_json() if start is not None else ""])
+    if st.session_state.get(P + "mode_for") != started:
+        st.session_state[P + "mode_for"] = started
+        for key in (f"{P}update_only_{choice}", f"{P}add_new_{choice}"):
+            st.session_state.pop(key, None)
     if kind == "leads":
         update_only = st.radio(
             "What the file does", [False, True], index=int(bool(start and start.update_only)), horizontal=True,
-            format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{start_key}",
+            format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{choice}",
             help="A file that belongs to leads imported before (deals or opportunities joined to them by the lead "
             "ID): only the lead ID is required, and stored leads get only what the file carries, never a new "
             "creation date unless you pick a column for it.",
@@ -363,7 +372,7 @@ def main() -> None:
         if update_only:
             add_new = st.checkbox(
                 "Also add the rows whose lead is not stored yet (they need a creation date: a column or a fixed "
-                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{start_key}",
+                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{choice}",
             )  # fmt: skip
     gone = bool(start is not None and start.missing_columns(table.headers))
     with st.expander(
@@ -402,7 +411,7 @@ def main() -> None:
         st.error(str(exc), icon=":material/error:")
         return
     st.subheader("Preview")
-    preview(prepared)
+    preview(prepared, update_only=mapping.update_only)
 
     st.subheader("Import")
     replace = st.checkbox(
