@@ -39,17 +39,15 @@ def value_text(measure: str, x: float, currency: str) -> str:
     return fmt.money(x, currency) if measure == "revenue" else fmt.count(x)
 
 
-def delta_text(measure: str, p, currency: str) -> str | None:
+def delta(measure: str, p, currency: str) -> tuple[str | None, str, str]:
+    """The tile's delta against quota (a closed month) or pace (an open one): text, arrow, colour."""
     if p.quota <= 0:
-        return None
-    if p.closed:
-        gap = p.actual - p.quota
-        word = "over quota" if gap >= 0 else "under quota"
-    else:
-        gap = p.delta_vs_pace
-        word = "ahead of pace" if gap >= 0 else "behind pace"
+        return None, "auto", "normal"
+    gap = p.actual - p.quota if p.closed else p.delta_vs_pace
     size = fmt.money(abs(gap), currency) if measure == "revenue" else fmt.count(abs(gap))
-    return f"{'+' if gap >= 0 else '-'}{size} {word}"  # ASCII sign: st.metric reads it for the arrow
+    if p.closed:
+        return fmt.gap(gap, size, "over quota", "under quota", "exactly on quota")
+    return fmt.gap(gap, size, "ahead of pace", "behind pace", "on pace")
 
 
 view = view_controls()
@@ -78,11 +76,13 @@ elif first.elapsed <= 0:
 cols = st.columns(4)
 for col, (measure, p) in zip(cols, results.items(), strict=True):
     with col, st.container(border=True):
+        text, arrow, colour = delta(measure, p, currency)
         st.metric(
             MEASURE_LABELS[measure],
             value_text(measure, p.actual, currency),
-            delta=delta_text(measure, p, currency),
-            delta_color="normal",
+            delta=text,
+            delta_arrow=arrow,
+            delta_color=colour,
             help=(
                 f"Quota {value_text(measure, p.quota, currency)}"
                 + (

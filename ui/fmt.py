@@ -84,3 +84,23 @@ def md_escape(text: object) -> str:
     """
     out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
     return out.replace("\n", " ")
+
+
+def gap(x: float, shown: str, ahead: str, behind: str, even: str) -> tuple[str, str, str]:
+    """A gap to a target as ``st.metric`` shows it: (text, arrow, colour), never a double negative.
+
+    ``shown`` is the gap's size already formatted (e.g. ``count(abs(x))``); a gap that shows as zero is even.
+
+    Examples:
+        >>> gap(-7, "7", "ahead of pace", "behind pace", "on pace")
+        ('7 behind pace', 'down', 'red')
+        >>> gap(3.2, "3", "ahead of pace", "behind pace", "on pace")
+        ('+3 ahead of pace', 'up', 'green')
+        >>> gap(-0.4, "0", "ahead of pace", "behind pace", "on pace")
+        ('on pace', 'off', 'gray')
+    """
+    if x is None or math.isnan(x) or not any(c in "123456789" for c in shown):
+        return even, "off", "gray"
+    if x > 0:
+        return f"+{shown} {ahead}", "up", "green"
+    return f"{shown} {behind}", "down", "red"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -33,9 +35,7 @@ def test_default_month_is_the_latest_and_tiles_match_the_domain(sample_app, lead
     tile = metric(at, "MQLs")
     assert tile.value == fmt.count(mqls.actual)
     gap = round(mqls.delta_vs_pace)
-    assert tile.delta == f"{'+' if gap >= 0 else '-'}{abs(gap):,} ahead of pace".replace(
-        "ahead", "ahead" if gap >= 0 else "behind"
-    )
+    assert tile.delta == (f"+{gap:,} ahead of pace" if gap > 0 else f"{-gap:,} behind pace" if gap < 0 else "on pace")
     revenue = _expected(leads, "2026-11", "revenue", v2.goal.monthly_revenue)
     assert metric(at, "Revenue").value == fmt.money(revenue.actual)
     assert "behind pace" in metric(at, "Revenue").delta
@@ -62,7 +62,7 @@ def test_channel_filter_uses_the_channel_quota(sample_app, leads):
     tile = metric(at, "MQLs")
     assert tile.value == fmt.count(mqls.actual)
     gap = mqls.actual - mqls.quota
-    assert tile.delta == f"{'+' if gap >= 0 else '-'}{abs(gap):,.0f} {'over' if gap >= 0 else 'under'} quota"
+    assert tile.delta == (f"+{gap:,.0f} over quota" if gap > 0 else f"{-gap:,.0f} under quota")
     assert metric(at, "SQLs").delta is None or metric(at, "SQLs").delta == ""
 
 
@@ -85,3 +85,14 @@ def test_empty_database_gives_a_clear_message(empty_app):
     at = empty_app(PAGE)
     assert not at.exception
     assert any("no data yet" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-08", "2026-03"])
+def test_tiles_never_show_a_double_negative_or_a_negative_zero(sample_app, month):
+    """Before: '-7 behind pace', '-$118k behind pace' and '-0 behind pace' on the tiles."""
+    at = sample_app(PAGE, month=month)
+    assert not at.exception
+    for tile in at.metric:
+        if tile.delta:
+            assert not tile.delta.startswith(("-", "−")), tile.delta
+            assert not re.match(r"^\+?\$?0k? ", tile.delta), tile.delta  # a zero gap reads "on pace"
