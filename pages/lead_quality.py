@@ -90,7 +90,8 @@ def rate_bars(
     y = alt.Y("axis:N", sort=order, title=None, axis=alt.Axis(labelExpr=LINES, labelLimit=200, labelOverlap=False))
     base = alt.Chart(rows).encode(y=y, tooltip=tooltip)
     bars = base.mark_bar(height=alt.RelativeBandSize(0.6)).encode(
-        x=alt.X("rate:Q", title=x_title, axis=alt.Axis(format="%", tickCount=5)),
+        # rates live in 0–100%: a fixed domain keeps an axis of only empty rates from reading "0.000000%"
+        x=alt.X("rate:Q", title=x_title, axis=alt.Axis(format="%", tickCount=5), scale=alt.Scale(domain=[0, 1])),
         color=colour,
         opacity=alt.condition(alt.datum.small_sample, alt.value(0.35), alt.value(1.0)),
     )
@@ -251,6 +252,8 @@ with right:
     per_channel = acceptance_by(cohort, "channel").rename_axis("group").reset_index()
     if per_channel.empty:
         st.caption(f"No MQLs in {month}.")
+    elif per_channel["decided"].sum() == 0:
+        st.caption(f"No MQL handed over in {month} has been accepted or rejected yet.")
     else:
         rows = rate_rows(per_channel, successes="accepted", n="decided")
         chart = rate_bars(

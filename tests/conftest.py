@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +18,16 @@ from sla_model.repository import list_sla_versions, seed_if_empty
 #: The sample data keeps its shipped dates in tests (the app moves it to end "now" when it seeds a database),
 #: so figures are the same on any day; tests of the move set their own moment. Inherited by apps tests start.
 os.environ["SMARKETING_SAMPLE_ENDS"] = "shipped"
+
+#: The public Maven CRM data set in shared/: beside the project (as CI lays it out), else the workplace's copy.
+MAVEN = next(
+    (
+        folder / "data" / "maven-crm-sales-opportunities"
+        for folder in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
+        if (folder / "data" / "maven-crm-sales-opportunities").exists()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities",
+)
 
 #: Set by .ci/run: there, a missing browser or database fails instead of skipping.
 REQUIRE_ALL = os.environ.get("SMARKETING_REQUIRE_ALL") == "1"

@@ -14,6 +14,7 @@ from sla_model.__main__ import main
 from sla_model.db import make_engine
 from sla_model.generator import sample_dir
 from sla_model.repository import counts, load_leads
+from tests.conftest import MAVEN
 
 
 def test_generate_then_init_loads_the_folder(tmp_path, monkeypatch, capsys):
@@ -108,11 +109,6 @@ def test_one_import_command_checks_every_file_before_it_writes_any(tmp_path, mon
     assert counts(engine=make_engine(url))["touches"] == 1
     assert main(["import", "--skip-invalid", bad]) == 0
     assert sorted(load_leads(engine=make_engine(url))["lead_id"]) == ["A1", "A2", "B1"]
-
-
-MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities"
-if not MAVEN.exists():
-    MAVEN = Path("/work/shared/data/maven-crm-sales-opportunities")
 
 
 @pytest.mark.parametrize("name", ["sales_pipeline.csv", "sales_pipeline_mdy_dates.csv"])

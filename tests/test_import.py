@@ -25,11 +25,9 @@ from sla_model.mapping import HUBSPOT, OWN_LEADS, SALESFORCE, MappingError, dete
 from sla_model.progress import monthly_actuals
 from sla_model.quality import acceptance, rejection_reasons
 from sla_model.repository import LEAD_COLUMNS, load_feedback, load_leads, load_touches, read_dataset
+from tests.conftest import MAVEN
 from tests.crm_exports import to_hubspot, to_salesforce
 
-MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities"
-if not MAVEN.exists():
-    MAVEN = Path("/work/shared/data/maven-crm-sales-opportunities")
 BAD = Path(__file__).parent / "data" / "bad_imports"
 
 

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, start_app, stop_app
+from tests.conftest import MAVEN
 
 pytestmark = pytest.mark.browser
-MAVEN = Path(__file__).resolve().parents[3] / "shared" / "data" / "maven-crm-sales-opportunities"
 CHANNELS = ["Organic Search", "Paid Search", "Email"]
 
 
