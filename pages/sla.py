@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sla_model.funnel import customers_needed
 from sla_model.sla import Sla, diff_slas, in_force
 from ui import fmt
 from ui.controls import no_data_notice
@@ -22,11 +23,18 @@ def contract(sla: Sla) -> None:
     goal, q, fu = sla.goal, sla.quotas, sla.follow_up
     money = lambda x: e(fmt.money(x, goal.currency))  # noqa: E731
     st.subheader("Our shared goal")
+    customers = customers_needed(goal.monthly_revenue, goal.average_deal_size)
     st.markdown(
         f"Together we deliver **{money(goal.monthly_revenue)} of new revenue every month**. At an average deal "
-        f"of **{money(goal.average_deal_size)}** that is about **{goal.monthly_revenue / goal.average_deal_size:,.0f} "
-        "new customers** a month."
+        f"of **{money(goal.average_deal_size)}** that takes **{fmt.plural(int(customers), 'new customer')}** a "
+        "month."
     )
+    if q.won != customers:
+        st.caption(
+            f"The won-deal quota below is {q.won:,}: {fmt.plural(abs(int(customers) - q.won), 'deal')} "
+            f"{'fewer' if q.won < customers else 'more'} than the goal takes at this deal size (the goal ÷ the deal "
+            "size, rounded up, as on Goal progress)."
+        )
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         st.subheader(":material/campaign: Marketing commits")

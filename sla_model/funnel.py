@@ -77,6 +77,18 @@ def _needed(count: float, rate: float) -> float:
     return float(math.ceil(round(count / rate, 9)))
 
 
+def customers_needed(revenue_goal: float, average_deal_size: float) -> float:
+    """The won deals a revenue goal takes at a deal size, rounded up (NaN without a deal size).
+
+    The one figure The SLA page, Goal progress' reverse funnel and What if… all show.
+
+    Examples:
+        >>> customers_needed(650_000, 12_000), customers_needed(100_000, 10_000)
+        (55.0, 10.0)
+    """
+    return _needed(revenue_goal, average_deal_size) if average_deal_size > 0 else float("nan")
+
+
 def reverse_funnel(revenue_goal: float, average_deal_size: float, rates: FunnelRates) -> pd.DataFrame:
     """What each stage must deliver to reach ``revenue_goal``, working backwards.
 
@@ -89,7 +101,7 @@ def reverse_funnel(revenue_goal: float, average_deal_size: float, rates: FunnelR
         >>> reverse_funnel(100_000, 10_000, r)["needed"].tolist()
         [100000.0, 10.0, 50.0, 200.0, 400.0]
     """
-    customers = _needed(revenue_goal, average_deal_size) if average_deal_size > 0 else float("nan")
+    customers = customers_needed(revenue_goal, average_deal_size)
     sqls = _needed(customers, rates.sql_to_won)
     mqls = _needed(sqls, rates.mql_to_sql)
     leads = _needed(mqls, rates.lead_to_mql)

@@ -139,3 +139,15 @@ def test_pages_with_leads_and_no_sla_point_to_the_sla_page(monkeypatch, tmp_path
     at = _runner(page)
     assert not at.exception
     assert "36 leads stored, but there is no SLA yet" in at.info[0].value
+
+
+def test_customers_the_goal_takes_is_one_figure_on_the_sla_page_and_goal_progress(sample_app):
+    """Before: The SLA page said 'about 54' (650k / 12k unrounded), Goal progress 55, and the won quota 52 unexplained."""
+    v2 = sample_slas()[-1]
+    at = sample_app(PAGE)
+    assert "takes **55 new customers** a month" in _text(at)
+    assert any("The won-deal quota below is 52: 3 deals fewer than the goal takes" in c.value for c in at.caption)
+    goal = sample_app("pages/goal_progress.py")
+    funnel = next(d.value for d in goal.dataframe if "Needed" in d.value.columns)
+    customers = funnel.set_index("Stage").loc["Customers", "Needed"]
+    assert str(customers) == "55" == f"{-(-v2.goal.monthly_revenue // v2.goal.average_deal_size):.0f}"
