@@ -406,7 +406,7 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
     export = table.drop(columns="Age").assign(**{"Age (hours)": breaches["age_hours"].to_numpy()})
     export["MQL time"] = export["MQL time"].dt.strftime("%Y-%m-%d %H:%M")
     st.download_button(
-        "Download the breach list (CSV)",
+        f"Download the open breaches as of {as_of:%d %b %Y} (CSV)",
         data=safe_csv(export),
         file_name=f"open-breaches-{as_of:%Y-%m-%d}.csv",
         mime="text/csv",

@@ -160,9 +160,9 @@ def breaches(section: meeting.Section, review: meeting.Review) -> None:
                           "Since handoff": [fmt.hours(h) for h in found["age_hours"]], "Rule broken": found["breach"]}),
             hide_index=True, width="stretch", height=320,
         )  # fmt: skip
-    st.download_button("Breach list (CSV)", lambda: report.breach_csv(review), key=P + "breach_csv",
-                       file_name=f"breaches_{review.period}.csv", mime="text/csv",
-                       icon=":material/download:")  # fmt: skip
+    label, name = report.breach_csv_name(review)  # today's list, whatever month is reviewed
+    st.download_button(label, lambda: report.breach_csv(review), key=P + "breach_csv", file_name=name,
+                       mime="text/csv", icon=":material/download:")  # fmt: skip
 
 
 def decision_table(frame: pd.DataFrame) -> None:
@@ -313,8 +313,9 @@ def exports(review: meeting.Review) -> None:
                            mime="application/pdf", key=P + "pdf", icon=":material/picture_as_pdf:")  # fmt: skip
         st.download_button("One-page report (PNG)", lambda: report.to_png(review), file_name=f"{stem}.png",
                            mime="image/png", key=P + "png", icon=":material/image:")  # fmt: skip
-        st.download_button("Breach list (CSV)", lambda: report.breach_csv(review), file_name=f"breaches_{stem}.csv",
-                           mime="text/csv", key=P + "csv", icon=":material/table:")  # fmt: skip
+        label, name = report.breach_csv_name(review)
+        st.download_button(label, lambda: report.breach_csv(review), file_name=name, mime="text/csv",
+                           key=P + "csv", icon=":material/table:")  # fmt: skip
 
 
 # --- The page --------------------------------------------------------------------------------------------------

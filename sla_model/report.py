@@ -206,6 +206,18 @@ def to_png(review: Review, scale: float = 1.5) -> bytes:
     return vlc.vegalite_to_png(page_spec(review), scale=scale)
 
 
+def breach_csv_name(review: Review) -> tuple[str, str]:
+    """The breach list's button label and file name: the list is today's (as of the clock), whatever the month.
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> breach_csv_name(SimpleNamespace(as_of=pd.Timestamp("2026-11-18 12:00")))
+        ('Open breaches as of 18 Nov 2026 (CSV)', 'open-breaches-2026-11-18.csv')
+    """
+    when = pd.Timestamp(review.as_of)
+    return f"Open breaches as of {when:%d %b %Y} (CSV)", f"open-breaches-{when:%Y-%m-%d}.csv"
+
+
 def breach_csv(review: Review) -> bytes:
     """The open follow-up breaches as CSV, with cells a spreadsheet would run as formulas neutralised."""
     found = next(s for s in review.sections if s.key == "breaches").tables["breaches"]

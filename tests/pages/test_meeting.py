@@ -162,3 +162,12 @@ def test_viewers_see_the_meeting_but_cannot_record(writable_app):
     assert not at.exception
     assert not [t for t in at.text_area if t.key == "mt_text"]
     assert any("Managers record decisions" in c.value for c in at.caption)
+
+
+def test_a_past_months_breach_list_says_it_is_todays(sample_app):
+    """Before: March's 'breaches_2026-03.csv' held today's list (identical to November's) and did not say so."""
+    at = sample_app("pages/meeting.py", month="March 2026")
+    assert not at.exception
+    labels = {b.label for b in at.get("download_button")}
+    assert "Open breaches as of 18 Nov 2026 (CSV)" in labels
+    assert not any("Breach list" in label for label in labels)
