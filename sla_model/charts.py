@@ -5,9 +5,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-#: Okabe–Ito, a colour-blind-safe palette; channels take colours in sorted order, then greys.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           "#999999", "#666666", "#BBBBBB", "#333333"]  # fmt: skip
+#: Okabe–Ito's colour-blind-safe colours, then Paul Tol's muted ones; channels take them in sorted order. No
+#: black: quota ticks and error bars are black, and a channel must never look like one.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#882255",
+           "#44AA99", "#332288", "#999933", "#AA4499"]  # fmt: skip
+#: The colour of quota ticks and error bars (never a channel's).
+INK = "black"
 GOOD = "#0072B2"
 BAD = "#D55E00"
 NEUTRAL = "#999999"
@@ -81,7 +84,7 @@ def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str]) -> alt.
             alt.Tooltip("quota:Q", title="Quota"),
         ],  # fmt: skip
     )
-    ticks = base.mark_tick(color="black", thickness=3, size=24).encode(x="quota:Q")
+    ticks = base.mark_tick(color=INK, thickness=3, size=24).encode(x="quota:Q")
     return bars + ticks
 
 

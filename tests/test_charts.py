@@ -23,3 +23,12 @@ def test_a_month_axis_labels_each_month_once_however_few_months_there_are():
     assert _month_labels(alt.Axis(format="%b %y"), 3).count("Jun 25") > 1  # the plain axis repeats
     assert _month_labels(month_axis(), 3) == ["Jun 25", "Jul 25", "Aug 25"]
     assert _month_labels(month_axis(), 12) == [f"{m:%b %y}" for m in pd.date_range("2025-06", periods=12, freq="MS")]
+
+
+def test_no_channel_is_drawn_in_the_colour_of_quota_ticks():
+    """Before: the eighth channel (Webinar in the sample) was black, like the quota ticks beside it."""
+    from sla_model.charts import INK, PALETTE, channel_scale
+
+    colours = channel_scale([f"channel {i}" for i in range(len(PALETTE))]).to_dict()["range"]
+    assert INK == "black" and not {"#000000", "black"} & {c.lower() for c in colours}
+    assert len(set(colours)) == len(PALETTE)  # every channel of a full palette has its own colour

@@ -142,7 +142,7 @@ def test_pages_with_leads_and_no_sla_point_to_the_sla_page(monkeypatch, tmp_path
 
 
 def test_customers_the_goal_takes_is_one_figure_on_the_sla_page_and_goal_progress(sample_app):
-    """Before: The SLA page said 'about 54' (650k / 12k unrounded), Goal progress 55, and the won quota 52 unexplained."""
+    """Before: The SLA page said 'about 54' (650k / 12k), Goal progress 55, the won quota 52 unexplained."""
     v2 = sample_slas()[-1]
     at = sample_app(PAGE)
     assert "takes **55 new customers** a month" in _text(at)
