@@ -98,7 +98,7 @@ for col, (measure, p) in zip(cols, results.items(), strict=True):
         if p.quota > 0:
             share = p.attainment if p.closed else p.projected_attainment
             what = "Reached" if p.closed else "Projected"
-            st.markdown(f"{what} **{fmt.pct(share)}** of {value_text(measure, p.quota, currency)}")
+            st.markdown(f"{what} **{fmt.attainment(share)}** of {value_text(measure, p.quota, currency)}")
         else:
             st.markdown("No quota applies")
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.funnel import customers_needed
-from sla_model.sla import Sla, diff_slas, in_force
+from sla_model.sla import Sla, diff_slas, in_force, term_label
 from ui import fmt
 from ui.controls import no_data_notice
 from ui.data import get_dataset
@@ -149,14 +149,12 @@ st.header("Version history")
 history = pd.DataFrame(
     {
         "Version": [s.meta.version for s in reversed(data.versions)],
-        "Effective from": [s.meta.effective_from for s in reversed(data.versions)],
+        "Effective from": [f"{s.meta.effective_from:%d %b %Y}" for s in reversed(data.versions)],
         "Author": [s.meta.author for s in reversed(data.versions)],
         "Change note": [s.meta.change_note for s in reversed(data.versions)],
     }
 )
-st.dataframe(
-    history, hide_index=True, width="stretch", column_config={"Change note": st.column_config.TextColumn(width="large")}
-)
+st.table(history.set_index("Version"))  # a table wraps its text: every change note is read whole
 
 st.header("Compare two versions")
 if len(numbers) < 2:
@@ -174,7 +172,7 @@ else:
         st.markdown(f"**{len(changes)} terms differ** between version {old} and version {new}:")
         diff = pd.DataFrame(
             {
-                "Term": [path for path, _, _ in changes],
+                "Term": [term_label(path) for path, _, _ in changes],
                 f"Version {old}": [show_value(a) for _, a, _ in changes],
                 f"Version {new}": [show_value(b) for _, _, b in changes],
             }

@@ -269,3 +269,52 @@ def diff_slas(old: Sla, new: Sla) -> list[tuple[str, object, object]]:
     a = {k: v for k, v in _flatten(sla_to_dict(old)).items() if not k.startswith("meta.")}
     b = {k: v for k, v in _flatten(sla_to_dict(new)).items() if not k.startswith("meta.")}
     return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]
+
+
+#: How The SLA page names each term of the agreement (dotted paths as :func:`diff_slas` gives them).
+TERM_LABELS = {
+    "goal.monthly_revenue": "Monthly revenue goal",
+    "goal.average_deal_size": "Average deal size",
+    "goal.currency": "Currency",
+    "quotas.mqls": "MQL quota (a month)",
+    "quotas.sqls": "SQL quota (a month)",
+    "quotas.won": "Won-deal quota (a month)",
+    "mql.score_threshold": "MQL score threshold",
+    "mql.fit.personas": "Personas that fit",
+    "mql.fit.min_company_size": "Minimum company size (employees)",
+    "mql.fit.countries": "Countries that fit",
+    "mql.triggers.demo_request": "A demo request makes an MQL",
+    "mql.triggers.min_page_views": "Page views that make an MQL",
+    "mql.triggers.min_form_submissions": "Form submissions that make an MQL",
+    "sql.framework": "SQL framework",
+    "sql.criteria": "SQL criteria",
+    "sql.min_criteria": "SQL criteria to meet",
+    "follow_up.first_touch_hours": "First touch within (hours)",
+    "follow_up.min_touches": "Contact attempts, at least",
+    "follow_up.touch_window_days": "Contact attempts within (days)",
+    "follow_up.decision_hours": "Accept or reject within (hours)",
+    "recycle.stale_after_days": "Back to nurture undecided after (days)",
+    "review.monthly": "Monthly review",
+    "review.mid_month_checkin": "Mid-month check-in",
+    "review.attendees": "Attendees",
+}
+_REASON_FIELDS = {"label": "label", "then": "then", "description": "note"}
+
+
+def term_label(path: str) -> str:
+    """A term of the agreement as people say it, for a dotted path from :func:`diff_slas`.
+
+    Examples:
+        >>> term_label("quotas.mqls_by_channel.Content Syndication")
+        'MQL quota · Content Syndication'
+        >>> term_label("rejection_reasons.no_budget.then"), term_label("follow_up.first_touch_hours")
+        ('Rejection reason no_budget: then', 'First touch within (hours)')
+    """
+    if path in TERM_LABELS:
+        return TERM_LABELS[path]
+    if path.startswith("quotas.mqls_by_channel."):
+        return "MQL quota · " + path.removeprefix("quotas.mqls_by_channel.")
+    if path.startswith("rejection_reasons."):
+        code, _, field = path.removeprefix("rejection_reasons.").rpartition(".")
+        return f"Rejection reason {code}: {_REASON_FIELDS.get(field, field)}"
+    return path

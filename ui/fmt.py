@@ -56,6 +56,20 @@ def pct(x: float, digits: int = 0) -> str:
     return "—" if x is None or math.isnan(x) else f"{x * 100:.{digits}f}%"
 
 
+def attainment(x: float) -> str:
+    """A share of a target, never rounded up to the target: 99.8% of a quota is not "100%" beside "Behind".
+
+    Examples:
+        >>> attainment(0.998), attainment(0.4567), attainment(1.0), attainment(1.004), attainment(float("nan"))
+        ('99.8%', '46%', '100%', '100%', '—')
+    """
+    if x is None or math.isnan(x):
+        return "—"
+    if 0.995 <= x < 1:
+        return f"{math.floor(x * 1000) / 10:.1f}%"
+    return pct(x)
+
+
 def hours(x: float) -> str:
     """A duration in hours, or days past two days.
 

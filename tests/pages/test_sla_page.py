@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from sla_model.db import PROJECT_ROOT
 from sla_model.generator import sample_slas
-from sla_model.sla import diff_slas
+from sla_model.sla import diff_slas, term_label
 
 PAGE = "pages/sla.py"
 
@@ -28,8 +28,9 @@ def test_the_version_in_force_reads_as_a_contract(sample_app):
     assert f"lead score **≥ {v2.mql.score_threshold}**" in text
     reasons = at.dataframe[1].value
     assert reasons["Reason"].tolist() == [r.label for r in v2.rejection_reasons]
-    history = at.dataframe[2].value
-    assert history["Version"].tolist() == [2, 1]
+    history = at.table[0].value
+    assert history.index.tolist() == [2, 1]
+    assert history.loc[2, "Change note"] == v2.meta.change_note  # whole, never cut
 
 
 def test_an_older_version_is_shown_as_superseded(sample_app):
@@ -44,8 +45,10 @@ def test_the_diff_lists_every_changed_term(sample_app):
     v1, v2 = sample_slas()
     expected = diff_slas(v1, v2)
     diff = at.dataframe[-1].value
-    assert diff["Term"].tolist() == [path for path, _, _ in expected]
-    row = diff.set_index("Term").loc["mql.score_threshold"]
+    assert diff["Term"].tolist() == [term_label(path) for path, _, _ in expected]
+    assert "MQL quota · Content Syndication" in diff["Term"].tolist()  # before: quotas.mqls_by_channel.Content …
+    assert not any(term.startswith(("quotas.", "mql.", "follow_up.")) for term in diff["Term"])
+    row = diff.set_index("Term").loc["MQL score threshold"]
     assert (row["Version 1"], row["Version 2"]) == ("50", "55")
     at.selectbox(key="diff_to").set_value(1).run()
     assert any("Pick two different versions" in i.value for i in at.info)
