@@ -93,7 +93,7 @@ def contract(sla: Sla) -> None:
                 "Note": [r.description for r in sla.rejection_reasons],
             }
         )
-        st.dataframe(reasons, hide_index=True, width="stretch")
+        st.table(reasons, border="horizontal", hide_index=True)  # a table wraps its text: every note is read whole
 
 
 def show_value(value: object) -> str:
@@ -154,7 +154,7 @@ history = pd.DataFrame(
         "Change note": [s.meta.change_note for s in reversed(data.versions)],
     }
 )
-st.table(history.set_index("Version"))  # a table wraps its text: every change note is read whole
+st.table(history, border="horizontal", hide_index=True)  # a table wraps its text: every change note is read whole
 
 st.header("Compare two versions")
 if len(numbers) < 2:
@@ -177,4 +177,4 @@ else:
                 f"Version {new}": [show_value(b) for _, _, b in changes],
             }
         )
-        st.dataframe(diff, hide_index=True, width="stretch")
+        st.table(diff, border="horizontal", hide_index=True)

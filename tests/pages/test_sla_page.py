@@ -26,11 +26,11 @@ def test_the_version_in_force_reads_as_a_contract(sample_app):
     assert f"**{v2.quotas.mqls:,} MQLs**" in text
     assert f"First touch within {v2.follow_up.first_touch_hours:g} hours" in text
     assert f"lead score **≥ {v2.mql.score_threshold}**" in text
-    reasons = at.dataframe[1].value
+    reasons = at.table[0].value
     assert reasons["Reason"].tolist() == [r.label for r in v2.rejection_reasons]
-    history = at.table[0].value
-    assert history.index.tolist() == [2, 1]
-    assert history.loc[2, "Change note"] == v2.meta.change_note  # whole, never cut
+    history = at.table[1].value
+    assert history["Version"].tolist() == [2, 1]
+    assert history["Change note"].iloc[0] == v2.meta.change_note  # whole, never cut
 
 
 def test_an_older_version_is_shown_as_superseded(sample_app):
@@ -44,7 +44,7 @@ def test_the_diff_lists_every_changed_term(sample_app):
     at = sample_app(PAGE)
     v1, v2 = sample_slas()
     expected = diff_slas(v1, v2)
-    diff = at.dataframe[-1].value
+    diff = at.table[-1].value
     assert diff["Term"].tolist() == [term_label(path) for path, _, _ in expected]
     assert "MQL quota · Content Syndication" in diff["Term"].tolist()  # before: quotas.mqls_by_channel.Content …
     assert not any(term.startswith(("quotas.", "mql.", "follow_up.")) for term in diff["Term"])
