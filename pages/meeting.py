@@ -379,8 +379,12 @@ for number, section in enumerate(review.sections, start=1):
         misses = [x for x in section.lines if not x.startswith("Likely cause: ")]
         causes = [x.removeprefix("Likely cause: ") for x in section.lines if x.startswith("Likely cause: ")]
         say(misses or ["Nothing missed."], ":material/trending_down:")
-        st.markdown("### Likely causes")
-        say(causes or ["Nothing in the data stands out."], ":material/search:")
+        if misses:  # causes explain misses; with nothing missed they are only signs worth watching
+            st.markdown("### Likely causes")
+            say(causes or ["Nothing in the data stands out."], ":material/search:")
+        elif causes:
+            st.markdown("### Worth watching")
+            say(causes, ":material/visibility:")
     elif section.key == "voice":
         voice(section, charts)
     elif section.key == "breaches":

@@ -171,3 +171,20 @@ def test_a_past_months_breach_list_says_it_is_todays(sample_app):
     labels = {b.label for b in at.get("download_button")}
     assert "Open breaches as of 18 Nov 2026 (CSV)" in labels
     assert not any("Breach list" in label for label in labels)
+
+
+def test_a_month_with_nothing_missed_shows_no_likely_causes(sample_app, sample_inputs):
+    """Before: March 2026 showed 'Nothing missed.' and, under it, a 'Likely causes' heading."""
+    march = pd.Period("2026-03", "M")
+    log = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
+    none = pd.DataFrame(columns=["title", "status", "proposed_by", "summary"])
+    review = meeting.review(sample_inputs, march, decisions=log, proposals=none)
+    lines = review.section("misses").lines
+    assert not [x for x in lines if not x.startswith("Likely cause: ")]  # the planted month beats every quota
+    at = open_section(sample_app, "misses", month="2026-03")
+    assert not at.exception
+    headings = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert "### Likely causes" not in headings
+    assert shown(at)[0] == "Nothing missed."
+    if any(x.startswith("Likely cause: ") for x in lines):
+        assert "### Worth watching" in headings
