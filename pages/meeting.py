@@ -9,6 +9,7 @@ from sla_model import decisions as log
 from sla_model import meeting, report
 from sla_model.access import Actor, PermissionDenied, Role
 from sla_model.actions import ActionError
+from sla_model.charts import channel_chart_height
 from sla_model.progress import elapsed_share
 from sla_model.sla import in_force
 from sla_model.whatif import Candidate, evaluate, observed_team_size
@@ -91,7 +92,8 @@ def scorecard(review: meeting.Review, charts: dict) -> None:
     with left:
         show(projector(charts["cumulative"], 300), len(review.cumulative) * 3, key=P + "cumulative")
     with right:
-        show(projector(charts["channels"], 300), len(review.channels), key=P + "channels")
+        height = channel_chart_height(review.channels, least=300)
+        show(projector(charts["channels"], height), len(review.channels), key=P + "channels")
 
 
 def pace(review: meeting.Review, section: meeting.Section) -> None:

@@ -70,22 +70,37 @@ def cumulative_chart(daily: pd.DataFrame, label: str, *, with_pace: bool = True)
     )
 
 
-def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str]) -> alt.LayerChart:
-    """MQLs per channel as bars, each channel's quota as a black tick (``meeting.channel_scorecard``)."""
+#: Pixels a channel's row takes in :func:`channel_quota_chart` (its bar is 60% of that).
+CHANNEL_ROW = 30
+
+
+def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str], height: int | None = None) -> alt.LayerChart:
+    """MQLs per channel as bars, each channel's quota as a black tick (``meeting.channel_scorecard``).
+
+    Bars and ticks take a share of their row, so any number of channels (the SLA's and the data's) never
+    overlap at the ``height`` the chart is drawn (default: :func:`channel_chart_height`, a row per channel).
+    """
+    row = (height or channel_chart_height(channels)) / max(len(channels), 1)
     frame = channels[["channel", "mqls", "quota"]].copy()
     order = list(frame["channel"])
+    colours = list(dict.fromkeys([*all_channels, *order]))  # a channel only the SLA names still gets a colour
     base = alt.Chart(frame).encode(y=alt.Y("channel:N", title=None, sort=order))
-    bars = base.mark_bar(height=16).encode(
+    bars = base.mark_bar(height=alt.RelativeBandSize(0.6)).encode(
         x=alt.X("mqls:Q", title="MQLs this month (count)"),
-        color=alt.Color("channel:N", scale=channel_scale(all_channels), legend=None),
+        color=alt.Color("channel:N", scale=channel_scale(colours), legend=None),
         tooltip=[
             alt.Tooltip("channel:N", title="Channel"),
             alt.Tooltip("mqls:Q", title="MQLs"),
             alt.Tooltip("quota:Q", title="Quota"),
         ],  # fmt: skip
     )
-    ticks = base.mark_tick(color=INK, thickness=3, size=24).encode(x="quota:Q")
+    ticks = base.mark_tick(color=INK, thickness=3, size=min(24, row * 0.8)).encode(x="quota:Q")
     return bars + ticks
+
+
+def channel_chart_height(channels: pd.DataFrame, least: int = 200) -> int:
+    """The height that gives every channel of :func:`channel_quota_chart` its row."""
+    return max(least, CHANNEL_ROW * len(channels) + 60)
 
 
 def reasons_chart(reasons: pd.DataFrame, top: int = 8) -> alt.Chart:

@@ -54,6 +54,10 @@ def tiles(review: Review) -> list[dict[str, str]]:
     return out
 
 
+#: The height of each chart on the printed page (pixels).
+CHART_HEIGHT = 190
+
+
 def charts(review: Review, all_channels: list[str] | None = None) -> dict[str, alt.TopLevelMixin]:
     """The report's charts (also drawn on the meeting page): MQLs vs pace, MQLs by channel, rejection reasons.
 
@@ -62,7 +66,9 @@ def charts(review: Review, all_channels: list[str] | None = None) -> dict[str, a
     channels = all_channels or sorted(review.channels["channel"])
     out: dict[str, alt.TopLevelMixin] = {
         "cumulative": cumulative_chart(review.cumulative, "MQLs").properties(title="MQLs through the month"),
-        "channels": channel_quota_chart(review.channels, channels).properties(title="MQLs by channel vs quota"),
+        "channels": channel_quota_chart(review.channels, channels, height=CHART_HEIGHT).properties(
+            title="MQLs by channel vs quota"
+        ),
     }
     voice = next((s for s in review.sections if s.key == "voice"), None)
     if voice is not None and len(voice.tables["reasons"]):
@@ -130,7 +136,7 @@ def to_html(review: Review) -> str:
     )
     images = "".join(
         f'<img alt="{html.escape(name)}" src="data:image/svg+xml;base64,'
-        f'{base64.b64encode(_svg(chart, 330, 190).encode()).decode()}">'
+        f'{base64.b64encode(_svg(chart, 330, CHART_HEIGHT).encode()).decode()}">'
         for name, chart in charts(review).items()
     )
     shown = [s for s in review.sections if s.key != "scorecard"]
