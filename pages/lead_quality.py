@@ -17,6 +17,7 @@ from sla_model.quality import (
     mql_cohort,
     rejection_reasons,
     score_band,
+    top_reasons,
 )
 from sla_model.stats import SMALL_SAMPLE
 from ui import fmt
@@ -293,7 +294,7 @@ else:
             key=f"reason_value_{dim}",
         )
     picked = rejected if chosen_value == ALL else rejected[as_text(rejected[dim]) == chosen_value]
-    pareto = rejection_reasons(picked, labels)
+    pareto = top_reasons(rejection_reasons(picked, labels))
     pareto["axis"] = [wrap(x, 11) for x in pareto["label"]]
     pareto["inside"] = pareto["count"] >= 0.2 * pareto["count"].max()
     # The caption is markdown: it names the dimension, never the (imported) value.

@@ -103,6 +103,32 @@ def rejection_reasons(leads: pd.DataFrame, labels: dict[str, str] | None = None)
     return frame.reset_index(drop=True)
 
 
+def top_reasons(pareto: pd.DataFrame, top: int = 8) -> pd.DataFrame:
+    """A Pareto table (:func:`rejection_reasons`) cut to its ``top`` reasons, the rest folded into one last row.
+
+    The folded row is labelled "Other reasons (N)" and keeps the counts adding up; the cumulative share still
+    ends at 100%. A chart of many reasons would otherwise squeeze its labels until they are cut.
+
+    Examples:
+        >>> t = pd.DataFrame({"reason": list("abcd"), "label": list("ABCD"), "count": [5, 3, 1, 1]})
+        >>> t["share"] = t["count"] / 10
+        >>> t["cumulative_share"] = t["share"].cumsum()
+        >>> top_reasons(t, top=2)[["label", "count", "cumulative_share"]].values.tolist()
+        [['A', 5, 0.5], ['B', 3, 0.8], ['Other reasons (2)', 2, 1.0]]
+    """
+    if len(pareto) <= top + 1:  # folding a single reason would only rename it
+        return pareto
+    head, tail = pareto.iloc[:top], pareto.iloc[top:]
+    other = {
+        "reason": "(other)",
+        "label": f"Other reasons ({len(tail)})",
+        "count": int(tail["count"].sum()),
+        "share": float(tail["share"].sum()),
+        "cumulative_share": float(pareto["cumulative_share"].iloc[-1]),
+    }
+    return pd.concat([head, pd.DataFrame([other])], ignore_index=True)
+
+
 def score_band(score: pd.Series) -> pd.Series:
     """Lead score bands (``"0–19"``, ..., ``"90–100"``) as an ordered categorical."""
     edges = SCORE_BAND_EDGES

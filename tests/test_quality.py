@@ -328,3 +328,23 @@ def test_conversions_count_won_and_lost_leads_as_sqls():
     assert (got.at["MQL→SQL", "successes"], got.at["MQL→SQL", "n"]) == (3, 6)
     assert (got.at["SQL→won", "successes"], got.at["SQL→won", "n"]) == (2, 3)
     assert (got.at["MQL→won", "successes"], got.at["MQL→won", "n"]) == (2, 6)
+
+
+def test_many_rejection_reasons_fold_into_one_other_row_that_keeps_the_counts():
+    """Before: a Pareto of 15 reasons squeezed its labels until they were cut."""
+    from sla_model.quality import top_reasons
+
+    leads = leads_frame(
+        *[
+            make_lead(f"R{i}-{j}", mql_at="2026-11-02", rejected_at="2026-11-03", rejection_reason=f"reason_{i:02d}")
+            for i in range(15)
+            for j in range(15 - i)
+        ]
+    )
+    full = rejection_reasons(leads)
+    cut = top_reasons(full)
+    assert len(full) == 15 and len(cut) == 9
+    assert cut["label"].iloc[-1] == "Other reasons (7)"
+    assert cut["count"].sum() == full["count"].sum() == len(leads)
+    assert cut["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+    assert top_reasons(full.head(9)).equals(full.head(9))  # nothing to fold
