@@ -189,7 +189,7 @@ def mapping_builder(
     try:
         return parse_mapping(document, source="the mapping")
     except MappingError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.literal(exc), icon=":material/error:")
         st.stop()
 
 
@@ -301,11 +301,14 @@ def main() -> None:
     try:
         require_manager(actor, "import data")
     except PermissionDenied as exc:
-        st.info(f"{exc}. Choose “Manager” under “You are” in the sidebar, or ask a manager.", icon=":material/lock:")
+        st.info(
+            fmt.literal(f"{exc}. Choose “Manager” under “You are” in the sidebar, or ask a manager."),
+            icon=":material/lock:",
+        )
         st.stop()
     flash = st.session_state.pop(P + "flash", None)
     if flash:
-        st.success(flash, icon=":material/check_circle:")
+        st.success(fmt.literal(flash), icon=":material/check_circle:")
         page_link("pages/goal_progress.py", label="See it on Goal progress", icon=":material/flag:")
 
     upload = st.file_uploader(
@@ -320,7 +323,7 @@ def main() -> None:
     try:
         digest, table = _read(data, upload.name)
     except CsvFileError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.literal(exc), icon=":material/error:")
         return
     unread = f" (of which {fmt.count(len(table.bad_records))} could not be read)" if table.bad_records else ""
     st.caption(
@@ -339,14 +342,17 @@ def main() -> None:
         try:
             start = parse_mapping(tomllib.loads(upload_mapping.getvalue().decode("utf-8")), source=upload_mapping.name)
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            st.error(f"{upload_mapping.name}: not a TOML mapping file ({exc})", icon=":material/error:")
+            st.error(fmt.literal(f"{upload_mapping.name}: not a TOML mapping file ({exc})"), icon=":material/error:")
             return
         except MappingError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(fmt.literal(exc), icon=":material/error:")
             return
         choice = "file"
     if start is None and choice == "detected":
-        st.warning(no_match_message(upload.name, table.headers) + ". Build a mapping below.", icon=":material/help:")
+        st.warning(
+            fmt.literal(no_match_message(upload.name, table.headers) + ". Build a mapping below."),
+            icon=":material/help:",
+        )
     kind = start.kind if start is not None else "leads"
     kind = st.radio(
         "The file holds", list(KIND_LABELS), format_func=KIND_LABELS.get, index=list(KIND_LABELS).index(kind),
@@ -389,9 +395,9 @@ def main() -> None:
         if b1.button("Save mapping", key=P + "save", icon=":material/save:", disabled=not name.strip()):
             try:
                 save_mapping(engine=engine, mapping=named, actor=actor.name)
-                st.toast(f"Saved the mapping “{name.strip()}”", icon=":material/save:")
+                st.toast(fmt.literal(f"Saved the mapping “{name.strip()}”"), icon=":material/save:")
             except MappingError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(fmt.literal(exc), icon=":material/error:")
         b2.download_button(
             "Download mapping (.toml)", data=named.to_toml(), file_name=_file_name(name or "mapping"),
             mime="application/toml", key=P + "mapping_download", icon=":material/download:",
@@ -408,7 +414,7 @@ def main() -> None:
             st.session_state[P + "prepared"] = cached
         prepared = cached[1]
     except ValueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.literal(exc), icon=":material/error:")
         return
     st.subheader("Preview")
     preview(prepared, update_only=mapping.update_only)
@@ -441,7 +447,7 @@ def main() -> None:
                 progress=lambda fraction, message: bar.progress(fraction, text=message.capitalize()),
             )  # fmt: skip
         except ValueError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(fmt.literal(exc), icon=":material/error:")
             return
         st.session_state.pop(P + "prepared", None)
         st.session_state[P + "flash"] = f"{upload.name}: {importer.summary(result)}."

@@ -202,7 +202,7 @@ def changes(review: meeting.Review, section: meeting.Section, proposals: pd.Data
                             log.decide_proposal(engine=engine, actor=actor, proposal_id=int(row.id), status=status,
                                                 row_version=int(row.row_version))  # fmt: skip
                         except (ActionError, PermissionDenied) as exc:
-                            st.error(str(exc))
+                            st.error(fmt.literal(exc))
                         else:
                             st.session_state[P + "flash"] = f"“{row.title}” {status}."
                             st.rerun()
@@ -249,7 +249,7 @@ def record_form(review: meeting.Review, actor: Actor) -> None:
                 row = log.record_decision(engine=get_engine(), actor=actor, month=review.period, text=text,
                                           owner=owner, due=due, metric=metric, target=value)  # fmt: skip
             except (ActionError, PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(fmt.literal(exc))
             else:
                 st.session_state[P + "flash"] = f"Recorded: {row.text} ({row.owner}, due {row.due:%d %b %Y})."
                 st.rerun()
@@ -299,7 +299,7 @@ def close_form(items: pd.DataFrame, actor: Actor) -> None:
                 log.close_decision(engine=get_engine(), actor=actor, decision_id=int(picked), status=status,
                                    outcome=outcome, row_version=int(row["row_version"]))  # fmt: skip
             except (ActionError, PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(fmt.literal(exc))
             else:
                 st.session_state[P + "flash"] = f"Decision updated: {status}."
                 st.rerun()

@@ -118,3 +118,18 @@ def gap(x: float, shown: str, ahead: str, behind: str, even: str) -> tuple[str, 
     if x > 0:
         return f"+{shown} {ahead}", "up", "green"
     return f"{shown} {behind}", "down", "red"
+
+
+def literal(text: object) -> str:
+    r"""Any text from data or a user (a file name, a cell, a name in a message) made inert for Streamlit's markdown.
+
+    Every markup character is escaped, as :func:`md_escape` does, and line breaks stay line breaks (a message of
+    several problems keeps one per line). Every ``st.success``/``st.error``/``st.info``/``st.toast`` that shows
+    such text goes through it.
+
+    Examples:
+        >>> print(literal("**x.csv**: row 2\n:red[bad] [link](http://x)"))
+        \*\*x\.csv\*\*\: row 2  
+        \:red\[bad\] \[link\]\(http\://x\)
+    """
+    return "  \n".join(md_escape(line) for line in str(text).splitlines()) if str(text) else ""
