@@ -27,9 +27,9 @@ def _value(measure: str, x: float, currency: str) -> str:
 
 
 def _verdict(row: pd.Series) -> str:
-    """``inside the 95% range`` / ``outside the 95% range`` / ``counted exactly``."""
+    """``inside the 95% range`` / ``outside the 95% range`` / ``counted, no range``."""
     if pd.isna(row["inside"]):
-        return "counted exactly"
+        return "counted, no range"
     return "inside the 95% range" if row["inside"] else "outside the 95% range"
 
 
