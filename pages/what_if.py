@@ -301,3 +301,4 @@ with st.container(border=True):
             else:
                 st.success(f"Proposed “{fmt.md_escape(row.title)}” for the next review.")
                 page_link("pages/meeting.py", label="Open the meeting", icon=":material/groups:")
+__import__("ui.backtest").backtest.show_backtest(data, arrays)  # the backtest section, ui/backtest.py

@@ -1,5 +1,6 @@
 """Smarketing SLA: the domain package (SLA model, persistence, metrics, generator); no Streamlit."""
 
+from sla_model.backtest import backtest
 from sla_model.filters import filter_leads, touches_of
 from sla_model.funnel import FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
 from sla_model.lifecycle import decided, is_accepted, is_open, reached_sql, sql_reached_at
@@ -49,6 +50,7 @@ __all__ = [
     "acceptance",
     "acceptance_by",
     "attainment_trend",
+    "backtest",
     "breach_list",
     "compliance_by",
     "conversions",

@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sla_model.funnel import STAGES, FunnelRates, reverse_funnel
-from sla_model.lifecycle import SQL_COLUMNS, is_accepted, reached_sql
+from sla_model.lifecycle import SQL_COLUMNS, is_accepted, reached_sql, sql_reached_at
 from sla_model.qualify import QUALIFY_COLUMNS
 from sla_model.quality import SCORE_BAND_EDGES, score_band
 from sla_model.sla import (
@@ -243,6 +243,8 @@ class WhatIfArrays:
     month: np.ndarray
     version: np.ndarray
     band: np.ndarray
+    #: Days from each lead's handover to sales (its creation if it never was) to the snapshot.
+    handover_age: np.ndarray
     is_mql: np.ndarray
     accepted: np.ndarray
     rejected: np.ndarray
@@ -272,6 +274,8 @@ class WhatIfArrays:
     hist_priced: np.ndarray  #: won deals with an amount
     hist_reasons: np.ndarray
     _model: _Model = field(repr=False)
+    #: Per outcome (SQL, won): the delays from handover and the share of outcomes reached by each.
+    _curves: tuple = field(repr=False)
     _key0: np.ndarray = field(repr=False)
     _key_actual: np.ndarray = field(repr=False)
     _actual_counts: np.ndarray = field(repr=False)
@@ -439,10 +443,25 @@ def prepare(
         "hist_reasons": actual_counts.sum(axis=0)[:, 2:].reshape(n_channels, n_bands, n_reasons).astype(np.int64),
     }
     leads_per_month = np.bincount(month[in_history], minlength=n_months)[:n_months]
+    # A young MQL may still reach SQL or win: it counts as the share of those outcomes its age has seen.
+    exposure = np.zeros((n_channels, n_bands, 2))
+    handover = leads["mql_at"].fillna(leads["created_at"]).to_numpy(dtype="datetime64[ns]")
+    now = np.datetime64(as_of, "ns") if as_of is not None else np.datetime64("NaT", "ns")
+    handover_age = np.maximum((now - handover) / np.timedelta64(1, "D"), 0.0)
+    curves = []
+    for k, (flag, at) in enumerate(((sql, sql_reached_at(leads)), (won, leads["won_at"]))):
+        age = handover_age[handed]
+        reached = flag & handed
+        delay = (at.to_numpy(dtype="datetime64[ns]")[reached] - handover[reached]) / np.timedelta64(1, "D")
+        curve = _delay_curve(np.clip(np.nan_to_num(delay, nan=0.0), 0.0, handover_age[reached]), age)
+        seen = _share_by(curve, age)
+        exposure[..., k] = np.bincount(cell[handed], weights=seen, minlength=n_cells).reshape(n_channels, n_bands)
+        curves.append(curve)
     model = _fit_model(
         np.stack([hist["hist_sqls"], hist["hist_won"], hist["hist_accepted"], hist["hist_rejected"]], axis=-1),
         hist["hist_reasons"],
         hist_mqls,
+        exposure,
     )
     arrays = WhatIfArrays(
         score=score,
@@ -457,6 +476,7 @@ def prepare(
         month=month,
         version=version,
         band=band,
+        handover_age=handover_age,
         is_mql=is_mql,
         accepted=accepted,
         rejected=rejected,
@@ -477,6 +497,7 @@ def prepare(
         leads_per_month=leads_per_month,
         **hist,
         _model=model,
+        _curves=tuple(curves),
         _key0=key0,
         _key_actual=key_actual,
         _actual_counts=actual_counts,
@@ -494,9 +515,46 @@ def prepare(
     return arrays
 
 
-def _fit_model(outcomes: np.ndarray, reasons: np.ndarray, mqls: np.ndarray) -> _Model:
+def completion(delays: np.ndarray, ages: np.ndarray) -> np.ndarray:
+    """Per MQL, the share of its eventual outcomes of one kind (e.g. wins) an MQL of its age has shown.
+
+    ``delays`` are the days from handover to each outcome the history recorded; ``ages`` the days
+    from each MQL's handover to the snapshot. A long delay can only be seen on old MQLs, so each
+    recorded delay counts once for every MQL too young to show it: it is weighted by the inverse
+    of the share of MQLs at least that old. The result is that weighted distribution of delays,
+    read at each MQL's age; all ones without a recorded outcome.
+
+    Examples:
+        >>> completion(np.array([10.0, 30.0]), np.array([5.0, 20.0, 40.0, 60.0])).tolist()
+        [0.0, 0.4, 1.0, 1.0]
+    """
+    ages = np.asarray(ages, dtype=float)
+    return _share_by(_delay_curve(delays, ages), ages)
+
+
+def _delay_curve(delays: np.ndarray, ages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The recorded delays, sorted, and the share of outcomes reached by each (see :func:`completion`)."""
+    delays = np.asarray(delays, dtype=float)
+    if not len(delays) or not len(ages):
+        return np.array([0.0]), np.array([1.0])  # nothing recorded: nothing left to wait for
+    old_enough = (len(ages) - np.searchsorted(np.sort(ages), delays, side="left")) / len(ages)
+    weight = 1 / np.maximum(old_enough, 1 / len(ages))
+    order = np.argsort(delays, kind="stable")
+    return delays[order], np.cumsum(weight[order]) / weight.sum()
+
+
+def _share_by(curve: tuple[np.ndarray, np.ndarray], days: np.ndarray) -> np.ndarray:
+    """The share of outcomes reached within ``days`` of handover (0 before it)."""
+    delays, share = curve
+    at = np.searchsorted(delays, days, side="right") - 1
+    return np.where(at >= 0, share[np.maximum(at, 0)], 0.0)
+
+
+def _fit_model(outcomes: np.ndarray, reasons: np.ndarray, mqls: np.ndarray, exposure: np.ndarray) -> _Model:
     """Rates per (channel, band) cell from the history's counts, with the fallback for empty cells.
 
+    SQL and won rates divide by ``exposure`` (channels × bands × 2): the MQLs counted by how much of
+    their outcomes their age has seen (:func:`completion`), so young cohorts do not pull them down.
     A cell the history handed no lead of takes its band's rate pooled over channels; a band with no
     MQL at all takes the nearest observed band's pooled rate (the lower one on a tie).
     """
@@ -520,10 +578,14 @@ def _fit_model(outcomes: np.ndarray, reasons: np.ndarray, mqls: np.ndarray) -> _
     src_reasons = np.concatenate(
         [reasons.reshape(n_cells, reasons.shape[-1]), reasons.sum(axis=0), np.zeros((1, reasons.shape[-1]))]
     ).astype(float)
+    src_exposure = np.concatenate([exposure.reshape(n_cells, 2), exposure.sum(axis=0), np.zeros((1, 2))]).astype(float)
+    src_exposure = np.where(src_n[:, None] > 0, np.maximum(src_exposure, src_outcomes[:, :2]), 0.0)
     rates = safe_rate(src_outcomes, src_n[:, None])
+    rates[:, :2] = np.where(src_exposure > 0, src_outcomes[:, :2] / np.where(src_exposure > 0, src_exposure, 1), 0.0)
+    rates[src_n == 0] = np.nan
     # Agresti–Coull: the centre and the sampling variance of each source's SQL and won rates.
     z2 = Z95**2
-    centre = (src_outcomes[:, :2] + z2 / 2) / (src_n[:, None] + z2)
+    centre = (src_outcomes[:, :2] + z2 / 2) / (src_exposure + z2)
     var = centre * (1 - centre)
     var[src_n == 0] = np.nan
     used, column = np.unique(source_of, return_inverse=True)  # sources some cell reads
@@ -533,7 +595,7 @@ def _fit_model(outcomes: np.ndarray, reasons: np.ndarray, mqls: np.ndarray) -> _
         rates=rates[source_of],
         outcome_var=var[source_of],
         source=one_hot,
-        source_var=var[used] / (src_n[used, None] + z2),
+        source_var=var[used] / (src_exposure[used] + z2),
         reason_rates=safe_rate(src_reasons, src_n[:, None])[source_of],
         unobserved=mqls.ravel() == 0,
         small=src_n[source_of] < SMALL_SAMPLE,
@@ -805,6 +867,66 @@ def _expected(model: _Model, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, low, high
 
 
+@dataclass(frozen=True)
+class Replay:
+    """What a set of MQLs gives in an average month of some history months (see :func:`replay_months`)."""
+
+    months: pd.PeriodIndex
+    mqls: float
+    sqls: Estimate
+    won: Estimate
+    revenue: Estimate
+
+
+def replay_months(
+    arrays: WhatIfArrays, mask: np.ndarray, months: Sequence[pd.Period], *, average_deal_size: float
+) -> Replay:
+    """The SQLs, wins and revenue ``mask``'s MQLs would record in an average month of ``months``, with 95% intervals.
+
+    A backtest's replay: the rates :func:`evaluate` applies (per channel × score band) give each
+    MQL's eventual SQL and win; the delays the history recorded from handover to each outcome
+    spread them over the months after its handover. So a month's SQLs include those of MQLs
+    handed over the months before, as the month's actual count does. MQLs are counted in the month
+    of their creation (as :func:`evaluate` does), outcomes in the month they fall in; nothing after
+    the snapshot. The interval adds each MQL's binomial noise and the rates' sampling error.
+
+    Args:
+        arrays: from :func:`prepare`.
+        mask: per lead, True for the MQLs to replay (e.g. each month's leads under the version in
+            force, :func:`mql_mask`); leads outside the history are left out.
+        months: months of the history; others are ignored.
+        average_deal_size: revenue per win.
+    """
+    chosen = arrays.months[arrays.months.isin(list(months))]
+    n = max(len(chosen), 1)
+    model, n_bands = arrays._model, len(arrays.bands)
+    sel = np.flatnonzero(np.asarray(mask, dtype=bool) & (arrays.month >= 0) & (arrays.month < arrays.n_months))
+    age, cell = arrays.handover_age[sel], arrays.channel[sel].astype(np.int64) * n_bands + arrays.band[sel]
+    n_cells = model.rates.shape[0]
+    now = arrays.as_of
+    values = []
+    for k, curve in enumerate(arrays._curves):
+        within = np.zeros(len(sel))  # the chance the outcome, if it comes, falls in one of the months
+        for period in chosen:
+            start = (now - period.start_time) / pd.Timedelta(days=1)
+            end = max((now - (period + 1).start_time) / pd.Timedelta(days=1), 0.0)
+            within += _share_by(curve, age - end) - _share_by(curve, age - start)
+        w = np.bincount(cell, weights=within, minlength=n_cells)
+        w2 = np.bincount(cell, weights=within**2, minlength=n_cells)
+        used = w > 0
+        p = model.rates[used, k]
+        mean = float(w[used] @ p)
+        binomial = float(w[used] @ p - w2[used] @ p**2)
+        sampling = float(((w[used] @ model.source[used]) ** 2) @ model.source_var[:, k])
+        half = Z95 * math.sqrt(max(binomial + sampling, 0.0)) if not math.isnan(mean) else math.nan
+        values.append(Estimate(mean / n, max(mean - half, 0.0) / n, (mean + half) / n))
+    sqls, won = values
+    deal = average_deal_size
+    revenue = Estimate(won.expected * deal, won.low * deal, won.high * deal)
+    mqls = float(np.isin(arrays.month[sel], np.flatnonzero(arrays.months.isin(list(chosen)))).sum()) / n
+    return Replay(months=chosen, mqls=mqls, sqls=sqls, won=won, revenue=revenue)
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("nan")
 
@@ -856,8 +978,10 @@ def evaluate(arrays: WhatIfArrays, candidate: Candidate, *, baseline: Candidate 
     month (history totals ÷ months). Expected SQLs, wins, acceptance and rejection reasons apply
     the rates observed per channel × score band among the history's MQLs to the candidate's MQLs;
     a cell the history never handed to sales borrows its band's rate pooled over channels, or the
-    nearest observed band's, and its MQLs count as extrapolated. The youngest cohorts may still
-    convert, so the rates lean low. Revenue is expected wins × the candidate's average deal size.
+    nearest observed band's, and its MQLs count as extrapolated. MQLs too young to have reached SQL
+    or a win yet count as the share of those outcomes their age has seen (:func:`completion`), so
+    the youngest cohorts do not pull the rates down. Revenue is expected wins × the candidate's
+    average deal size.
     Load per rep is MQLs ÷ weeks ÷ team size; the candidate is over capacity when its average week
     exceeds ``capacity_per_rep_week``.
 

@@ -86,6 +86,41 @@ def hours(x: float) -> str:
     return f"{x / 24:.1f} d"
 
 
+def change(x: float) -> str:
+    """A relative change as a signed whole percentage: ``+8%``, ``−5%``; ``0%`` when it rounds to zero.
+
+    Examples:
+        >>> change(0.084), change(-0.049), change(-0.004), change(float("nan"))
+        ('+8%', '−5%', '0%', '—')
+    """
+    if x is None or math.isnan(x):
+        return "—"
+    shown = f"{abs(x) * 100:.0f}"
+    if shown == "0":
+        return "0%"
+    return f"{'+' if x > 0 else '−'}{shown}%"
+
+
+def month_span(first: object, last: object) -> str:
+    """Months from ``first`` to ``last`` (periods or timestamps), the year once where they share it.
+
+    Examples:
+        >>> import pandas as pd
+        >>> month_span(pd.Period("2026-06", "M"), pd.Period("2026-10", "M"))
+        'Jun–Oct 2026'
+        >>> month_span(pd.Period("2025-11", "M"), pd.Period("2026-05", "M"))
+        'Nov 2025–May 2026'
+        >>> month_span(pd.Period("2026-06", "M"), pd.Period("2026-06", "M"))
+        'Jun 2026'
+    """
+    a, b = first.strftime("%b %Y"), last.strftime("%b %Y")
+    if a == b:
+        return a
+    if a[-4:] == b[-4:]:
+        return f"{a[:-5]}–{b}"
+    return f"{a}–{b}"
+
+
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$=")
 
 
