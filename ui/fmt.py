@@ -163,8 +163,9 @@ def literal(text: object) -> str:
     such text goes through it.
 
     Examples:
-        >>> print(literal("**x.csv**: row 2\n:red[bad] [link](http://x)"))
-        \*\*x\.csv\*\*\: row 2  
-        \:red\[bad\] \[link\]\(http\://x\)
+        >>> print(literal("**x.csv** :red[bad] [link](http://x)"))
+        \*\*x\.csv\*\* \:red\[bad\] \[link\]\(http\://x\)
+        >>> literal("row 2 is bad\nrow 3 too")  # a markdown line break between them
+        'row 2 is bad  \nrow 3 too'
     """
     return "  \n".join(md_escape(line) for line in str(text).splitlines()) if str(text) else ""
