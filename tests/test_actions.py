@@ -256,6 +256,15 @@ def test_undo_refuses_when_the_lead_changed_since(db):
 # --- concurrency -------------------------------------------------------------------------------------------------
 
 
+def _at_once(work, n: int) -> None:
+    """Run ``work(0)`` … ``work(n - 1)`` in ``n`` threads and wait for them all (``work`` meets at a barrier)."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_twenty_concurrent_writers_lose_nothing(db):
     """20 threads decide and log touches at once; every write lands, no 'database is locked' escapes."""
     errors: list[BaseException] = []
@@ -273,11 +282,7 @@ def test_twenty_concurrent_writers_lose_nothing(db):
         except BaseException as exc:  # noqa: BLE001  (collected and re-raised in the main thread)
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _at_once(work, 20)
     assert errors == []
     with Session(db) as session:
         assert session.exec(select(func.count()).select_from(Touch)).one() == 100
@@ -297,11 +302,7 @@ def test_racing_decisions_on_one_lead_store_exactly_one(db):
         start.wait()
         results.extend(decide(engine=db, actor=Actor(f"m{i}", Role.MANAGER), lead_ids=["M20"], accept=True))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _at_once(work, 10)
     assert sum(r.ok for r in results) == 1
     assert all("already accepted" in r.message for r in results if not r.ok)
     assert len(load_feedback(engine=db)) == 1
@@ -322,11 +323,7 @@ def test_managers_publishing_the_same_version_at_once_are_told_who_won(db):
         except Exception as exc:  # noqa: BLE001  (every outcome is checked below)
             results.append(exc)
 
-    threads = [threading.Thread(target=publish, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _at_once(publish, 8)
     won = [r for r in results if r == 3]
     lost = [r for r in results if r != 3]
     assert len(won) == 1, results
