@@ -36,7 +36,8 @@ ALL = "all"
 def proposal_frame() -> pd.DataFrame:
     """Stored proposals with a one-sentence replay of each (against the SLA in force now)."""
     rows = log.list_proposals(engine=get_engine())
-    columns = ["id", "title", "status", "proposed_by", "proposed_at", "note", "summary", "row_version"]
+    columns = ["id", "title", "status", "proposed_by", "proposed_at", "note", "summary", "row_version", "decided_by",
+               "decided_at"]  # fmt: skip
     if not rows:
         return pd.DataFrame(columns=columns)
     data = get_dataset()
@@ -49,7 +50,7 @@ def proposal_frame() -> pd.DataFrame:
                                   capacity_per_rep_week=candidate.capacity_per_rep_week)  # fmt: skip
         summary = meeting.proposal_summary(evaluate(arrays, candidate, baseline=base), sla.goal.currency)
         out.append([row.id, row.title, row.status, row.proposed_by, row.proposed_at, row.note, summary,
-                    row.row_version])  # fmt: skip
+                    row.row_version, row.decided_by, row.decided_at])  # fmt: skip
     return pd.DataFrame(out, columns=columns)
 
 
@@ -206,12 +207,13 @@ def changes(review: meeting.Review, section: meeting.Section, proposals: pd.Data
                         else:
                             st.session_state[P + "flash"] = f"“{row.title}” {status}."
                             st.rerun()
-    decided = proposals[proposals["status"] != "proposed"].head(5)
-    if len(decided):
-        st.caption("Decided: " + "; ".join(fmt.md_escape(f"{t} ({s})") for t, s in
-                                          zip(decided["title"], decided["status"], strict=True)))  # fmt: skip
-        page_link("pages/what_if.py", label="Publish an adopted change as a new SLA version on the What if… page",
-                     icon=":material/publish:")  # fmt: skip
+    adopted = proposals[proposals["status"] == "adopted"].head(5)
+    for row in adopted.itertuples():  # each adopted change one click from being published
+        page_link("pages/what_if.py", label=f"Load “{row.title}” on What if… to publish it",
+                  icon=":material/publish:", query_params={"proposal": str(row.id)})  # fmt: skip
+    declined = proposals[proposals["status"] == "declined"].head(5)
+    if len(declined):
+        st.caption("Declined: " + "; ".join(fmt.md_escape(t) for t in declined["title"]))
 
     carried = section.tables["carried"]
     st.markdown("### Last month we agreed")

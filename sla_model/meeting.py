@@ -590,8 +590,14 @@ def decision_line(row: object, *, carried: bool) -> str:
     return text
 
 
-def changes(proposals: pd.DataFrame, decisions: pd.DataFrame, carried: pd.DataFrame) -> Section:
-    """Proposed SLA changes to decide on, and the decision log: last month's agreements with their results."""
+def changes(
+    proposals: pd.DataFrame, decisions: pd.DataFrame, carried: pd.DataFrame, period: pd.Period | None = None
+) -> Section:
+    """Proposed SLA changes to decide on, the ones adopted since the period began, and the decision log.
+
+    An adopted change stays in the review (and its report) with who adopted it, until it is published from What
+    if…; ``proposals`` may carry ``decided_by`` and ``decided_at``.
+    """
     lines = []
     waiting = proposals[proposals["status"] == "proposed"] if len(proposals) else proposals
     if len(waiting):
@@ -599,6 +605,11 @@ def changes(proposals: pd.DataFrame, decisions: pd.DataFrame, carried: pd.DataFr
             lines.append(f"Proposal “{row.title}” by {row.proposed_by}: {row.summary}")
     else:
         lines.append("No SLA change is proposed (save one from the What if… page).")
+    if len(proposals) and "decided_at" in proposals:
+        since = period.start_time if period is not None else pd.Timestamp.min
+        adopted = proposals[(proposals["status"] == "adopted") & (pd.to_datetime(proposals["decided_at"]) >= since)]
+        for row in adopted.itertuples():
+            lines.append(f"Adopted: “{row.title}” ({row.summary}), adopted by {row.decided_by}.")
     for row in carried.itertuples():
         lines.append(decision_line(row, carried=True))
     for row in decisions.itertuples():
@@ -684,7 +695,7 @@ def review(
             misses(inputs, period, currency),
             voice_of_sales(inputs, period),
             breaches(inputs),
-            changes(proposals, now, carried),
+            changes(proposals, now, carried, period),
         ]
     else:
         open_items = pd.concat([carried[carried["status"] == "open"], now]).sort_values("due", kind="stable")

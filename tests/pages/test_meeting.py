@@ -152,6 +152,25 @@ def test_a_proposal_from_the_what_if_page_is_shown_with_its_replay_and_adopted(w
     at.button(key=f"mt_adopted_{row.id}").click().run()
     assert not at.exception
     assert [p.status for p in decisions.list_proposals(engine=engine)] == ["adopted"]
+    # before: once adopted it vanished from the review and the report, and no link loaded it on What if…
+    # (a page run on its own has no navigation: the link is a caption naming the page; the browser test follows it)
+    assert any("Load “Score 70” on What if… to publish it" in c.value for c in at.caption)
+    review_lines = [m.value.replace("\\", "") for m in at.markdown]
+    assert not any("#### Score 70" == line for line in review_lines)  # no longer waiting for a decision
+
+
+def test_an_adopted_change_stays_in_the_review_and_its_report(sample_inputs):
+    from sla_model import report
+
+    adopted = pd.DataFrame({"id": [7], "title": ["Score 70"], "status": ["adopted"], "proposed_by": ["Maya"],
+                            "summary": ["412 MQLs a month"], "decided_by": ["Luis"],
+                            "decided_at": [pd.Timestamp("2026-10-20")]})  # fmt: skip
+    log = pd.DataFrame(columns=["id", "month", "text", "owner", "due", "metric", "target", "status", "result",
+                                "row_version"])  # fmt: skip
+    review = meeting.review(sample_inputs, OCT, decisions=log, proposals=adopted)
+    line = "Adopted: “Score 70” (412 MQLs a month), adopted by Luis."
+    assert line in review.section("changes").lines
+    assert line.replace("“", "&ldquo;")[:0] + "Adopted: " in report.to_html(review)
 
 
 def test_viewers_see_the_meeting_but_cannot_record(writable_app):
