@@ -54,6 +54,14 @@ BATCH_ROWS = 100_000
 #: SQLite page cache of the writer process, KiB: enough for the key and the index builds of a million leads,
 #: small enough that it and the prepared rows stay under 1.5 GB together.
 WRITER_CACHE_KIB = 128 * 1024
+#: The values each number field may hold (a value outside is a problem naming its row, column and value).
+NUMBER_RANGES: dict[str, tuple[int, int]] = {
+    "company_size": (0, 10_000_000),  # employees: the largest employers have about 2.3 million
+    "score": (0, 100),
+    "page_views": (0, 1_000_000_000),
+    "form_submissions": (0, 1_000_000_000),
+    "amount": (0, 1_000_000_000_000),  # a deal, in the SLA's currency
+}
 #: Problems listed in full; beyond this only their count per reason is kept.
 MAX_LISTED = 5_000
 #: Whitespace spelled out: with ``\s`` pandas falls back from pyarrow's RE2 to a Python loop over every cell.
@@ -389,14 +397,18 @@ def prepare(
             numbers = _parse_numbers(values, decimal_comma=decimal_comma)
             bad = present & numbers.isna()
             problems.add(np.flatnonzero(bad), label, values[bad], "not a number")
+            endless = numbers.notna() & ~np.isfinite(numbers.to_numpy(dtype=float, na_value=0.0))
+            problems.add(np.flatnonzero(endless), label, values[endless], "not a finite number")
+            numbers = numbers.where(~endless)
             negative = numbers < 0
             problems.add(np.flatnonzero(negative), label, values[negative], "negative")
+            lo, hi = NUMBER_RANGES.get(name, (0, 10**15))
+            over = numbers > hi
+            problems.add(np.flatnonzero(over), label, values[over], f"{name.replace('_', ' ')} outside {lo:,}–{hi:,}")
+            numbers = numbers.where(~over)  # never cast past what the column holds
             if typ == "int":
                 fraction = present & numbers.notna() & (numbers % 1 != 0)
                 problems.add(np.flatnonzero(fraction), label, values[fraction], "not a whole number")
-                if name == "score":
-                    over = numbers > 100
-                    problems.add(np.flatnonzero(over), label, values[over], "score outside 0–100")
                 out[name] = numbers.fillna(0).clip(lower=0).round().astype(np.int64)
             else:
                 out[name] = numbers.astype(float)

@@ -1032,3 +1032,28 @@ def test_an_update_files_fixed_values_never_overwrite_a_stored_leads_own(engine)
     _update(engine, _DEALS + "D9,C9,closedwon,2026-04-10,50,Bo Chen\n", adding)
     added = load_leads(engine=engine).set_index("lead_id").loc["C9"]
     assert (added["channel"], added["country"]) == ("Unknown", "Germany")  # a lead the update adds takes them
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "reason"),
+    [
+        ("company_size", "1e30", "company size outside 0–10,000,000"),
+        ("page_views", "99999999999999999999", "page views outside 0–1,000,000,000"),
+        ("form_submissions", "9223372036854775808", "form submissions outside 0–1,000,000,000"),
+        ("amount", "1e309", "not a finite number"),
+        ("amount", "inf", "not a finite number"),
+        ("company_size", "Infinity", "not a finite number"),
+        ("score", "140", "score outside 0–100"),
+    ],
+)
+def test_absurd_numbers_are_problems_naming_row_column_and_value_and_nothing_absurd_is_stored(engine, column, cell,
+                                                                                               reason):  # fmt: skip
+    """Before: 1e30 employees and 2^63 forms were stored as -9223372036854775808, $inf revenue was accepted, and
+    'Infinity' failed with a raw pandas message."""
+    data = f"lead_id,created_at,channel,{column}\nA1,2026-03-01,Email,5\nA2,2026-03-01,Email,{cell}\n".encode()
+    prepared = importer.prepare(read_csv(data, name="absurd.csv"), OWN_LEADS)
+    assert prepared.problems[["row", "column", "value", "reason"]].values.tolist() == [[3, column, cell, reason]]
+    assert prepared.errors == 1
+    importer.write(engine, prepared, actor="test", allow_errors=True)
+    stored = load_leads(engine=engine).set_index("lead_id")
+    assert list(stored.index) == ["A1"] and stored.loc["A1", column] == 5
