@@ -232,8 +232,25 @@ def _iso_times(values: pd.Series) -> pd.Series | None:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index, dtype="datetime64[ns]")
 
 
+#: The years a stored date may have (what a nanosecond timestamp holds, whole years).
+YEARS = (1678, 2261)
+FAR_DATE = f"a date outside the years {YEARS[0]}–{YEARS[1]}"
+
+
+def _far_years(values: pd.Series) -> pd.Series:
+    """Cells whose four-digit year lies outside :data:`YEARS` (``9999-12-31``, ``1/1/1500``).
+
+    Examples:
+        >>> _far_years(pd.Series(["9999-12-31", "2017-03-01", "12/31/1500 10:00", ""])).tolist()
+        [True, False, True, False]
+    """
+    years = pd.to_numeric(values.str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False), errors="coerce")
+    return ((years < YEARS[0]) | (years > YEARS[1])).fillna(False).astype(bool)
+
+
 def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
-    """Text to naive UTC datetime64 (NaT where empty or unreadable) and the format used."""
+    """Text to naive UTC datetime64 (NaT where empty, unreadable or in a year a timestamp cannot hold)."""
+    raw = raw.where(~_far_years(raw), "")  # pandas would raise OutOfBoundsDatetime for the whole column
     present = raw != ""
     values = raw[present]
     if values.empty:
@@ -435,7 +452,9 @@ def prepare(
             else:
                 times, used = _parse_times(values, mapping)
                 bad = present & times.isna()
-                problems.add(np.flatnonzero(bad), label, values[bad], "not a date this import can read")
+                far = bad & _far_years(values)
+                problems.add(np.flatnonzero(far), label, values[far], FAR_DATE)
+                problems.add(np.flatnonzero(bad & ~far), label, values[bad & ~far], "not a date this import can read")
             if used and used != "ISO 8601" and f"{label}: dates read as {used}" not in notes:
                 notes.append(f"{label}: dates read as {used}")
             out[name] = times

@@ -1057,3 +1057,20 @@ def test_absurd_numbers_are_problems_naming_row_column_and_value_and_nothing_abs
     importer.write(engine, prepared, actor="test", allow_errors=True)
     stored = load_leads(engine=engine).set_index("lead_id")
     assert list(stored.index) == ["A1"] and stored.loc["A1", column] == 5
+
+
+@pytest.mark.parametrize("cell", ["9999-12-31", "1500-01-01", "12/31/9999", "01.01.3000 10:00"])
+def test_a_date_in_a_year_no_timestamp_holds_is_named_not_a_raw_pandas_error(cell):
+    """Before: '9999-12-31' stopped the import with only 'Out of bounds nanosecond timestamp'."""
+    data = f"lead_id,created_at,channel\nA1,2026-03-01,Email\nA2,{cell},Email\n".encode()
+    prepared = importer.prepare(read_csv(data, name="far.csv"), OWN_LEADS)
+    assert prepared.problems[["row", "column", "value", "reason"]].values.tolist() == [
+        [3, "created_at", cell, "a date outside the years 1678–2261"]
+    ]
+    assert prepared.frame["lead_id"].tolist() == ["A1"]
+
+
+def test_far_year_detection_reads_the_year_not_a_time_fraction_or_a_zone():
+    data = b"lead_id,created_at,channel\nA1,2017-03-01 10:00:00.1234,Email\nA2,2017-03-01T10:00:00+0100,Email\n"
+    prepared = importer.prepare(read_csv(data, name="ok.csv"), OWN_LEADS)
+    assert prepared.ok, prepared.problems
