@@ -235,13 +235,12 @@ def _file_name(name: str) -> str:
 
 def preview(prepared: importer.Prepared, *, update_only: bool = False) -> None:
     """What will be stored, and every problem found."""
-    errors = int((prepared.problems["level"] == "error").sum()) if not prepared.problems.empty else 0
-    warnings = sum(n for reason, n in prepared.problem_counts.items()) - errors if prepared.problem_counts else 0
+    warnings = prepared.warnings  # counted in full, beyond the problems listed
     tiles = st.columns(4)
     tiles[0].metric("Rows in the file", fmt.count(prepared.rows_read))
     tiles[1].metric("Ready to import", fmt.count(len(prepared.frame)))
     tiles[2].metric("Rows with errors", fmt.count(prepared.errors))
-    tiles[3].metric("Warnings", fmt.count(max(warnings, 0)))
+    tiles[3].metric("Warnings", fmt.count(warnings))
     mapped = pd.DataFrame(
         [(FIELD_LABELS.get(f, f), c) for f, c in prepared.mapped.items()], columns=["Field", "Column in the file"]
     )

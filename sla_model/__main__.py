@@ -239,6 +239,16 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(text: object) -> str:
+    r"""A cell as the terminal shows it: quoted, with control characters (ESC, BEL, …) spelled out, never run.
+
+    Examples:
+        >>> _shown("ok"), _shown("[31mred")
+        ("'ok'", "'\x1b[31mred\x07'")
+    """
+    return "'" + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text)) + "'"
+
+
 def _report(prepared: Prepared) -> None:
     """Print what checking a file found."""
     from sla_model.importer import rows_text
@@ -247,7 +257,7 @@ def _report(prepared: Prepared) -> None:
     for note in prepared.notes:
         print(f"  note: {note}")
     for p in prepared.problems.head(20).itertuples():
-        print(f"  {p.level}: row {p.row}, column '{p.column}', value '{p.value}': {p.reason}")
+        print(f"  {p.level}: row {p.row}, column {_shown(p.column)}, value {_shown(p.value)}: {_shown(p.reason)}")
     if prepared.problem_counts:
         by_reason = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(prepared.problem_counts.items()))
         print(f"  problems by reason: {by_reason}")

@@ -129,6 +129,13 @@ class Prepared:
     unmapped_columns: list[str]
     notes: list[str] = field(default_factory=list)
     problem_counts: dict[str, int] = field(default_factory=dict)  #: reason -> count (including unlisted)
+    warning_counts: dict[str, int] = field(default_factory=dict)  #: of those, the warnings (rows are kept)
+
+    @property
+    def warnings(self) -> int:
+        """How many warnings were found, listed or not (a warning leaves its row in)."""
+        return sum(self.warning_counts.values())
+
     #: The fields the file gives (mapped, fixed, or implied by a stage): a stored lead gets only these from a
     #: re-import, and keeps the rest (an export without a score column leaves scores as they are). Empty: all.
     provided: list[str] = field(default_factory=list)
@@ -151,6 +158,7 @@ class _Problems:
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
         self.counts: dict[str, int] = {}
+        self.warned: dict[str, int] = {}  #: reason -> count, for warnings only
         self.bad = None
         self.rows = None  #: each position's row number as a spreadsheet shows the file
         self.seen: dict[tuple[str, str], np.ndarray] = {}  #: (column, reason) -> the positions reported
@@ -170,6 +178,8 @@ class _Problems:
                 return
         seen[rows] = True
         self.counts[reason] = self.counts.get(reason, 0) + len(rows)
+        if level != "error":
+            self.warned[reason] = self.warned.get(reason, 0) + len(rows)
         values = pd.Series(np.asarray(values, dtype=object)[:MAX_LISTED]).astype(str).str.slice(0, 80).to_numpy()
         shown = rows[:MAX_LISTED]
         self.parts.append(
@@ -501,6 +511,7 @@ def prepare(
         unmapped_columns=[h for h in table.headers if h not in set(mapped.values())],
         notes=notes,
         problem_counts=problems.counts,
+        warning_counts=problems.warned,
         provided=provided,
         implied=[c for c in provided if c not in mapped and c not in mapping.constants and c != "lead_id"],
     )
@@ -628,6 +639,7 @@ def _lead_rules(out, raw, mapping: Mapping, mapped, cells, problems: _Problems, 
             firsts = pd.Series(problems.rows, index=values.index)[unknown].groupby(values[unknown]).first()
             for value, count in counts.items():
                 problems.counts["unknown value"] = problems.counts.get("unknown value", 0) + int(count)
+                problems.warned["unknown value"] = problems.warned.get("unknown value", 0) + int(count)
                 problems.parts.append(pd.DataFrame({
                     "row": [int(firsts[value])], "column": [mapped[target]], "value": [str(value)[:80]],
                     "reason": [f"unknown {FIELD_LABELS[target].lower()} value on {rows_text(count)}; ignored "

@@ -1074,3 +1074,30 @@ def test_far_year_detection_reads_the_year_not_a_time_fraction_or_a_zone():
     data = b"lead_id,created_at,channel\nA1,2017-03-01 10:00:00.1234,Email\nA2,2017-03-01T10:00:00+0100,Email\n"
     prepared = importer.prepare(read_csv(data, name="ok.csv"), OWN_LEADS)
     assert prepared.ok, prepared.problems
+
+
+def test_warnings_are_counted_in_full_past_the_problems_listed():
+    """Before: the preview said 'Warnings 999' for 5,999 unknown stage values (errors capped at 5,000 listed)."""
+    rows = "".join(f"W{i},2026-03-01,Email,Stage {i % 3}\n" for i in range(5_999))
+    dups = "".join(f"W{i},2026-03-01,Email,Lead\n" for i in range(5_500))  # 5,500 duplicate IDs: errors
+    data = ("lead_id,created_at,channel,stage\n" + rows + dups).encode()
+    mapping = parse_mapping({"name": "t", "kind": "leads", "columns": {"lead_id": "lead_id", "created_at": "created_at",
+                             "channel": "channel", "stage": "stage"}, "values": {"stage": {"lead": "lead"}}},
+                            source="t")  # fmt: skip
+    prepared = importer.prepare(read_csv(data, name="many.csv"), mapping)
+    assert prepared.warnings == 5_999
+    assert prepared.problem_counts["duplicate ID"] == 5_500
+    assert len(prepared.problems) == importer.MAX_LISTED  # listed: capped; counted: in full
+
+
+def test_the_command_line_spells_out_control_characters_in_cells(tmp_path, monkeypatch, capsys):
+    """Before: a cell with ESC and BEL was printed raw, so the file could drive the terminal."""
+    from sla_model.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    path = tmp_path / "esc.csv"
+    path.write_bytes(b"lead_id,created_at,channel\nA1,\x1b[2J\x07not-a-date,Email\n")
+    assert main(["import", "--dry-run", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert r"value '\x1b[2J\x07not-a-date'" in out
