@@ -160,17 +160,19 @@ def mapping_builder(
             picks.update({value.lower(): stage for value, stage in values[target].items()})
     left, mid, right = st.columns(3)
     with left:
+        # the starting mapping's own format and zone are offered as they are: an uploaded mapping loses neither
+        dates = {**DATE_CHOICES, **({} if base.date_format in DATE_CHOICES else {base.date_format: base.date_format})}
         date_choice = st.selectbox(
-            "Dates", list(DATE_CHOICES), format_func=DATE_CHOICES.get, key=f"{P}date_choice_{scope}",
-            index=list(DATE_CHOICES).index(base.date_format) if base.date_format in DATE_CHOICES else 0,
+            "Dates", list(dates), format_func=dates.get, key=f"{P}date_choice_{scope}",
+            index=list(dates).index(base.date_format),
         )  # fmt: skip
         date_format = date_choice
         if date_choice == "other":
             date_format = st.text_input("Date format (strptime)", value="%Y-%m-%d %H:%M", key=f"{P}date_other_{scope}")
     with mid:
+        zones = ZONES if base.timezone in ZONES else [*ZONES, base.timezone]
         zone = st.selectbox(
-            "Time zone of times without one", ZONES, key=f"{P}zone_{scope}",
-            index=ZONES.index(base.timezone) if base.timezone in ZONES else 0,
+            "Time zone of times without one", zones, key=f"{P}zone_{scope}", index=zones.index(base.timezone),
         )  # fmt: skip
     with right:
         day_first = st.checkbox("Day before month (03/04 = 3 April)", value=base.day_first, key=f"{P}day_first_{scope}")

@@ -142,3 +142,30 @@ def test_a_saved_mapping_downloads_under_its_name(empty_app, monkeypatch):
 def _plain(markdown: str) -> str:
     """A message as the reader sees it: data in it is escaped for markdown (ui.fmt.literal)."""
     return markdown.replace("\\", "")
+
+
+def test_an_uploaded_mapping_keeps_its_date_format_and_time_zone(empty_app):
+    """Before: a mapping file with date_format '%d-%m-%Y %H.%M' and zone 'Europe/Madrid' became 'auto' and UTC."""
+    from sla_model.mapping import parse_mapping
+
+    data = b"id,created,source\nA1,05-03-2026 09.30,Email\n"
+    mapping = parse_mapping({"name": "Our CRM", "kind": "leads", "date_format": "%d-%m-%Y %H.%M",
+                             "timezone": "Europe/Madrid",
+                             "columns": {"lead_id": "id", "created_at": "created", "channel": "source"}},
+                            source="t")  # fmt: skip
+    at = empty_app("pages/import_data.py")
+    _upload(at, "crm.csv", data)
+    at.file_uploader(key="imp_mapping_file").set_value(("crm.toml", mapping.to_toml().encode(), "application/toml"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert next(s for s in at.selectbox if s.label == "Dates").value == "%d-%m-%Y %H.%M"
+    assert next(s for s in at.selectbox if s.label == "Time zone of times without one").value == "Europe/Madrid"
+    at.button(key="imp_go").click().run()
+    assert not at.exception
+    import pandas as pd
+
+    from sla_model.db import make_engine
+    from sla_model.repository import load_leads
+
+    stored = load_leads(engine=make_engine()).set_index("lead_id")
+    assert stored.loc["A1", "created_at"] == pd.Timestamp("2026-03-05 08:30")  # 09:30 in Madrid is 08:30 UTC
