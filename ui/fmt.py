@@ -181,6 +181,10 @@ def against_quota(expected: float, quota: float, nouns: str) -> str:
         'Expected 437 MQLs a month against a quota of 600: 163 short (73% of quota)'
         >>> against_quota(419.2, 300, "MQLs")
         'Expected 419 MQLs a month against a quota of 300: 119 over (140% of quota)'
+        >>> against_quota(419.2, 420, "MQLs")
+        'Expected 419 MQLs a month against a quota of 420: 1 short (99.8% of quota)'
+        >>> against_quota(601, 600, "MQLs")  # never '100%' beside 'short' or 'over'
+        'Expected 601 MQLs a month against a quota of 600: 1 over (100.2% of quota)'
         >>> against_quota(420.4, 420, "MQLs")
         'Expected 420 MQLs a month against a quota of 420: exactly on quota'
         >>> against_quota(12, 0, "won deals")
@@ -195,4 +199,7 @@ def against_quota(expected: float, quota: float, nouns: str) -> str:
     head = f"Expected {count(e)} {nouns} a month against a quota of {count(quota)}: "
     if diff == 0:
         return head + "exactly on quota"
-    return head + f"{count(abs(diff))} {'short' if diff < 0 else 'over'} ({pct(expected / quota)} of quota)"
+    ratio = expected / quota
+    whole = round(ratio * 100)
+    share = pct(ratio, 1) if (diff < 0 and whole >= 100) or (diff > 0 and whole <= 100) else pct(ratio)
+    return head + f"{count(abs(diff))} {'short' if diff < 0 else 'over'} ({share} of quota)"
