@@ -230,3 +230,26 @@ def test_an_upload_inside_the_controls_loads_exactly(sample_app):
     candidate = at.session_state["wi_candidate"]
     assert (candidate.quota_mqls, candidate.revenue_goal, candidate.first_touch_hours, candidate.min_company_size) == (
         777, 123_456, 0.75, 35)  # fmt: skip
+
+
+def test_a_loaded_scenario_is_published_as_the_file_states_it(writable_app):
+    from sqlmodel import Session
+
+    from sla_model.repository import list_sla_versions
+
+    at = writable_app(PAGE)
+    doc = sla_to_dict(sample_slas()[-1])
+    doc["quotas"]["mqls"] = 777
+    doc["quotas"]["mqls_by_channel"] = {"Email": 300, "Webinar": 200}
+    doc["follow_up"]["first_touch_hours"] = 0.75
+    doc["mql"]["fit"]["personas"] = ["Chief Llama Officer"]  # a persona no lead has
+    _upload(at, doc)
+    assert at.multiselect(key="wi_personas").value == ["Chief Llama Officer"]
+    at.text_area(key="wi_note").input("From the prepared scenario")
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception
+    with Session(make_engine(os.environ["DATABASE_URL"])) as session:
+        v3 = next(s for s in list_sla_versions(session=session) if s.meta.version == 3)
+    assert (v3.quotas.mqls, dict(v3.quotas.mqls_by_channel), v3.follow_up.first_touch_hours) == (
+        777, {"Email": 300, "Webinar": 200}, 0.75)  # fmt: skip
+    assert v3.mql.fit.personas == ["Chief Llama Officer"]
