@@ -11,7 +11,7 @@ import tomli_w
 
 from sla_model.access import PermissionDenied
 from sla_model.actions import ActionError, publish_sla
-from sla_model.decisions import propose
+from sla_model.decisions import MAX_TEXT, list_proposals, propose
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
@@ -159,17 +159,28 @@ def on_propose() -> None:
         st.session_state[P + "propose_flash"] = ("error", "Fix the settings above first: they are not a valid SLA. "
                                                  "Your text is kept.")  # fmt: skip
         return
-    key = (actor.name, title.strip(), note.strip(), candidate.model_dump_json())
-    if st.session_state.get(P + "proposed") == key:
+    key = (actor.name, title.strip(), note.strip()[:MAX_TEXT], candidate.model_dump_json())
+    if st.session_state.get(P + "proposed") == key or _already_proposed(key):
+        st.session_state[P + "proposed"] = key
         st.session_state[P + "propose_flash"] = ("info", f"“{title.strip()}” is already proposed (stored once).")
         return
+    st.session_state[P + "proposed"] = key  # set first: a second click never stores it twice
     try:
         row = propose(engine=get_engine(), actor=actor, title=title, candidate=candidate, note=note)
     except (PermissionDenied, ActionError) as exc:
+        st.session_state.pop(P + "proposed", None)
         st.session_state[P + "propose_flash"] = ("error", f"{exc}. Your text is kept.")
     else:
-        st.session_state[P + "proposed"] = key
         st.session_state[P + "propose_flash"] = ("success", f"Proposed “{row.title}” for the next review.")
+
+
+def _already_proposed(key: tuple[str, str, str, str]) -> bool:
+    """True when the same person already proposed this very scenario with this title and note, still open."""
+    by, title, note, candidate = key
+    return any(
+        (p.proposed_by, p.title, p.note, p.candidate, p.status) == (by, title, note, candidate, "proposed")
+        for p in list_proposals(engine=get_engine())
+    )
 
 
 data = get_dataset()
