@@ -245,8 +245,8 @@ def follow_up_table(candidate: Candidate, base: Candidate) -> pd.DataFrame:
         "Within the rule": [within(row) for _, row in cand.iterrows()],
         "Breaches a month": [fmt.number(b, 1) if j else "—" for b, j in zip(cand["breaches_per_month"],
                                                                             cand["judged"], strict=True)],
-        f"SLA v{fmt.count(sla.meta.version)}: within": [within(row) for _, row in ref.iterrows()],
-        f"SLA v{fmt.count(sla.meta.version)}: breaches a month": [
+        f"v{fmt.count(sla.meta.version)}: within": [within(row) for _, row in ref.iterrows()],
+        f"v{fmt.count(sla.meta.version)}: breaches": [
             fmt.number(b, 1) if j else "—" for b, j in zip(ref["breaches_per_month"], ref["judged"], strict=True)],
     })  # fmt: skip
 
@@ -389,8 +389,9 @@ def workbench() -> None:
                      alt.Tooltip("baseline_mqls:Q", format=",.1f"),
                      alt.Tooltip("change_share:Q", title="change", format="+.0%")],
         )  # fmt: skip
-        show(projector(bars, 280), len(ch), key=P + "channel_chart")
-        if not (ch["change"].abs() >= 0.5).any():
+        if (ch["change"].abs() >= 0.5).any():
+            show(projector(bars, 280), len(ch), key=P + "channel_chart")
+        else:  # a chart of empty bars on a '+0' axis says less than this
             st.caption("No channel changes by a whole MQL a month.")
         st.subheader("Follow-up rules on the history's touches")
         st.caption("Share of the history's MQLs that met each rule (judged: window over, or met), and the "
