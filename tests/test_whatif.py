@@ -543,3 +543,75 @@ def test_unmeetable_criteria_name_what_an_empty_field_rules_out(empty, changes, 
     candidate = Candidate.from_sla(V1, team_size=2, capacity_per_rep_week=10).replace(**changes)
     # V1: score ≥ 50, company size ≥ 20, a demo request triggers
     assert unmeetable_criteria(candidate, empty) == expected
+
+
+# --- follow-up rules replayed on the touches, computed by hand ------------------------------------
+# History: January 2026 (snapshot 15 Feb). A: touched at +1 h, +30 h, +50 h (and once before the
+# handoff), accepted at +60 h. B: touched at +5 h, rejected for no response after 8 days. C: never
+# touched, undecided. D: never touched, accepted at +10 h (its touches were not recorded). E is
+# handed over in February (not history); X is not a lead.
+
+
+def _follow_up_data():
+    from tests.factories import make_touch, touches_frame
+
+    leads = leads_frame(
+        make_lead("A", mql_at="2026-01-10 09:00", accepted_at="2026-01-12 21:00"),
+        make_lead("B", mql_at="2026-01-12 09:00", rejected_at="2026-01-20 09:00", rejection_reason="no_response"),
+        make_lead("C", mql_at="2026-01-20 09:00"),
+        make_lead("D", mql_at="2026-01-25 09:00", accepted_at="2026-01-25 19:00"),
+        make_lead("E", mql_at="2026-02-03 09:00"),
+    )
+    touches = touches_frame(
+        make_touch("A", "2026-01-10 07:00"),
+        make_touch("A", "2026-01-10 10:00"),
+        make_touch("A", "2026-01-11 15:00"),
+        make_touch("A", "2026-01-12 11:00"),
+        make_touch("B", "2026-01-12 14:00"),
+        make_touch("E", "2026-02-03 10:00"),
+        make_touch("X", "2026-01-10 10:00"),
+    )
+    return leads, touches
+
+
+def _replay(leads, touches, **rules):
+    from sla_model.whatif import follow_up_replay
+
+    rules = {"first_touch_hours": 2, "min_touches": 3, "touch_window_days": 7, "decision_hours": 48} | rules
+    months = pd.period_range("2026-01", "2026-01", freq="M")
+    return follow_up_replay(leads, touches, months=months, as_of=pd.Timestamp("2026-02-15"), **rules)
+
+
+@pytest.mark.parametrize(
+    ("rules", "rule", "judged", "within", "breaches"),
+    [
+        ({}, "first_touch", 3, 1, 2),  # A in time; B late; C missed; D untracked
+        ({"first_touch_hours": 8}, "first_touch", 3, 2, 1),  # B's 5 h is now in time
+        ({"first_touch_hours": 0.5}, "first_touch", 3, 0, 3),
+        ({}, "touches", 4, 2, 2),  # A 3 touches; D decided; B (no-response rejection) and C short
+        ({"min_touches": 1}, "touches", 4, 3, 1),
+        ({"touch_window_days": 1}, "touches", 4, 1, 3),  # A's 3rd touch is after a day; D decided in it
+        ({}, "decision", 4, 1, 3),  # D at 10 h; A at 60 h, B at 192 h, C never
+        ({"decision_hours": 72}, "decision", 4, 2, 2),
+    ],
+)
+def test_follow_up_replay_by_hand(rules, rule, judged, within, breaches):
+    leads, touches = _follow_up_data()
+    row = _replay(leads, touches, **rules).loc[rule]
+    assert (row["judged"], row["within"], row["breaches_per_month"]) == (judged, within, breaches)
+    assert row["share_within"] == pytest.approx(within / judged)
+
+
+def test_follow_up_replay_without_touches_judges_only_the_decision_rule():
+    leads, touches = _follow_up_data()
+    out = _replay(leads, touches.iloc[:0])
+    assert out.loc[["first_touch", "touches"], "judged"].tolist() == [0, 0]
+    assert out.loc[["first_touch", "touches"], "breaches_per_month"].tolist() == [0, 0]
+    assert math.isnan(out.loc["first_touch", "share_within"])
+    assert out.loc["decision", "judged"] == 4
+
+
+def test_follow_up_replay_of_no_mqls_is_empty_not_an_error():
+    leads, touches = _follow_up_data()
+    out = _replay(leads.iloc[:0], touches)
+    assert out["judged"].tolist() == [0, 0, 0]

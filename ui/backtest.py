@@ -43,7 +43,7 @@ def _against(row: pd.Series, currency: str, *, first: bool) -> str:
     if row["observed"] == 0:
         return f"{head} against none observed"
     inside = _verdict(row) if first else _verdict(row).removesuffix(" the 95% range")
-    return f"{head} against {observed}{' observed' if first else ''} ({fmt.change(row['error'])}, {inside})"
+    return f"{head} against {observed}{' observed' if first else ''} ({fmt.relative_change(row['error'])}, {inside})"
 
 
 def sentence(rows: pd.DataFrame, currency: str = "USD") -> str:
@@ -69,7 +69,7 @@ def table(bt: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
             "Measure": [MEASURE_NAMES[m][0] for m in bt["measure"]],
             "Replayed a month": [_value(m, x, currency) for m, x in zip(bt["measure"], bt["replayed"], strict=True)],
             "Observed a month": [_value(m, x, currency) for m, x in zip(bt["measure"], bt["observed"], strict=True)],
-            "Error": [fmt.change(x) for x in bt["error"]],
+            "Error": [fmt.relative_change(x) for x in bt["error"]],
             "95% range": [
                 "—" if pd.isna(lo) else f"{_value(m, lo, currency)}–{_value(m, hi, currency)}"
                 for m, lo, hi in zip(bt["measure"], bt["low"], bt["high"], strict=True)

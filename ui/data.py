@@ -158,3 +158,23 @@ def get_whatif_arrays() -> WhatIfArrays:
     """The what-if engine's arrays for the current data set (prepared once per data version, shared)."""
     data = get_dataset()
     return _whatif_arrays(database_url(), data.version)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _follow_up(url: str, version: int, rules: tuple[float, int, int, float]) -> pd.DataFrame:
+    from sla_model.whatif import follow_up_replay
+
+    data, arrays = _dataset(url, version), _whatif_arrays(url, version)
+    first, k, d, a = rules
+    return follow_up_replay(
+        data.leads, data.touches, months=arrays.months, as_of=arrays.as_of,
+        first_touch_hours=first, min_touches=k, touch_window_days=d, decision_hours=a,
+    )  # fmt: skip
+
+
+def get_follow_up_replay(*, first_touch_hours: float, min_touches: int, touch_window_days: int,
+                         decision_hours: float) -> pd.DataFrame:  # fmt: skip
+    """:func:`sla_model.whatif.follow_up_replay` over the current data set (cached per data version and rules)."""
+    data = get_dataset()
+    rules = (float(first_touch_hours), int(min_touches), int(touch_window_days), float(decision_hours))
+    return _follow_up(database_url(), data.version, rules)

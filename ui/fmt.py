@@ -86,11 +86,11 @@ def hours(x: float) -> str:
     return f"{x / 24:.1f} d"
 
 
-def change(x: float) -> str:
+def relative_change(x: float) -> str:
     """A relative change as a signed whole percentage: ``+8%``, ``−5%``; ``0%`` when it rounds to zero.
 
     Examples:
-        >>> change(0.084), change(-0.049), change(-0.004), change(float("nan"))
+        >>> relative_change(0.084), relative_change(-0.049), relative_change(-0.004), relative_change(float("nan"))
         ('+8%', '−5%', '0%', '—')
     """
     if x is None or math.isnan(x):
@@ -169,3 +169,102 @@ def literal(text: object) -> str:
         'row 2 is bad  \nrow 3 too'
     """
     return "  \n".join(md_escape(line) for line in str(text).splitlines()) if str(text) else ""
+
+
+def number(x: float, digits: int = 1) -> str:
+    """A number with a fixed count of decimals and thousands separators; an em dash when unknown.
+
+    Examples:
+        >>> number(9.63), number(1234.5, 0), number(float("nan"))
+        ('9.6', '1,234', '—')
+    """
+    return "—" if x is None or math.isnan(x) else f"{x:,.{digits}f}"
+
+
+def compact(x: float) -> str:
+    """A number as short as it reads exactly: no trailing zeros (``15``, ``0.75``, ``2,160``).
+
+    Examples:
+        >>> compact(15.0), compact(0.75), compact(2160), compact(float("nan"))
+        ('15', '0.75', '2,160', '—')
+    """
+    return "—" if x is None or math.isnan(x) else f"{x:,g}"
+
+
+def day(d: object) -> str:
+    """A date as the pages write it: ``01 Dec 2026``.
+
+    Examples:
+        >>> import datetime as dt
+        >>> day(dt.date(2026, 12, 1))
+        '01 Dec 2026'
+    """
+    return f"{d:%d %b %Y}"
+
+
+def change(x: float, shown: str, suffix: str = "", *, higher_is_better: bool = True) -> tuple[str, str, str]:
+    """A change as ``st.metric`` shows it: (text, arrow, colour); a change that shows as zero is "no change".
+
+    ``shown`` is the change's size already formatted (e.g. ``count(abs(x))``). Better is green, worse red.
+
+    Examples:
+        >>> change(12, "12", " vs 419")
+        ('+12 vs 419', 'up', 'green')
+        >>> change(-0.04, "0.0", " pts")
+        ('no change', 'off', 'gray')
+        >>> change(-3, "3", higher_is_better=False)
+        ('−3', 'down', 'green')
+        >>> change(float("nan"), "—")
+        ('no change', 'off', 'gray')
+    """
+    if x is None or math.isnan(x) or not any(c in "123456789" for c in shown):
+        return "no change", "off", "gray"
+    better = (x > 0) == higher_is_better
+    return f"{'+' if x > 0 else '−'}{shown}{suffix}", "up" if x > 0 else "down", "green" if better else "red"
+
+
+def signed(x: float, digits: int = 1) -> str:
+    """A change in a table cell: ``+1.2``, ``−0.5``, ``0`` for one that rounds to zero, an em dash when unknown.
+
+    Examples:
+        >>> signed(1.234), signed(-0.46), signed(-0.04), signed(float("nan"))
+        ('+1.2', '−0.5', '0', '—')
+    """
+    if x is None or math.isnan(x):
+        return "—"
+    shown = f"{abs(x):,.{digits}f}"
+    if not any(c in "123456789" for c in shown):
+        return "0"
+    return f"{'+' if x > 0 else '−'}{shown}"
+
+
+def against_quota(expected: float, quota: float, nouns: str) -> str:
+    """Expected volume against a monthly quota, with the gap and the attainment.
+
+    Examples:
+        >>> against_quota(436.6, 600, "MQLs")
+        'Expected 437 MQLs a month against a quota of 600: 163 short (73% of quota)'
+        >>> against_quota(419.2, 300, "MQLs")
+        'Expected 419 MQLs a month against a quota of 300: 119 over (140% of quota)'
+        >>> against_quota(419.2, 420, "MQLs")
+        'Expected 419 MQLs a month against a quota of 420: 1 short (99.8% of quota)'
+        >>> against_quota(601, 600, "MQLs")  # never '100%' beside 'short' or 'over'
+        'Expected 601 MQLs a month against a quota of 600: 1 over (100.2% of quota)'
+        >>> against_quota(420.4, 420, "MQLs")
+        'Expected 420 MQLs a month against a quota of 420: exactly on quota'
+        >>> against_quota(12, 0, "won deals")
+        'Expected 12 won deals a month; no quota set'
+    """
+    if expected is None or math.isnan(expected):
+        return f"No estimate of {nouns} a month"
+    e = round(expected)
+    if not quota:
+        return f"Expected {count(e)} {nouns} a month; no quota set"
+    diff = e - round(quota)
+    head = f"Expected {count(e)} {nouns} a month against a quota of {count(quota)}: "
+    if diff == 0:
+        return head + "exactly on quota"
+    ratio = expected / quota
+    whole = round(ratio * 100)
+    share = pct(ratio, 1) if (diff < 0 and whole >= 100) or (diff > 0 and whole <= 100) else pct(ratio)
+    return head + f"{count(abs(diff))} {'short' if diff < 0 else 'over'} ({share} of quota)"
