@@ -11,7 +11,7 @@ import tomli_w
 
 from sla_model.access import PermissionDenied
 from sla_model.actions import ActionError, publish_sla
-from sla_model.decisions import MAX_TEXT, list_proposals, propose
+from sla_model.decisions import MAX_TEXT, candidate_of, list_proposals, propose
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
@@ -198,11 +198,24 @@ base = Candidate.from_sla(sla, team_size=max(observed_team_size(arrays), 1), cap
 if st.session_state.get(P + "base") != base:  # first visit, or the SLA in force changed
     st.session_state[P + "base"] = base
     reset_controls(base)
-st.caption(
-    f"Replays the {fmt.count(len(arrays.months))} complete months of history ({arrays.months[0]:%b %Y} – "
-    f"{arrays.months[-1]:%b %Y}) under your candidate SLA, beside SLA version {fmt.count(sla.meta.version)} in force. "
-    "Expected SQLs, wins and revenue use the conversion observed per channel and score band."
-)
+if wanted := st.query_params.get("proposal"):  # "Load … on What if…" from the meeting: the adopted change
+    del st.query_params["proposal"]
+    found = next((r for r in list_proposals(engine=get_engine()) if str(r.id) == wanted), None)
+    if found is None:
+        st.session_state[P + "flash"] = ("error", f"There is no proposal {wanted} to load.")
+    else:
+        load_controls(candidate_of(found))
+        loaded = f"Loaded the {found.status} change “{found.title}”: check it below, then publish it."
+        st.session_state[P + "flash"] = ("success", loaded)
+if len(arrays.months):
+    st.caption(
+        f"Replays the {fmt.count(len(arrays.months))} complete months of history ({arrays.months[0]:%b %Y} – "
+        f"{arrays.months[-1]:%b %Y}) under your candidate SLA, beside SLA version {fmt.count(sla.meta.version)} in "
+        "force. Expected SQLs, wins and revenue use the conversion observed per channel and score band."
+    )
+else:
+    st.info("There is no complete month of history yet: the replay has nothing to go on.", icon=":material/info:")
+    st.stop()
 upcoming = sorted((s for s in data.versions if s.meta.effective_from > as_of.date()), key=lambda s: s.meta.version)
 for later in upcoming:
     st.info(f"SLA version {fmt.count(later.meta.version)} is upcoming: in force from "

@@ -104,3 +104,29 @@ def test_a_scenario_is_proposed_for_the_next_review(writable_app):
     assert [(p.title, p.proposed_by, candidate_of(p).score_threshold) for p in stored] == [
         ("Score 65: fewer, better MQLs", "Manager (local)", 65)
     ]
+
+
+def test_an_adopted_change_from_the_meeting_loads_ready_to_publish(writable_app):
+    """Before: the meeting's link to What if… did not load the adopted scenario."""
+    import os
+
+    from sqlmodel import Session
+
+    from sla_model import decisions
+    from sla_model.access import Actor, Role
+    from sla_model.db import make_engine
+    from sla_model.repository import list_sla_versions
+    from sla_model.whatif import Candidate
+
+    engine = make_engine(os.environ["DATABASE_URL"])
+    with Session(engine) as session:
+        sla = list_sla_versions(session=session)[-1]
+    candidate = Candidate.from_sla(sla, team_size=10, capacity_per_rep_week=15).replace(score_threshold=70)
+    maya = Actor("Maya Chen", Role.MANAGER)
+    row = decisions.propose(engine=engine, actor=maya, title="Score 70", candidate=candidate)
+    decisions.decide_proposal(engine=engine, actor=maya, proposal_id=row.id, status="adopted", row_version=1)
+    at = writable_app(PAGE, proposal=str(row.id))
+    assert not at.exception
+    assert at.slider(key="wi_score_threshold").value == 70
+    assert any("Loaded the adopted change “Score 70”" in s.value.replace("\\\\", "") for s in at.success)
+    assert "proposal" not in at.query_params
