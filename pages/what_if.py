@@ -12,6 +12,7 @@ import tomli_w
 from sla_model.access import PermissionDenied
 from sla_model.actions import ActionError, publish_sla
 from sla_model.decisions import MAX_TEXT, candidate_of, list_proposals, propose
+from sla_model.funnel import TRAILING_MONTHS, reverse_funnel, trailing_rates
 from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
@@ -437,6 +438,20 @@ def workbench() -> None:
             }),
             hide_index=True, width="stretch",
         )  # fmt: skip
+        # where the same figure differs from Goal progress, say why (one source for each figure, two on purpose)
+        month = as_of.to_period("M")
+        goal_page = reverse_funnel(
+            candidate.revenue_goal, candidate.average_deal_size, trailing_rates(data.leads, month)
+        )
+        theirs = goal_page.set_index("stage")["needed"].get("mqls", float("nan"))
+        ours = r.funnel["needed"].get("mqls", float("nan"))
+        if theirs == theirs and ours == ours and round(theirs) != round(ours):
+            st.caption(
+                f"Goal progress shows {fmt.count(theirs)} MQLs needed for this goal in {month:%B}: it uses the "
+                f"conversion of the {TRAILING_MONTHS} months before, as they happened. This replay needs "
+                f"{fmt.count(ours)}: it applies this scenario's definition to the whole history, per channel and "
+                "score band."
+            )
 
 
 workbench()

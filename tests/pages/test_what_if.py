@@ -130,3 +130,14 @@ def test_an_adopted_change_from_the_meeting_loads_ready_to_publish(writable_app)
     assert at.slider(key="wi_score_threshold").value == 70
     assert any("Loaded the adopted change “Score 70”" in s.value.replace("\\\\", "") for s in at.success)
     assert "proposal" not in at.query_params
+
+
+def test_mqls_needed_that_differ_from_goal_progress_say_why(sample_app):
+    """Before: 566 MQLs needed on Goal progress, 674 on What if…, and neither page said why."""
+    at = sample_app(PAGE)
+    assert not at.exception
+    why = [c.value for c in at.caption if "Goal progress shows" in c.value]
+    assert why and "MQLs needed for this goal" in why[0] and "whole history" in why[0]
+    goal = sample_app("pages/goal_progress.py")
+    funnel = next(d.value for d in goal.dataframe if "Needed" in d.value.columns).set_index("Stage")
+    assert f"Goal progress shows {funnel.loc['MQLs', 'Needed']} MQLs needed" in why[0]
