@@ -78,3 +78,12 @@ def test_picking_a_month_in_the_sidebar_updates_the_page_and_the_url(app_url, pa
     expect(page.locator("h1").first).to_have_text("Goal progress · August 2026")
     expect(page).to_have_url(re.compile(r"month=2026-08"))
     expect(page.get_by_text("Quota missed").first).to_be_visible()
+
+
+@pytest.mark.parametrize("query", ["", "?month=", "?month=2026-03"])
+def test_the_default_pages_own_name_is_a_path_too(app_url, page, query):
+    """Before: /goal_progress (with or without ?month=) opened a 'Page not found' dialog."""
+    page.goto(f"{app_url}/goal_progress{query}")
+    month = "March 2026" if "03" in query else "November 2026"
+    expect(page.locator("h1").first).to_have_text(f"Goal progress · {month}")
+    expect(page.get_by_text("Page not found")).to_have_count(0)
