@@ -211,7 +211,7 @@ else:
 
     sla = in_force(data.versions, as_of.date())
     labels = sla.reason_labels()
-    accept_col, reject_col, touch_col = st.columns([1, 2, 2], gap="large")
+    accept_col, reject_col, touch_col = st.columns(3, gap="small")  # "Accept selected" on one line at 1280×720
     with accept_col, st.container(border=True):
         st.markdown("**Accept**")
         st.button("Accept selected", key="accept", type="primary", on_click=on_decide, args=(True, table_key),
