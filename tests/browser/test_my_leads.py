@@ -8,7 +8,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, start_app, stop_app
+from tests.browser.conftest import choose, screenshot, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +59,123 @@ def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
     tile = page.get_by_test_id("stMetric").filter(has_text="Rejected").first
     expect(tile.get_by_test_id("stMetricValue")).to_have_text(f"{before + 1:,}")
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def _as_rep(page, url: str, rep: str) -> None:
+    page.goto(f"{url}/my_leads")
+    expect(page.locator("h1").first).to_have_text("Open MQLs")
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="You are").click()
+    page.get_by_role("option", name=rep).click()
+    expect(page.locator("h1").first).to_have_text("My leads")
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+
+
+def _tick(page, row: int, lead_id: str) -> None:
+    """Tick the ``row``-th row of the queue (a canvas grid) and wait until the page says ``lead_id`` is selected.
+
+    A table whose leads changed is drawn afresh; a click that lands while it is being swapped in is dropped
+    (the page still says "0 selected"), so the click is tried again then, never after it counted.
+    """
+    from playwright.sync_api import Error
+
+    ticked = page.get_by_text(re.compile(rf"^1 selected: {lead_id}\b"))
+    for _ in range(3):
+        box = page.get_by_test_id("stDataFrame").first.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 36 + 18 + 35 * row)
+        try:
+            expect(ticked.or_(page.get_by_text(re.compile(r"^1 selected: ")))).to_be_visible(timeout=10_000)
+            break
+        except (AssertionError, Error):
+            continue
+    expect(ticked).to_be_visible()
+
+
+def _open_ids(db_path, owner: str) -> list[str]:
+    from sla_model.db import make_engine
+    from sla_model.repository import open_mqls
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        return open_mqls(engine=engine, owner=owner)["lead_id"].tolist()
+    finally:
+        engine.dispose()
+
+
+def _feedback(db_path, after: int = -1) -> list[tuple]:
+    """The feedback rows stored after row id ``after``, or the last row id when ``after`` is -1."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        if after < 0:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM feedback").fetchone()[0]
+        return conn.execute(
+            "SELECT lead_id, decision, note, by FROM feedback WHERE id > ? ORDER BY id", (after,)
+        ).fetchall()
+
+
+@pytest.fixture
+def writable_app(seeded_database, tmp_path):
+    copy = tmp_path / "write.db"
+    shutil.copy(seeded_database, copy)
+    process, url = start_app(copy)
+    yield url, copy
+    stop_app(process)
+
+
+def test_a_lead_decided_in_another_session_never_shifts_the_reps_tick_to_another_lead(writable_app, browser):
+    url, db = writable_app
+    rep_context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    manager_context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        rep, manager = rep_context.new_page(), manager_context.new_page()
+        _as_rep(rep, url, "Derek Hale")  # the rep's table is loaded first
+        first, second, third = _open_ids(db, "Derek Hale")[:3]
+        last = _feedback(db)
+
+        # The manager, in another session, accepts the rep's first lead.
+        manager.goto(f"{url}/my_leads")
+        expect(manager.locator("h1").first).to_have_text("Open MQLs")
+        choose(manager, manager.get_by_test_id("stSelectbox").filter(has_text="Whose leads"), "Derek", "Derek Hale")
+        expect(manager.get_by_test_id("stDataFrame").first).to_be_visible()
+        _tick(manager, 0, first)
+        manager.get_by_role("button", name=re.compile("Accept selected")).click()
+        expect(manager.get_by_text(f"lead {first} accepted")).to_be_visible()
+
+        # The rep ticks the second row of the table they see: the one showing `second`.
+        _tick(rep, 1, second)
+        screenshot(rep, "my_leads_tick_after_another_session_decided")
+        rep.get_by_test_id("stSelectbox").filter(has_text="Reason").click()
+        rep.get_by_role("option", name=re.compile("Competitor or partner")).click()
+        rep.get_by_role("button", name=re.compile("Reject selected")).click()
+        expect(rep.get_by_text(re.compile(rf"lead {second} rejected \(Competitor or partner\)"))).to_be_visible()
+
+        stored = {(lead, decision, by) for lead, decision, _, by in _feedback(db, last)}
+        assert stored == {(first, "accept", "Manager (local)"), (second, "reject", "Derek Hale")}
+        assert third in _open_ids(db, "Derek Hale")
+    finally:
+        rep_context.close()
+        manager_context.close()
+
+
+def test_a_double_clicked_reject_stores_one_decision_and_confirms_it(writable_app, page):
+    url, db = writable_app
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    _as_rep(page, url, "Derek Hale")
+    note = page.get_by_label("Note (optional, stored as written)")
+    reject = page.get_by_role("button", name=re.compile("Reject selected"))
+    # The second click lands at once, while the first one's rerun runs, or just after it refreshed the page.
+    for gap_ms in (0, 60, 150, 300):
+        lead = _open_ids(db, "Derek Hale")[0]
+        last = _feedback(db)
+        _tick(page, 0, lead)
+        note.fill(f"Works for a rival ({gap_ms} ms)")
+        reject.click()
+        page.wait_for_timeout(gap_ms)  # the double click's own rhythm, not a wait for the app
+        reject.click(force=True)  # where the button was, even if the refresh has disabled it by now
+        expect(page.get_by_text(re.compile(rf"lead {lead} rejected \(No budget\)"))).to_be_visible()
+        expect(page.get_by_text("0 selected", exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+        expect(page.get_by_test_id("stAlertContentWarning")).to_have_count(0)
+        expect(note).to_have_value("")
+        assert _feedback(db, last) == [(lead, "reject", f"Works for a rival ({gap_ms} ms)", "Derek Hale")]
+    screenshot(page, "my_leads_after_double_click_1920x1080")

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import os
+import re
 
-from sla_model.generator import AS_OF, SLOW_REP, generate
+import pandas as pd
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from sla_model.access import Actor, Role
+from sla_model.actions import decide
+from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
 from sla_model.lifecycle import is_open
-from tests.pages.conftest import metric
+from sla_model.models import Feedback
+from tests.pages.conftest import metric, use_database
+from ui.fmt import md_escape
+
+OTHER_SESSION = Actor("Maya Chen", Role.MANAGER)
 
 PAGE = "pages/my_leads.py"
 QUALITY = "pages/lead_quality.py"
@@ -18,11 +30,39 @@ def _as(at, who: str):
     return at
 
 
+def _table_key(at) -> str:
+    """The widget key of the queue table drawn last."""
+    if "queue_key" in at.session_state:
+        return at.session_state["queue_key"]
+    return f"queue_{at.session_state['queue_gen'] if 'queue_gen' in at.session_state else 0}"
+
+
 def _select(at, rows: list[int]):
-    at.session_state[f"queue_{at.session_state['queue_gen'] if 'queue_gen' in at.session_state else 0}"] = {
-        "selection": {"rows": rows, "columns": []}
-    }
+    """Tick ``rows`` (positions in the table the user sees), as the browser reports it."""
+    at.session_state[_table_key(at)] = {"selection": {"rows": rows, "columns": []}}
     return at.run()
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(PROJECT_ROOT / PAGE), default_timeout=120).run()
+
+
+def _engine():
+    return make_engine(os.environ["DATABASE_URL"])
+
+
+def _caption(at, start: str, *, raw: bool = False) -> str:
+    """The caption that reads ``start``…, as the user reads it (markdown escapes removed) unless ``raw``."""
+    found = [c.value if raw else re.sub(r"\\(.)", r"\1", c.value) for c in at.caption]
+    found = [c for c in found if re.sub(r"\\(.)", r"\1", c).startswith(start)]
+    assert found, f"no caption starting {start!r}; have {[c.value for c in at.caption]}"
+    return found[0]
+
+
+def _stored(engine, lead_id: str) -> list[tuple[str, str, str]]:
+    with Session(engine) as session:
+        rows = session.exec(select(Feedback).where(Feedback.lead_id == lead_id).order_by(Feedback.id)).all()
+        return [(f.decision, f.note, f.by) for f in rows]
 
 
 def _expected_queue(owner: str) -> pd.DataFrame:
@@ -117,3 +157,141 @@ def test_a_manager_sees_every_rep_and_can_narrow_to_one(writable_app):
     at.selectbox(key="whose").set_value(SLOW_REP).run()
     assert at.dataframe[0].value["Lead"].tolist() == _expected_queue(SLOW_REP)["lead_id"].tolist()
     assert f"times as of {pd.Timestamp(AS_OF):%d %b %H:%M} UTC" in at.markdown[0].value
+
+
+# --- the lead ticked is the lead decided -------------------------------------------------------------------
+
+
+def test_a_lead_decided_in_another_session_never_shifts_the_tick_to_the_next_row(writable_app):
+    at = _as(writable_app(PAGE), SLOW_REP)
+    first, second, third = at.dataframe[0].value["Lead"].tolist()[:3]
+    engine = _engine()
+    decide(engine=engine, actor=OTHER_SESSION, lead_ids=[first], accept=True)  # the rep's table is stale now
+
+    _select(at, [1])  # the rep ticks the row that showed `second`
+    assert _caption(at, "1 selected").startswith(f"1 selected: {second} ")
+    table = at.dataframe[0].value
+    assert first not in table["Lead"].tolist()
+    assert at.session_state[_table_key(at)]["selection"]["rows"] == [table["Lead"].tolist().index(second)]
+
+    at.selectbox(key="reason").set_value("competitor")
+    at.button(key="reject").click().run()
+    assert [s.value for s in at.success] == [f"lead {second} rejected \\(Competitor or partner\\)\\: disqualified"]
+    assert [d for d, _, _ in _stored(engine, second)] == ["reject"]
+    assert _stored(engine, third) == []
+    assert third in at.dataframe[0].value["Lead"].tolist()
+
+
+def test_the_ticks_follow_their_leads_when_a_search_narrows_the_table(writable_app):
+    at = _as(writable_app(PAGE), SLOW_REP)
+    leads = at.dataframe[0].value["Lead"].tolist()
+    _select(at, [0, 2])
+    at.text_input(key="search").input(leads[2]).run()
+    assert at.dataframe[0].value["Lead"].tolist() == [leads[2]]
+    assert _caption(at, "1 selected").startswith(f"1 selected: {leads[2]} ")
+    assert any(f"lead {leads[0]} is no longer selected" in w.value and "search hides it" in w.value for w in at.warning)
+
+
+def test_a_ticked_lead_decided_elsewhere_is_unticked_and_said_so_and_nothing_else_is_decided(writable_app):
+    at = _as(writable_app(PAGE), SLOW_REP)
+    first, second = at.dataframe[0].value["Lead"].tolist()[:2]
+    _select(at, [0])
+    engine = _engine()
+    decide(engine=engine, actor=OTHER_SESSION, lead_ids=[first], accept=True)
+
+    # The rep clicks Reject on the table they saw: it refuses, and does not reject the lead now in that row.
+    at.button(key="reject").click().run()
+    assert any(f"lead {first} was already accepted by Maya Chen" in e.value for e in at.error)
+    assert _stored(engine, second) == []
+    assert _caption(at, "0 selected") == "0 selected"
+
+    # A rerun that finds a ticked lead decided elsewhere unticks it and says so.
+    _select(at, [0])  # ticks `second`, now the first row
+    decide(engine=engine, actor=OTHER_SESSION, lead_ids=[second], accept=True)
+    at.text_input(key="search").input("").run()
+    assert any(f"lead {second} is no longer selected" in w.value for w in at.warning)
+    assert _caption(at, "0 selected") == "0 selected"
+    assert at.button(key="reject").disabled
+
+
+# --- every submit stored once, and confirmed --------------------------------------------------------------
+
+
+def test_a_second_click_right_after_a_stored_reject_changes_nothing_and_keeps_its_confirmation(writable_app):
+    at = _as(writable_app(PAGE), SLOW_REP)
+    lead = at.dataframe[0].value["Lead"].iloc[0]
+    _select(at, [0])
+    at.selectbox(key="reason").set_value("competitor")
+    at.text_area(key="note").input("Works for a rival")
+    at.button(key="reject").click().run()
+    confirmation = f"lead {lead} rejected \\(Competitor or partner\\)\\: disqualified"
+    assert [s.value for s in at.success] == [confirmation]
+    assert at.text_area(key="note").value == ""
+
+    # The second click of a double click: the browser still holds the note it showed when it was made.
+    at.text_area(key="note").input("Works for a rival")
+    second_click = at.button(key="reject")
+    assert second_click.proto.disabled  # once the page has refreshed; the second click landed before that
+    second_click.proto.disabled = False  # as the browser still showed it
+    second_click.click().run()
+    assert [s.value for s in at.success] == [confirmation]
+    assert not at.warning and not at.error
+    assert at.text_area(key="note").value == ""
+    assert _stored(_engine(), lead) == [("reject", "Works for a rival", SLOW_REP)]
+
+
+def test_a_refused_reject_keeps_the_note(writable_app):
+    at = _as(writable_app(PAGE), SLOW_REP)
+    lead = at.dataframe[0].value["Lead"].iloc[0]
+    _select(at, [0])
+    decide(engine=_engine(), actor=OTHER_SESSION, lead_ids=[lead], accept=True)
+    at.text_area(key="note").input("Call back in Q3")
+    at.button(key="reject").click().run()
+    assert any("already accepted" in e.value for e in at.error)
+    assert at.text_area(key="note").value == "Call back in Q3"
+
+
+# --- wording ----------------------------------------------------------------------------------------------
+
+
+def _small_queue(tmp_path, monkeypatch, n: int, *, first_name: str = "Ada", lead_id: str = "L1"):
+    t = pd.Timestamp("2026-11-20 10:00")
+    ids = [lead_id, *[f"L{i}" for i in range(2, n + 1)]][:n]
+    leads = pd.DataFrame(
+        {
+            "lead_id": [*ids, "OTHER"],
+            "created_at": [t] * (n + 1),
+            "channel": ["Email"] * (n + 1),
+            "owner": ["Ana Souza"] * n + ["Ben Carter"],
+            "mql_at": [t + pd.Timedelta(hours=1)] * (n + 1),
+            "score": [70] * (n + 1),
+            "first_name": [first_name] * (n + 1),
+            "last_name": ["Lovelace"] * (n + 1),
+            "company": ["Analytical Engines"] * (n + 1),
+        }
+    )
+    use_database(monkeypatch, tmp_path / "small.db", slas=sample_slas(), leads=leads, snapshot=t + pd.Timedelta(days=1))
+
+
+def test_one_open_mql_is_singular(tmp_path, monkeypatch):
+    _small_queue(tmp_path, monkeypatch, 1)
+    at = _as(_page(), "Ana Souza")
+    assert at.markdown[0].value.startswith("**1 open MQL**, oldest first · ")
+
+
+def test_an_empty_queue_is_described_for_whoever_is_looking(tmp_path, monkeypatch):
+    _small_queue(tmp_path, monkeypatch, 1)
+    decide(engine=_engine(), actor=OTHER_SESSION, lead_ids=["L1"], accept=True)
+    at = _as(_page(), "Ana Souza")
+    assert [s.value for s in at.success] == ["Nothing waiting: every MQL of yours has a decision."]
+    at = _page()
+    at.selectbox(key="whose").set_value("Ana Souza").run()
+    assert [s.value for s in at.success] == ["Nothing waiting: every MQL owned by Ana Souza has a decision."]
+
+
+def test_lead_ids_and_names_in_the_selection_are_literal_text(tmp_path, monkeypatch):
+    _small_queue(tmp_path, monkeypatch, 2, lead_id="L_1_**x**", first_name="[Ada](http://evil)")
+    at = _as(_page(), "Ana Souza")
+    _select(at, [at.dataframe[0].value["Lead"].tolist().index("L_1_**x**")])
+    expected = "1 selected: L_1_**x** ([Ada](http://evil) Lovelace)"
+    assert _caption(at, "1 selected", raw=True) == md_escape(expected)
