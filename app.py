@@ -10,8 +10,9 @@ pages = {
     "Monthly review": [
         # the default page lives at /; /goal_progress (its script's name) is the same page, so a link or bookmark
         # to it finds it instead of "Page not found"
-        st.Page("pages/goal_progress.py", title="Goal progress", icon=":material/flag:", default=True,
-                url_path="review"),  # fmt: skip
+        st.Page(
+            "pages/goal_progress.py", title="Goal progress", icon=":material/flag:", default=True, url_path="review"
+        ),  # fmt: skip
         st.Page("pages/goal_progress.py", title="Goal progress", url_path="goal_progress", visibility="hidden"),
         st.Page("pages/lead_quality.py", title="Lead quality", icon=":material/thumbs_up_down:"),
         st.Page("pages/handoff_timing.py", title="Handoff timing", icon=":material/timer:"),
