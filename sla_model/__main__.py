@@ -257,7 +257,7 @@ def _report(prepared: Prepared) -> None:
     for note in prepared.notes:
         print(f"  note: {note}")
     for p in prepared.problems.head(20).itertuples():
-        print(f"  {p.level}: row {p.row}, column {_shown(p.column)}, value {_shown(p.value)}: {_shown(p.reason)}")
+        print(f"  {p.level}: row {p.row}, column {_shown(p.column)}, value {_shown(p.value)}: {_shown(p.reason)[1:-1]}")
     if prepared.problem_counts:
         by_reason = ", ".join(f"{reason}: {n:,}" for reason, n in sorted(prepared.problem_counts.items()))
         print(f"  problems by reason: {by_reason}")
