@@ -10,6 +10,9 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import choose, screenshot, start_app, stop_app
 
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+           && !document.querySelector('[data-testid="stSkeleton"]')"""
+
 pytestmark = pytest.mark.browser
 
 
@@ -41,10 +44,7 @@ def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
     expect(page.locator("h1").first).to_have_text("My leads")
 
     # The queue is a canvas grid: tick the first row's selection box.
-    grid = page.get_by_test_id("stDataFrame").first
-    expect(grid).to_be_visible()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 36 + 18)
+    _tick(page, 0, "L")
     expect(page.get_by_text(re.compile(r"^1 selected: L\d+"))).to_be_visible()
 
     page.get_by_test_id("stSelectbox").filter(has_text="Reason").click()
@@ -70,6 +70,21 @@ def _as_rep(page, url: str, rep: str) -> None:
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
 
 
+def _queue_box(page) -> dict:
+    """Where the queue grid is drawn, once the page has settled: a redrawn table (new leads, another rep) can
+    leave the old grid in the page for a moment without a box, so the drawn one is looked for until it shows."""
+    drawn = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0)
+        .map(r => ({x: r.x, y: r.y, width: r.width, height: r.height}))[0] || null"""
+    for _ in range(120):
+        page.wait_for_function(IDLE, timeout=60_000)
+        box = page.evaluate(drawn)
+        if box:
+            return box
+        page.wait_for_timeout(250)
+    raise AssertionError("the queue grid was never drawn")
+
+
 def _tick(page, row: int, lead_id: str) -> None:
     """Tick the ``row``-th row of the queue (a canvas grid) and wait until the page says ``lead_id`` is selected.
 
@@ -78,9 +93,9 @@ def _tick(page, row: int, lead_id: str) -> None:
     """
     from playwright.sync_api import Error
 
-    ticked = page.get_by_text(re.compile(rf"^1 selected: {lead_id}\b"))
+    ticked = page.get_by_text(re.compile(rf"^1 selected: {lead_id}"))
     for _ in range(3):
-        box = page.get_by_test_id("stDataFrame").first.bounding_box()
+        box = _queue_box(page)
         page.mouse.click(box["x"] + 18, box["y"] + 36 + 18 + 35 * row)
         try:
             expect(ticked.or_(page.get_by_text(re.compile(r"^1 selected: ")))).to_be_visible(timeout=10_000)
