@@ -171,22 +171,23 @@ else:
     touch_left = np.where(queue["touches"] > 0, np.nan, rules["first_touch_hours"].to_numpy(float) - hours_since)
     overdue = (decide_left < 0) | (np.nan_to_num(touch_left, nan=1) < 0)
     soon = ~overdue & ((decide_left < 8) | (np.nan_to_num(touch_left, nan=99) < 2))
+    # what the rep must act on comes first (status, lead, time left), so it is in view at 1280×720
     table = pd.DataFrame(
         {
             "Status": np.select([overdue, soon], [f"⚠ {OVERDUE}", DUE_SOON], ON_TIME),
             "Lead": queue["lead_id"].to_numpy(),
+            "Decide": [due_text(h) for h in decide_left],
+            "First touch": [due_text(h) for h in touch_left],
             "Name": (queue["first_name"] + " " + queue["last_name"]).to_numpy(),
             "Company": queue["company"].to_numpy(),
             "Channel": queue["channel"].to_numpy(),
             "Score": queue["score"].to_numpy(),
             "Handed over": queue["mql_at"].dt.strftime("%d %b %H:%M").to_numpy(),
             "Touches": queue["touches"].to_numpy(),
-            "First touch": [due_text(h) for h in touch_left],
-            "Decide": [due_text(h) for h in decide_left],
         }
     )
     if owner is None:
-        table.insert(2, "Owner", queue["owner"].to_numpy())
+        table.insert(4, "Owner", queue["owner"].to_numpy())
     n_over = int(overdue.sum())
     st.markdown(
         f"**{fmt.plural(len(table), 'open MQL')}**, oldest first · "
@@ -201,6 +202,8 @@ else:
     st.dataframe(
         styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
         key=table_key, height=min(36 * (len(table) + 1) + 3, 420),
+        column_config={"Decide": st.column_config.TextColumn(width=132, help="Time left to accept or reject"),
+                       "First touch": st.column_config.TextColumn(width=132, help="Time left to the first touch")},
     )  # fmt: skip
     chosen = selection.ids(table_key)
     names = dict(zip(table["Lead"], table["Name"], strict=True))

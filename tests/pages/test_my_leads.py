@@ -295,3 +295,11 @@ def test_lead_ids_and_names_in_the_selection_are_literal_text(tmp_path, monkeypa
     _select(at, [at.dataframe[0].value["Lead"].tolist().index("L_1_**x**")])
     expected = "1 selected: L_1_**x** ([Ada](http://evil) Lovelace)"
     assert _caption(at, "1 selected", raw=True) == md_escape(expected)
+
+
+def test_the_columns_a_rep_acts_on_come_first_so_they_fit_at_1280(sample_app):
+    """Before: at 1280×720 the Decide column was the last and was cut off the right of the table."""
+    at = sample_app(PAGE)
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Decide" in d.value.columns)
+    assert list(table.columns[:4]) == ["Status", "Lead", "Decide", "First touch"]
