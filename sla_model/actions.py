@@ -63,6 +63,24 @@ def _already(session: Session, lead: Lead) -> str:
     return f"lead {lead.lead_id} was already decided"
 
 
+#: A decision the same person sends again this soon (a double click, a resent form) is the one already stored.
+REPEAT_WINDOW = dt.timedelta(minutes=2)
+
+
+def _repeated(session: Session, lead_id: str, actor: Actor, accept: bool, reason: str | None, now: dt.datetime) -> bool:
+    """Whether the lead's latest decision is this very one, sent again by the same person moments ago."""
+    last = session.exec(
+        select(Feedback).where(Feedback.lead_id == lead_id).order_by(Feedback.at.desc(), Feedback.id.desc())
+    ).first()
+    return (
+        last is not None
+        and last.by == actor.name
+        and last.decision == ("accept" if accept else "reject")
+        and (accept or last.reason == reason)
+        and abs(now - last.at) <= REPEAT_WINDOW
+    )
+
+
 def decide(
     *,
     engine: Engine,
@@ -77,7 +95,9 @@ def decide(
 
     A rejection follows the recycle rules of the SLA in force now: back to nurture or disqualified.
     A lead someone else already decided is refused (never overwritten); so are leads the actor may
-    not decide. Every decision is stored with who and when, as feedback and in the audit log.
+    not decide. The same decision sent again by the same person within :data:`REPEAT_WINDOW` (a double
+    click) is confirmed as the one already stored, and nothing more is written. Every decision is stored
+    with who and when, as feedback and in the audit log.
 
     Raises:
         ActionError: a reject without a valid reason, an over-long note, or no SLA stored.
@@ -122,9 +142,18 @@ def decide(
                 )
                 .values(**values)
             ).rowcount
+            label = sla.reason_labels().get(reason or "", reason)
+            message = {
+                "accepted": f"lead {lead_id} accepted",
+                "nurture": f"lead {lead_id} rejected ({label}): back to marketing for nurturing",
+                "disqualify": f"lead {lead_id} rejected ({label}): disqualified",
+            }[went]
             if changed != 1:
                 session.refresh(lead)
-                results.append(Decided(lead_id, False, _already(session, lead)))
+                if _repeated(session, lead_id, actor, accept, reason, now):  # a double click: stored once already
+                    results.append(Decided(lead_id, True, message, went))
+                else:
+                    results.append(Decided(lead_id, False, _already(session, lead)))
                 continue
             feedback = Feedback(
                 lead_id=lead_id,
@@ -144,12 +173,6 @@ def decide(
                 entity_id=lead_id,
                 detail={"feedback_id": feedback.id, "decision": feedback.decision, "reason": reason, "went": went},
             )
-            label = sla.reason_labels().get(reason or "", reason)
-            message = {
-                "accepted": f"lead {lead_id} accepted",
-                "nurture": f"lead {lead_id} rejected ({label}): back to marketing for nurturing",
-                "disqualify": f"lead {lead_id} rejected ({label}): disqualified",
-            }[went]
             results.append(Decided(lead_id, True, message, went))
         if any(r.ok for r in results):
             bump_data_version(session=session)

@@ -343,3 +343,18 @@ def test_a_won_lead_without_an_accepted_date_cannot_be_accepted_or_rejected(db):
     assert accepted.message == "lead M00 is already won (since 2026-11-15 12:00 UTC)"
     lead = _lead(db, "M00")
     assert lead.accepted_at is None and lead.rejected_at is None
+
+
+def test_the_same_decision_sent_twice_by_its_author_is_confirmed_and_stored_once(db):
+    """Before: a double-clicked Reject stored once but answered the second click 'already rejected by <you>',
+    replacing the confirmation."""
+    [first] = decide(engine=db, actor=ANA, lead_ids=["M20"], accept=False, reason="no_budget", now=NOW)
+    [again] = decide(engine=db, actor=ANA, lead_ids=["M20"], accept=False, reason="no_budget",
+                     now=NOW + dt.timedelta(seconds=1))  # fmt: skip
+    assert first.ok and again.ok and again.message == first.message
+    assert len(load_feedback(engine=db)) == 1
+    [other] = decide(engine=db, actor=ANA, lead_ids=["M20"], accept=True, now=NOW + dt.timedelta(seconds=2))
+    assert not other.ok and "already rejected by Ana Souza" in other.message  # a different decision is refused
+    later = NOW + dt.timedelta(minutes=10)
+    [stale] = decide(engine=db, actor=ANA, lead_ids=["M20"], accept=False, reason="no_budget", now=later)
+    assert not stale.ok  # long after, it is a new attempt on a decided lead
