@@ -17,6 +17,7 @@ from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
 from sla_model.suggest import rescale_channel_quotas
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
 from ui import fmt
+from ui.backtest import show_backtest
 from ui.charts import GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.data import get_dataset, get_engine, get_follow_up_replay, get_whatif_arrays
 from ui.identity import current_actor
@@ -194,6 +195,7 @@ if data.leads.empty or not data.versions:
 
 arrays = get_whatif_arrays()
 as_of = pd.Timestamp(data.as_of)
+goal_rates = trailing_rates(data.leads, as_of.to_period("M"))  # Goal progress' rates, for the funnel's note
 sla = in_force(data.versions, as_of.date())
 base = Candidate.from_sla(sla, team_size=max(observed_team_size(arrays), 1), capacity_per_rep_week=DEFAULT_CAPACITY)
 if st.session_state.get(P + "base") != base:  # first visit, or the SLA in force changed
@@ -440,9 +442,7 @@ def workbench() -> None:
         )  # fmt: skip
         # where the same figure differs from Goal progress, say why (one source for each figure, two on purpose)
         month = as_of.to_period("M")
-        goal_page = reverse_funnel(
-            candidate.revenue_goal, candidate.average_deal_size, trailing_rates(data.leads, month)
-        )
+        goal_page = reverse_funnel(candidate.revenue_goal, candidate.average_deal_size, goal_rates)
         theirs = goal_page.set_index("stage")["needed"].get("mqls", float("nan"))
         ours = r.funnel["needed"].get("mqls", float("nan"))
         if theirs == theirs and ours == ours and round(theirs) != round(ours):
@@ -518,4 +518,4 @@ with st.container(border=True):
         getattr(st, kind)(fmt.md_escape(text))
         if kind != "error":
             page_link("pages/meeting.py", label="Open the meeting", icon=":material/groups:")
-__import__("ui.backtest").backtest.show_backtest(data, arrays)  # the backtest section, ui/backtest.py
+show_backtest(data, arrays)
