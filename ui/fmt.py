@@ -17,6 +17,11 @@ def count(x: float) -> str:
     return "—" if x is None or math.isnan(x) else f"{x:,.0f}"
 
 
+def _shows_zero(shown: str) -> bool:
+    """Whether a formatted figure reads as zero (``0``, ``0.0``, ``$0``, ``0%``): it has no digit but 0."""
+    return not any(c in "123456789" for c in shown)
+
+
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """A count with its noun, singular for one: ``1 lead``, ``2,000 leads``.
 
@@ -148,7 +153,7 @@ def gap(x: float, shown: str, ahead: str, behind: str, even: str) -> tuple[str, 
         >>> gap(-0.4, "0", "ahead of pace", "behind pace", "on pace")
         ('on pace', 'off', 'gray')
     """
-    if x is None or math.isnan(x) or not any(c in "123456789" for c in shown):
+    if x is None or math.isnan(x) or _shows_zero(shown):
         return even, "off", "gray"
     if x > 0:
         return f"+{shown} {ahead}", "up", "green"
@@ -217,7 +222,7 @@ def change(x: float, shown: str, suffix: str = "", *, higher_is_better: bool = T
         >>> change(float("nan"), "—")
         ('no change', 'off', 'gray')
     """
-    if x is None or math.isnan(x) or not any(c in "123456789" for c in shown):
+    if x is None or math.isnan(x) or _shows_zero(shown):
         return "no change", "off", "gray"
     better = (x > 0) == higher_is_better
     return f"{'+' if x > 0 else '−'}{shown}{suffix}", "up" if x > 0 else "down", "green" if better else "red"
@@ -233,7 +238,7 @@ def signed(x: float, digits: int = 1) -> str:
     if x is None or math.isnan(x):
         return "—"
     shown = f"{abs(x):,.{digits}f}"
-    if not any(c in "123456789" for c in shown):
+    if _shows_zero(shown):
         return "0"
     return f"{'+' if x > 0 else '−'}{shown}"
 
