@@ -320,11 +320,6 @@ class Clock:
     as_of: dt.datetime
     live: bool  #: True: the moment is now; False: a fixed snapshot (sample data, imported history)
 
-    def describe(self) -> str:
-        """How the app words the clock, e.g. ``data as of 31 Dec 2017, 00:00 UTC (fixed)``."""
-        when = f"{self.as_of:%d %b %Y, %H:%M} UTC"
-        return f"live data, as of now ({when})" if self.live else f"data as of {when} (fixed)"
-
 
 def clock(*, engine: Engine) -> Clock:
     """The clock the metrics use.
