@@ -94,9 +94,9 @@ def _parse(path: Path) -> tuple[object, object, dict]:
 
     The caller decides how long the table lives: the import command and the import page keep it while writing.
     """
-    from sla_model import importer
-    from sla_model.csvfile import read_csv
-    from sla_model.mapping import OWN_LEADS
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import OWN_LEADS
 
     started = time.perf_counter()
     data = path.read_bytes()
@@ -114,7 +114,7 @@ def _parse(path: Path) -> tuple[object, object, dict]:
 
 def _tuples(prepared, *, sqlite: bool) -> list[tuple]:
     """The prepared rows as the tuples the engine sends (its own conversion: text times on SQLite)."""
-    from sla_model import importer
+    from sla_model.importing import importer
 
     table = importer._arrow(prepared.frame, text_times=sqlite)
     return list(zip(*(table[c].to_pylist() for c in table.column_names), strict=True))
@@ -140,7 +140,7 @@ def _pg_conninfo(url: str) -> str:
 
 def _schema_url(url: str, schema: str) -> str:
     """``url`` with its search path set to ``schema`` (as tests/conftest.py isolates PostgreSQL tests)."""
-    from sla_model.db import database_url
+    from sla_model.store.db import database_url
 
     url = database_url(url)
     return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
@@ -156,7 +156,7 @@ def floor_sqlite(path: Path, db_file: Path, *, bulk: bool = True) -> dict:
 
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from sla_model import importer
+    from sla_model.importing import importer
 
     _, prepared, _ = _parse(path)
     columns = list(prepared.frame.columns)
@@ -252,8 +252,8 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
     """Parse the file and ``importer.write`` it (into empty tables if ``fresh``); timings, phases, peaks."""
     from sqlmodel import SQLModel
 
-    from sla_model import importer
-    from sla_model.db import is_sqlite, make_engine
+    from sla_model.importing import importer
+    from sla_model.store.db import is_sqlite, make_engine
 
     if fresh and url.startswith("sqlite"):
         for suffix in ("", "-wal", "-shm"):

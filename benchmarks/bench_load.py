@@ -33,9 +33,9 @@ def _peak_mb() -> float:
 def build(n: int, path: Path) -> dict:
     from sqlmodel import Session
 
-    from sla_model.db import make_engine
     from sla_model.generator import generate, sample_slas
-    from sla_model.repository import add_sla_version, bulk_insert, bump_data_version
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import add_sla_version, bulk_insert, bump_data_version
 
     started = time.perf_counter()
     data = generate(n_leads=n)
@@ -56,8 +56,8 @@ def build(n: int, path: Path) -> dict:
 
 
 def measure(step: str, path: Path) -> dict:
-    from sla_model.db import make_engine
-    from sla_model.repository import (
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import (
         LEAD_COLUMNS,
         LEAD_TIME_COLUMNS,
         load_feedback,

@@ -20,8 +20,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sla_model.agreement.sla import in_force  # noqa: E402
 from sla_model.generator import generate, sample_slas  # noqa: E402
-from sla_model.sla import in_force  # noqa: E402
 from sla_model.whatif import Candidate, WhatIfArrays, evaluate, observed_team_size, prepare  # noqa: E402
 
 TARGET_MS = 50.0

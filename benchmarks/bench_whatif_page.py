@@ -45,9 +45,9 @@ def main() -> None:
 
     from sqlmodel import Session
 
-    from sla_model.db import make_engine
-    from sla_model.repository import data_as_of, list_sla_versions, load_leads
-    from sla_model.sla import in_force
+    from sla_model.agreement.sla import in_force
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import data_as_of, list_sla_versions, load_leads
     from sla_model.whatif import Candidate, evaluate, observed_team_size, prepare
 
     engine = make_engine()

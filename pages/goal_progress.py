@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sla_model.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
-from sla_model.progress import attainment_trend, cumulative_by_day, measure_in, progress, quota_for
+from sla_model.metrics.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
+from sla_model.metrics.progress import attainment_trend, cumulative_by_day, measure_in, progress, quota_for
 from ui import fmt
 from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.controls import View, view_controls

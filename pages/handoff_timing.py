@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sla_model.agreement.sla import Sla
 from sla_model.exports import safe_csv
-from sla_model.sla import Sla
-from sla_model.stats import SMALL_SAMPLE, safe_rate, wilson_interval
-from sla_model.timing import (
+from sla_model.metrics.stats import SMALL_SAMPLE, safe_rate, wilson_interval
+from sla_model.metrics.timing import (
     breach_list,
     compliance_by,
     speed_by,

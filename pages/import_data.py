@@ -9,11 +9,11 @@ import tomllib
 import pandas as pd
 import streamlit as st
 
-from sla_model import importer
 from sla_model.access import PermissionDenied, require_manager
-from sla_model.csvfile import CsvFileError, CsvTable, read_csv
 from sla_model.exports import safe_csv
-from sla_model.mapping import (
+from sla_model.importing import importer
+from sla_model.importing.csvfile import CsvFileError, CsvTable, read_csv
+from sla_model.importing.mapping import (
     BUILT_IN,
     EXTRA_FIELDS,
     FIELD_LABELS,
@@ -29,7 +29,7 @@ from sla_model.mapping import (
     save_mapping,
     saved_mappings,
 )
-from sla_model.repository import clock
+from sla_model.store.repository import clock
 from ui import fmt
 from ui.data import get_dataset, get_engine
 from ui.identity import current_actor

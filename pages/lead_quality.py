@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sla_model.quality import (
+from sla_model.metrics.quality import (
     acceptance,
     acceptance_by,
     conversions,
@@ -19,7 +19,7 @@ from sla_model.quality import (
     score_band,
     top_reasons,
 )
-from sla_model.stats import SMALL_SAMPLE
+from sla_model.metrics.stats import SMALL_SAMPLE
 from ui import fmt
 from ui.charts import BAD, GOOD, NEUTRAL, channel_scale, month_axis, projector, show
 from ui.controls import view_controls

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_model import decisions as log
-from sla_model import meeting, report
 from sla_model.access import Actor, PermissionDenied, Role
 from sla_model.actions import ActionError
+from sla_model.agreement.sla import in_force
 from sla_model.charts import channel_chart_height
-from sla_model.progress import elapsed_share
-from sla_model.sla import in_force
+from sla_model.metrics.progress import elapsed_share
+from sla_model.review import decisions as log
+from sla_model.review import meeting, report
 from sla_model.whatif import Candidate, evaluate, observed_team_size
 from ui import fmt
 from ui.charts import projector, show

@@ -8,9 +8,9 @@ import streamlit as st
 
 from sla_model.access import PermissionDenied, Role
 from sla_model.actions import TOUCH_KINDS, ActionError, decide, log_touch, undo_last
-from sla_model.repository import data_as_of, open_mqls
-from sla_model.sla import in_force
-from sla_model.timing import follow_up_rules
+from sla_model.agreement.sla import in_force
+from sla_model.metrics.timing import follow_up_rules
+from sla_model.store.repository import data_as_of, open_mqls
 from ui import fmt
 from ui.data import get_dataset, get_engine
 from ui.identity import current_actor

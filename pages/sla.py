@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_model.funnel import customers_needed
-from sla_model.sla import Sla, diff_slas, in_force, term_label
+from sla_model.agreement.sla import Sla, diff_slas, in_force, term_label
+from sla_model.metrics.funnel import customers_needed
 from ui import fmt
 from ui.controls import no_data_notice
 from ui.data import get_dataset

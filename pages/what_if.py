@@ -11,11 +11,11 @@ import tomli_w
 
 from sla_model.access import PermissionDenied
 from sla_model.actions import ActionError, publish_sla
-from sla_model.decisions import MAX_TEXT, candidate_of, list_proposals, propose
-from sla_model.funnel import TRAILING_MONTHS, reverse_funnel, trailing_rates
-from sla_model.sla import SlaError, in_force, parse_sla, sla_to_dict
-from sla_model.suggest import rescale_channel_quotas
+from sla_model.agreement.sla import SlaError, in_force, parse_sla, sla_to_dict
+from sla_model.metrics.funnel import TRAILING_MONTHS, reverse_funnel, trailing_rates
+from sla_model.review.decisions import MAX_TEXT, candidate_of, list_proposals, propose
 from sla_model.whatif import CRITERION_FIELDS, Candidate, evaluate, observed_team_size, unmeetable_criteria
+from sla_model.whatif.suggest import rescale_channel_quotas
 from ui import fmt
 from ui.backtest import show_backtest
 from ui.charts import GOOD, NEUTRAL, channel_scale, month_axis, projector, show

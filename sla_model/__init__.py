@@ -1,10 +1,10 @@
 """Smarketing SLA: the domain package (SLA model, persistence, metrics, generator); no Streamlit."""
 
-from sla_model.backtest import backtest
-from sla_model.filters import filter_leads, touches_of
-from sla_model.funnel import FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
-from sla_model.lifecycle import decided, is_accepted, is_open, reached_sql, sql_reached_at
-from sla_model.progress import (
+from sla_model.agreement.sla import Sla, SlaError, in_force, load_sla_file, parse_sla
+from sla_model.metrics.filters import filter_leads, touches_of
+from sla_model.metrics.funnel import FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
+from sla_model.metrics.lifecycle import decided, is_accepted, is_open, reached_sql, sql_reached_at
+from sla_model.metrics.progress import (
     Progress,
     attainment_trend,
     cumulative_by_day,
@@ -14,7 +14,7 @@ from sla_model.progress import (
     progress,
     sla_for_period,
 )
-from sla_model.quality import (
+from sla_model.metrics.quality import (
     acceptance,
     acceptance_by,
     conversions,
@@ -24,9 +24,8 @@ from sla_model.quality import (
     rejection_reasons,
     score_band,
 )
-from sla_model.sla import Sla, SlaError, in_force, load_sla_file, parse_sla
-from sla_model.stats import rate_frame, wilson_interval
-from sla_model.timing import (
+from sla_model.metrics.stats import rate_frame, wilson_interval
+from sla_model.metrics.timing import (
     breach_list,
     compliance_by,
     speed_by,
@@ -37,6 +36,7 @@ from sla_model.timing import (
     touch_summary,
 )
 from sla_model.whatif import Candidate, Estimate, WhatIfArrays, WhatIfResult, evaluate, observed_team_size, prepare
+from sla_model.whatif.backtest import backtest
 
 __all__ = [
     "Candidate",

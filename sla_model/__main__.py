@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from sqlmodel import SQLModel
 
 from sla_model.access import Actor, Role, set_user
-from sla_model.db import make_engine
+from sla_model.agreement.sla import SlaError, load_sla_file, ordered
 from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, seed_sample, write_csv
-from sla_model.mapping import BUILT_IN
-from sla_model.repository import counts, seed_if_empty
-from sla_model.sla import SlaError, load_sla_file, ordered
+from sla_model.importing.mapping import BUILT_IN
+from sla_model.store.db import make_engine
+from sla_model.store.repository import counts, seed_if_empty
 
 if TYPE_CHECKING:
-    from sla_model.importer import Prepared
+    from sla_model.importing.importer import Prepared
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,10 +158,10 @@ def _import(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from sla_model import importer
-    from sla_model.csvfile import CsvFileError, read_csv
     from sla_model.exports import safe_csv
-    from sla_model.mapping import MappingError, detect, load_mapping_file, no_match_message
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import CsvFileError, read_csv
+    from sla_model.importing.mapping import MappingError, detect, load_mapping_file, no_match_message
 
     engine = make_engine()
     SQLModel.metadata.create_all(engine)
@@ -251,7 +251,7 @@ def _shown(text: object) -> str:
 
 def _report(prepared: Prepared) -> None:
     """Print what checking a file found."""
-    from sla_model.importer import rows_text
+    from sla_model.importing.importer import rows_text
 
     print(f"  {rows_text(prepared.rows_read)}, {prepared.errors:,} with errors")
     for note in prepared.notes:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sla_model.models import AppUser
+from sla_model.store.models import AppUser
 
 
 class Role(StrEnum):

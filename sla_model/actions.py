@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from sla_model.access import Actor, PermissionDenied, require_lead_access, require_manager
-from sla_model.db import writer
-from sla_model.lifecycle import DECISION_COLUMNS
-from sla_model.models import AuditEntry, Feedback, Lead, SlaVersion, Touch, utcnow
-from sla_model.repository import add_sla_version, bump_data_version, list_sla_versions, write_audit
-from sla_model.sla import Sla, in_force
+from sla_model.agreement.sla import Sla, in_force
+from sla_model.metrics.lifecycle import DECISION_COLUMNS
+from sla_model.store.db import writer
+from sla_model.store.models import AuditEntry, Feedback, Lead, SlaVersion, Touch, utcnow
+from sla_model.store.repository import add_sla_version, bump_data_version, list_sla_versions, write_audit
 
 TOUCH_KINDS = ("call", "email", "meeting", "linkedin")
 MAX_NOTE = 20_000

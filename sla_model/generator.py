@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from sla_model.qualify import mql_mask
-from sla_model.sla import Sla, in_force_index, load_sla_file, ordered
+from sla_model.agreement.qualify import mql_mask
+from sla_model.agreement.sla import Sla, in_force_index, load_sla_file, ordered
 
 SEED = 20261118
 START = dt.datetime(2025, 11, 1)
@@ -169,7 +169,7 @@ def seed_sample(engine: Engine, setting: str | None = None) -> bool:
     Returns:
         True when the database was empty and is now seeded.
     """
-    from sla_model.repository import seed_if_empty
+    from sla_model.store.repository import seed_if_empty
 
     ends_at = sample_ends_at(setting)
     if ends_at is None:

@@ -1,7 +1,7 @@
 """Small, explicit builders for the frames the metrics read (leads, touches, feedback) and for SLA versions.
 
 Each builder gives every column a plain default, so a test only spells out what it is about.
-The frames carry the dtypes that ``sla_model.repository`` loads: ``datetime64[ns]`` timestamps
+The frames carry the dtypes that ``sla_model.store.repository`` loads: ``datetime64[ns]`` timestamps
 (NaT = not reached), categoricals for the low-cardinality text columns, int64 counts, a bool
 ``demo_request`` and a float ``amount`` (NaN = no amount).
 """
@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_model.repository import (
+from sla_model.agreement.sla import Sla, parse_sla
+from sla_model.store.repository import (
     FEEDBACK_COLUMNS,
     LEAD_CATEGORIES,
     LEAD_COLUMNS,
     LEAD_TIME_COLUMNS,
     TOUCH_COLUMNS,
 )
-from sla_model.sla import Sla, parse_sla
 
 SLA_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "sla"
 

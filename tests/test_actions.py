@@ -13,8 +13,8 @@ from sqlmodel import Session, func, select
 from sla_model.access import Actor, PermissionDenied, Role, actor_for_email, set_user
 from sla_model.actions import ActionError, decide, log_touch, publish_sla, undo_last
 from sla_model.generator import sample_slas
-from sla_model.models import AuditEntry, Feedback, Lead, Touch
-from sla_model.repository import add_sla_version, bulk_insert, data_version, load_feedback, load_leads
+from sla_model.store.models import AuditEntry, Feedback, Lead, Touch
+from sla_model.store.repository import add_sla_version, bulk_insert, data_version, load_feedback, load_leads
 
 ANA = Actor("Ana Souza", Role.REP, rep="Ana Souza")
 BEN = Actor("Ben Carter", Role.REP, rep="Ben Carter")

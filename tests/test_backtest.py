@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.backtest import BACKTEST_COLUMNS, BACKTEST_MEASURES, backtest, governed_months
 from sla_model.generator import AS_OF, generate, sample_slas
 from sla_model.whatif import Candidate, completion, evaluate, prepare
+from sla_model.whatif.backtest import BACKTEST_COLUMNS, BACKTEST_MEASURES, backtest, governed_months
 from tests.factories import leads_frame, make_lead, make_mql, make_sla
 
 # --- the sample company ------------------------------------------------------------------------------

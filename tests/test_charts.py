@@ -37,7 +37,7 @@ def test_no_channel_is_drawn_in_the_colour_of_quota_ticks():
 def test_channel_bars_never_overlap_when_the_data_and_the_sla_name_different_channels():
     """Before: 16-pixel bars in a fixed 300-pixel chart overlapped once the SLA's and the data's channels added up."""
     from sla_model.charts import channel_chart_height, channel_quota_chart, projector
-    from sla_model.report import CHART_HEIGHT
+    from sla_model.review.report import CHART_HEIGHT
 
     sla_channels = [f"Quota channel {i}" for i in range(8)]
     data_only = [f"CRM source {i}" for i in range(6)]

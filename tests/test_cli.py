@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from sla_model.__main__ import main
-from sla_model.db import make_engine
 from sla_model.generator import sample_dir
-from sla_model.repository import counts, load_leads
+from sla_model.store.db import make_engine
+from sla_model.store.repository import counts, load_leads
 from tests.conftest import MAVEN
 
 
@@ -139,7 +139,7 @@ def test_the_readme_maven_command_imports_every_opportunity(name, tmp_path, monk
 
 
 def test_a_contacts_file_and_its_deals_file_import_in_one_command(tmp_path, monkeypatch, capsys):
-    from sla_model.mapping import parse_mapping
+    from sla_model.importing.mapping import parse_mapping
     from tests.test_import import _CONTACTS, _DEALS, _DEALS_MAPPING
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

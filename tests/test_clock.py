@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from sla_model import importer
 from sla_model.access import Actor, Role
 from sla_model.actions import decide, log_touch
-from sla_model.csvfile import read_csv
 from sla_model.generator import SLOW_REP, sample_dir, sample_ends_at, seed_sample
-from sla_model.mapping import OWN_LEADS
-from sla_model.models import utcnow
-from sla_model.repository import (
+from sla_model.importing import importer
+from sla_model.importing.csvfile import read_csv
+from sla_model.importing.mapping import OWN_LEADS
+from sla_model.store.models import utcnow
+from sla_model.store.repository import (
     SNAPSHOT_KEY,
     Clock,
     clock,

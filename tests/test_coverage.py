@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sla_model.coverage import COVERAGE_FIELDS, empty_fields, has_touches
+from sla_model.metrics.coverage import COVERAGE_FIELDS, empty_fields, has_touches
 from tests.factories import leads_frame, make_lead, make_touch, touches_frame
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from sla_model.db import DEFAULT_SQLITE, database_url, make_engine, writer
+from sla_model.store.db import DEFAULT_SQLITE, database_url, make_engine, writer
 
 
 @pytest.mark.parametrize(

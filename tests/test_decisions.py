@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
-from sla_model import decisions
 from sla_model.access import Actor, PermissionDenied, Role
 from sla_model.actions import ActionError
-from sla_model.models import AuditEntry
+from sla_model.review import decisions
+from sla_model.store.models import AuditEntry
 from sla_model.whatif import Candidate
 from tests.factories import make_sla
 

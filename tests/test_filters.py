@@ -1,6 +1,6 @@
 import pytest
 
-from sla_model.filters import filter_leads, touches_of
+from sla_model.metrics.filters import filter_leads, touches_of
 from tests.factories import leads_frame, make_lead, make_touch, touches_frame
 
 EVENTS = "Événements 🎪"

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.funnel import STAGES, FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
+from sla_model.metrics.funnel import STAGES, FunnelRates, funnel_vs_actual, observed_rates, reverse_funnel
 from tests.factories import leads_frame, make_lead
 
 NAN = math.nan

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sla_model.agreement.qualify import mql_mask
+from sla_model.agreement.sla import in_force_index
 from sla_model.generator import (
     AS_OF,
     JUNK_CHANNEL,
@@ -18,11 +20,9 @@ from sla_model.generator import (
     sample_dir,
     write_csv,
 )
-from sla_model.progress import attainment_trend
-from sla_model.qualify import mql_mask
-from sla_model.quality import acceptance_by, conversions, rejection_reasons
-from sla_model.sla import in_force_index
-from sla_model.timing import breach_list, speed_by, speed_to_lead, touch_summary
+from sla_model.metrics.progress import attainment_trend
+from sla_model.metrics.quality import acceptance_by, conversions, rejection_reasons
+from sla_model.metrics.timing import breach_list, speed_by, speed_to_lead, touch_summary
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from sla_model import importer
 from sla_model.__main__ import main
-from sla_model.csvfile import CsvFileError, read_csv
-from sla_model.db import make_engine
 from sla_model.generator import sample_dir
-from sla_model.mapping import HUBSPOT, OWN_LEADS, SALESFORCE, MappingError, detect, load_mapping_file, parse_mapping
-from sla_model.progress import monthly_actuals
-from sla_model.quality import acceptance, rejection_reasons
-from sla_model.repository import LEAD_COLUMNS, load_feedback, load_leads, load_touches, read_dataset
+from sla_model.importing import importer
+from sla_model.importing.csvfile import CsvFileError, read_csv
+from sla_model.importing.mapping import (
+    HUBSPOT,
+    OWN_LEADS,
+    SALESFORCE,
+    MappingError,
+    detect,
+    load_mapping_file,
+    parse_mapping,
+)
+from sla_model.metrics.progress import monthly_actuals
+from sla_model.metrics.quality import acceptance, rejection_reasons
+from sla_model.store.db import make_engine
+from sla_model.store.repository import LEAD_COLUMNS, load_feedback, load_leads, load_touches, read_dataset
 from tests.conftest import MAVEN
 from tests.crm_exports import to_hubspot, to_salesforce
 
@@ -698,7 +706,7 @@ def test_a_quote_inside_an_unquoted_cell_is_text_not_an_unclosed_quote(encoding)
 
 
 def test_rows_that_cannot_be_placed_one_by_one_are_said_to_be_approximate(monkeypatch):
-    import sla_model.csvfile as csvfile
+    import sla_model.importing.csvfile as csvfile
 
     def unreadable(*args, **kwargs):
         raise csv.Error("field larger than field limit")
@@ -991,7 +999,7 @@ def test_update_only_is_saved_in_the_mapping_file(tmp_path):
 
 def test_a_hubspot_deals_export_is_recognised_and_updates_its_contacts(engine):
     """A deals export (it has a Create Date too) is not taken for a contacts export that would move creations."""
-    from sla_model.mapping import HUBSPOT_DEALS
+    from sla_model.importing.mapping import HUBSPOT_DEALS
 
     _import(engine, _CONTACTS.encode(), "contacts.csv", HUBSPOT)
     deals = (

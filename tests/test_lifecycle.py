@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sla_model.lifecycle import (
+from sla_model.metrics.lifecycle import (
     DECISION_COLUMNS,
     SQL_COLUMNS,
     decided,

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from sla_model import meeting
-from sla_model.sla import parse_sla
-from sla_model.timing import touch_summary
+from sla_model.agreement.sla import parse_sla
+from sla_model.metrics.timing import touch_summary
+from sla_model.review import meeting
 from tests.factories import feedback_frame, leads_frame, make_feedback, make_mql, sla_document, touches_frame
 
 OCT, NOV = pd.Period("2026-10", "M"), pd.Period("2026-11", "M")

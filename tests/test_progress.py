@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.progress import (
+from sla_model.metrics.progress import (
     attainment_trend,
     cumulative_by_day,
     elapsed_share,

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.qualify import QUALIFY_COLUMNS, engaged_mask, fit_mask, mql_mask
-from sla_model.sla import MqlDefinition
+from sla_model.agreement.qualify import QUALIFY_COLUMNS, engaged_mask, fit_mask, mql_mask
+from sla_model.agreement.sla import MqlDefinition
 from tests.factories import leads_frame, make_lead, make_sla
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.quality import (
+from sla_model.metrics.quality import (
     acceptance,
     acceptance_by,
     conversions,
@@ -196,7 +196,7 @@ def test_conversions():
         make_lead("a3", channel="Email", mql_at=mql),
         make_lead("a4", channel="Email", mql_at=mql),
         make_lead("not-mql", channel="Email", sql_at="2026-11-06", won_at="2026-11-20"),  # not in the cohort
-        # won without an SQL time: a won lead reached SQL (sla_model.lifecycle.reached_sql)
+        # won without an SQL time: a won lead reached SQL (sla_model.metrics.lifecycle.reached_sql)
         make_lead("b1", channel=EVENTS, mql_at=mql, won_at="2026-11-20"),
     ]
     # 30 Webinar MQLs: 15 SQLs, 3 of them won
@@ -332,7 +332,7 @@ def test_conversions_count_won_and_lost_leads_as_sqls():
 
 def test_many_rejection_reasons_fold_into_one_other_row_that_keeps_the_counts():
     """Before: a Pareto of 15 reasons squeezed its labels until they were cut."""
-    from sla_model.quality import top_reasons
+    from sla_model.metrics.quality import top_reasons
 
     leads = leads_frame(
         *[

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from sla_model import meeting, report
 from sla_model.exports import FORMULA_START
-from sla_model.timing import touch_summary
+from sla_model.metrics.timing import touch_summary
+from sla_model.review import meeting, report
 from tests.factories import leads_frame, make_mql, touches_frame
 from tests.test_meeting import AS_OF, NOV, OCT, small_sla, small_world
 

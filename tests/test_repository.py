@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from sla_model import repository, sqlite_bulk
 from sla_model.generator import sample_dir, sample_slas
-from sla_model.models import AuditEntry
-from sla_model.repository import (
+from sla_model.store import repository, sqlite_bulk
+from sla_model.store.models import AuditEntry
+from sla_model.store.repository import (
     LEAD_COLUMNS,
     SNAPSHOT_KEY,
     add_sla_version,
@@ -198,7 +198,7 @@ def test_empty_database_loads_empty_frames_with_the_right_columns(engine):
 
 
 def test_open_mqls_leaves_out_won_lost_and_converted_leads(engine):
-    from sla_model.repository import open_mqls
+    from sla_model.store.repository import open_mqls
     from tests.factories import decided_leads
 
     sql = decided_leads().iloc[:1].assign(lead_id="S", won_at=pd.NaT, amount=np.nan, sql_at=pd.Timestamp("2026-10-04"))
@@ -211,9 +211,9 @@ def test_open_mqls_leaves_out_won_lost_and_converted_leads(engine):
 
 
 def test_seeding_never_adds_the_sample_leads_to_imported_ones(engine):
-    from sla_model import importer
-    from sla_model.csvfile import read_csv
-    from sla_model.mapping import OWN_LEADS
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import OWN_LEADS
 
     data = b"lead_id,created_at,channel\nMINE-1,2026-03-01,Email\n"
     importer.write(engine, importer.prepare(read_csv(data, name="mine.csv"), OWN_LEADS), actor="test")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.sla import (
+from sla_model.agreement.sla import (
     SlaError,
     in_force,
     in_force_index,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.stats import SMALL_SAMPLE, Z95, rate_frame, safe_rate, wilson_interval
+from sla_model.metrics.stats import SMALL_SAMPLE, Z95, rate_frame, safe_rate, wilson_interval
 
 
 @pytest.mark.parametrize(

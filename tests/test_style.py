@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sla_model.db import PROJECT_ROOT
+from sla_model.store.db import PROJECT_ROOT
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess:

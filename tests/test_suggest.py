@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sla_model.sla import parse_sla
-from sla_model.suggest import channel_quota_problem, history_months, split_quota, suggest_sla
+from sla_model.agreement.sla import parse_sla
+from sla_model.whatif.suggest import channel_quota_problem, history_months, split_quota, suggest_sla
 from tests.factories import leads_frame, make_lead
 
 
@@ -97,7 +97,7 @@ def test_channel_quotas_that_do_not_add_up_are_named():
 def test_a_new_mql_quota_keeps_channel_shares_without_losing_mqls_to_rounding():
     """Before: the what-if page floored each channel (420 -> 500 gave channels adding up to 490, not 494)."""
     from sla_model.generator import sample_slas
-    from sla_model.suggest import rescale_channel_quotas
+    from sla_model.whatif.suggest import rescale_channel_quotas
 
     v2 = sample_slas()[-1].quotas
     assert sum(v2.mqls_by_channel.values()) == 415 and v2.mqls == 420

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_model.timing import (
+from sla_model.metrics.timing import (
     breach_list,
     compliance_by,
     follow_up_rules,

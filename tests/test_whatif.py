@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sla_model import qualify
+from sla_model.agreement import qualify
+from sla_model.agreement.sla import SlaError, in_force_index
 from sla_model.generator import generate
-from sla_model.sla import SlaError, in_force_index
-from sla_model.stats import Z95
+from sla_model.metrics.stats import Z95
 from sla_model.whatif import (
     CHANNEL_COLUMNS,
     MONTHLY_COLUMNS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_model.backtest import backtest
-from sla_model.db import database_url
+from sla_model.store.db import database_url
 from sla_model.whatif import WhatIfArrays
+from sla_model.whatif.backtest import backtest
 from ui import fmt
 from ui.data import Dataset
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from sla_model.filters import filter_leads
-from sla_model.progress import period_bounds, sla_for_period
-from sla_model.sla import Sla
+from sla_model.agreement.sla import Sla
+from sla_model.metrics.filters import filter_leads
+from sla_model.metrics.progress import period_bounds, sla_for_period
 from ui import fmt
 from ui.data import Dataset, get_dataset
 from ui.fmt import md_escape

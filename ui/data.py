@@ -13,10 +13,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sla_model.coverage import empty_fields, has_touches
-from sla_model.db import database_url, is_sqlite, make_engine
+from sla_model.agreement.sla import Sla
 from sla_model.generator import seed_sample
-from sla_model.repository import (
+from sla_model.metrics.coverage import empty_fields, has_touches
+from sla_model.metrics.timing import touch_summary
+from sla_model.store.db import database_url, is_sqlite, make_engine
+from sla_model.store.repository import (
     clock,
     data_version,
     list_sla_versions,
@@ -24,8 +26,6 @@ from sla_model.repository import (
     load_leads,
     load_touches,
 )
-from sla_model.sla import Sla
-from sla_model.timing import touch_summary
 from sla_model.whatif import WhatIfArrays
 from sla_model.whatif import prepare as prepare_whatif
 
@@ -63,7 +63,7 @@ class Dataset:
     feedback: pd.DataFrame
     versions: list[Sla]
     as_of: dt.datetime
-    summary: pd.DataFrame  # per-MQL touch summary (sla_model.timing.touch_summary)
+    summary: pd.DataFrame  # per-MQL touch summary (sla_model.metrics.timing.touch_summary)
     version: int
     live: bool = False  # the clock: True = as of now; False = a fixed snapshot (sample data, imported history)
 

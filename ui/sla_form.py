@@ -9,8 +9,8 @@ import streamlit as st
 
 from sla_model.access import PermissionDenied, Role
 from sla_model.actions import publish_sla
-from sla_model.sla import SlaError, parse_sla
-from sla_model.suggest import LEVEL_LABELS, LEVELS, Suggestion, channel_quota_problem, suggest_sla
+from sla_model.agreement.sla import SlaError, parse_sla
+from sla_model.whatif.suggest import LEVEL_LABELS, LEVELS, Suggestion, channel_quota_problem, suggest_sla
 from ui import fmt
 from ui.data import Dataset, get_dataset, get_engine
 from ui.identity import current_actor

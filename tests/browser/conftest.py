@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sla_model.db import PROJECT_ROOT, make_engine
 from sla_model.generator import sample_dir, sample_slas
-from sla_model.repository import seed_if_empty
+from sla_model.store.db import PROJECT_ROOT, make_engine
+from sla_model.store.repository import seed_if_empty
 from tests.conftest import unavailable
 
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"

@@ -106,8 +106,8 @@ def _tick(page, row: int, lead_id: str) -> None:
 
 
 def _open_ids(db_path, owner: str) -> list[str]:
-    from sla_model.db import make_engine
-    from sla_model.repository import open_mqls
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import open_mqls
 
     engine = make_engine(f"sqlite:///{db_path}")
     try:

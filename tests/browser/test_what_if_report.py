@@ -7,8 +7,8 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from sla_model.db import make_engine
-from sla_model.decisions import list_proposals
+from sla_model.review.decisions import list_proposals
+from sla_model.store.db import make_engine
 from tests.browser.conftest import screenshot, start_app, stop_app
 
 pytestmark = pytest.mark.browser

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_model.db import PROJECT_ROOT, make_engine
 from sla_model.generator import sample_dir, sample_slas
-from sla_model.repository import seed_if_empty
+from sla_model.store.db import PROJECT_ROOT, make_engine
+from sla_model.store.repository import seed_if_empty
 
 PAGES = ["pages/goal_progress.py", "pages/lead_quality.py", "pages/handoff_timing.py", "pages/sla.py"]
 
@@ -56,7 +56,7 @@ def use_database(monkeypatch, path, *, slas, leads, touches=None, feedback=None,
     import pandas as pd
     from sqlmodel import Session
 
-    from sla_model.repository import SNAPSHOT_KEY, add_sla_version, bulk_insert, bump_data_version, set_meta
+    from sla_model.store.repository import SNAPSHOT_KEY, add_sla_version, bulk_insert, bump_data_version, set_meta
 
     url = f"sqlite:///{path}"
     engine = make_engine(url)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sla_model.generator import AS_OF, generate, sample_slas
-from sla_model.progress import measure_in, progress
+from sla_model.metrics.progress import measure_in, progress
 from tests.pages.conftest import metric
 from ui import fmt
 

@@ -14,10 +14,9 @@ import pytest
 import streamlit as st
 from streamlit import dataframe_util
 
-from sla_model.db import PROJECT_ROOT
-from sla_model.filters import filter_leads
 from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
-from sla_model.timing import (
+from sla_model.metrics.filters import filter_leads
+from sla_model.metrics.timing import (
     breach_list,
     speed_by,
     speed_summary,
@@ -25,6 +24,7 @@ from sla_model.timing import (
     touch_compliance,
     touch_summary,
 )
+from sla_model.store.db import PROJECT_ROOT
 from tests.pages.conftest import _runner, metric, use_database
 from ui import fmt
 

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sla_model.access import Actor, Role, set_user
-from sla_model.db import PROJECT_ROOT, make_engine
+from sla_model.store.db import PROJECT_ROOT, make_engine
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "c",
         "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known/openid"}  # fmt: skip

@@ -61,8 +61,8 @@ def test_a_mapping_file_whose_column_is_missing_is_shown_as_an_error(empty_app):
 
 
 def _leads(url: str):
-    from sla_model.db import make_engine
-    from sla_model.repository import load_leads
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import load_leads
 
     return load_leads(engine=make_engine(url)).set_index("lead_id")
 
@@ -86,10 +86,10 @@ def test_a_file_without_a_creation_date_gets_a_fixed_one_checked_like_a_cell(emp
 
 
 def test_a_deals_file_updates_the_stored_contacts_when_the_page_is_told_so(empty_app, tmp_path):
-    from sla_model import importer
-    from sla_model.csvfile import read_csv
-    from sla_model.db import make_engine
-    from sla_model.mapping import HUBSPOT, parse_mapping
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import HUBSPOT, parse_mapping
+    from sla_model.store.db import make_engine
     from tests.test_import import _CONTACTS, _DEALS, _DEALS_MAPPING
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
@@ -146,7 +146,7 @@ def _plain(markdown: str) -> str:
 
 def test_an_uploaded_mapping_keeps_its_date_format_and_time_zone(empty_app):
     """Before: a mapping file with date_format '%d-%m-%Y %H.%M' and zone 'Europe/Madrid' became 'auto' and UTC."""
-    from sla_model.mapping import parse_mapping
+    from sla_model.importing.mapping import parse_mapping
 
     data = b"id,created,source\nA1,05-03-2026 09.30,Email\n"
     mapping = parse_mapping({"name": "Our CRM", "kind": "leads", "date_format": "%d-%m-%Y %H.%M",
@@ -164,8 +164,8 @@ def test_an_uploaded_mapping_keeps_its_date_format_and_time_zone(empty_app):
     assert not at.exception
     import pandas as pd
 
-    from sla_model.db import make_engine
-    from sla_model.repository import load_leads
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import load_leads
 
     stored = load_leads(engine=make_engine()).set_index("lead_id")
     assert stored.loc["A1", "created_at"] == pd.Timestamp("2026-03-05 08:30")  # 09:30 in Madrid is 08:30 UTC

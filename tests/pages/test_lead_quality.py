@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_model.db import PROJECT_ROOT
 from sla_model.generator import generate, sample_slas
-from sla_model.quality import acceptance, conversions, latest_notes, loop_counts, mql_cohort
+from sla_model.metrics.quality import acceptance, conversions, latest_notes, loop_counts, mql_cohort
+from sla_model.store.db import PROJECT_ROOT
 from tests.pages.conftest import metric, use_database
 from ui import fmt
 

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from sla_model import decisions, meeting
 from sla_model.access import Actor, Role
-from sla_model.db import make_engine
-from sla_model.repository import data_as_of, list_sla_versions, load_feedback, load_leads, load_touches
-from sla_model.timing import touch_summary
+from sla_model.metrics.timing import touch_summary
+from sla_model.review import decisions, meeting
+from sla_model.store.db import make_engine
+from sla_model.store.repository import data_as_of, list_sla_versions, load_feedback, load_leads, load_touches
 from sla_model.whatif import Candidate
 from tests.pages.conftest import metric
 from ui import fmt
@@ -160,7 +160,7 @@ def test_a_proposal_from_the_what_if_page_is_shown_with_its_replay_and_adopted(w
 
 
 def test_an_adopted_change_stays_in_the_review_and_its_report(sample_inputs):
-    from sla_model import report
+    from sla_model.review import report
 
     adopted = pd.DataFrame({"id": [7], "title": ["Score 70"], "status": ["adopted"], "proposed_by": ["Maya"],
                             "summary": ["412 MQLs a month"], "decided_by": ["Luis"],

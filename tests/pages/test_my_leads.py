@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from sla_model.access import Actor, Role
 from sla_model.actions import decide
-from sla_model.db import PROJECT_ROOT, make_engine
 from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
-from sla_model.lifecycle import is_open
-from sla_model.models import Feedback
+from sla_model.metrics.lifecycle import is_open
+from sla_model.store.db import PROJECT_ROOT, make_engine
+from sla_model.store.models import Feedback
 from tests.pages.conftest import metric, use_database
 from ui.fmt import md_escape
 

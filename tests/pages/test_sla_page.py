@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_model.db import PROJECT_ROOT
+from sla_model.agreement.sla import diff_slas, term_label
 from sla_model.generator import sample_slas
-from sla_model.sla import diff_slas, term_label
+from sla_model.store.db import PROJECT_ROOT
 
 PAGE = "pages/sla.py"
 
@@ -99,8 +99,8 @@ def test_without_an_sla_the_page_drafts_one_from_history_and_publishes_it(monkey
     assert "Version 1 of the SLA is published" in at.success[0].value
     from sqlmodel import Session
 
-    from sla_model.db import make_engine
-    from sla_model.repository import list_sla_versions
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import list_sla_versions
 
     engine = make_engine()
     with Session(engine) as session:

@@ -89,8 +89,8 @@ def test_a_rep_cannot_publish(writable_app):
 def test_a_scenario_is_proposed_for_the_next_review(writable_app):
     import os
 
-    from sla_model.db import make_engine
-    from sla_model.decisions import candidate_of, list_proposals
+    from sla_model.review.decisions import candidate_of, list_proposals
+    from sla_model.store.db import make_engine
 
     at = writable_app(PAGE)
     at.slider(key="wi_score_threshold").set_value(65).run()
@@ -112,10 +112,10 @@ def test_an_adopted_change_from_the_meeting_loads_ready_to_publish(writable_app)
 
     from sqlmodel import Session
 
-    from sla_model import decisions
     from sla_model.access import Actor, Role
-    from sla_model.db import make_engine
-    from sla_model.repository import list_sla_versions
+    from sla_model.review import decisions
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import list_sla_versions
     from sla_model.whatif import Candidate
 
     engine = make_engine(os.environ["DATABASE_URL"])

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from sla_model.backtest import backtest
-from sla_model.db import make_engine
-from sla_model.repository import clock, list_sla_versions, load_leads
+from sla_model.store.db import make_engine
+from sla_model.store.repository import clock, list_sla_versions, load_leads
 from sla_model.whatif import prepare
+from sla_model.whatif.backtest import backtest
 from tests.factories import make_mql, make_sla
 from tests.pages.conftest import use_database
 from ui import fmt
@@ -80,7 +80,7 @@ def test_a_history_whose_only_month_changed_version_says_there_is_nothing_to_bac
     use_database(monkeypatch, tmp_path / "one.db", slas=slas, leads=leads, snapshot=snapshot)
     from streamlit.testing.v1 import AppTest
 
-    from sla_model.db import PROJECT_ROOT
+    from sla_model.store.db import PROJECT_ROOT
 
     at = AppTest.from_file(str(PROJECT_ROOT / PAGE), default_timeout=120).run()
     assert not at.exception

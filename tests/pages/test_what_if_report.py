@@ -9,10 +9,10 @@ import re
 import pytest
 import tomli_w
 
-from sla_model.db import make_engine
-from sla_model.decisions import list_proposals
+from sla_model.agreement.sla import sla_to_dict
 from sla_model.generator import sample_slas
-from sla_model.sla import sla_to_dict
+from sla_model.review.decisions import list_proposals
+from sla_model.store.db import make_engine
 from tests.pages.conftest import metric
 
 PAGE = "pages/what_if.py"
@@ -237,7 +237,7 @@ def test_an_upload_inside_the_controls_loads_exactly(sample_app):
 def test_a_loaded_scenario_is_published_as_the_file_states_it(writable_app):
     from sqlmodel import Session
 
-    from sla_model.repository import list_sla_versions
+    from sla_model.store.repository import list_sla_versions
 
     at = writable_app(PAGE)
     doc = sla_to_dict(sample_slas()[-1])

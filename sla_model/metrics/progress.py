@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sla_model.lifecycle import sql_reached_at
-from sla_model.sla import Sla, in_force
+from sla_model.agreement.sla import Sla, in_force
+from sla_model.metrics.lifecycle import sql_reached_at
 
 #: What the goal-progress pages count, by the lead timestamp that marks it. An SQL counts at
-#: :func:`sla_model.lifecycle.sql_reached_at`: a won or lost lead without an SQL date counts in the
+#: :func:`sla_model.metrics.lifecycle.sql_reached_at`: a won or lost lead without an SQL date counts in the
 #: month of its opportunity, or else of its win or loss.
 MEASURES = {"mqls": "mql_at", "sqls": "sql_at", "won": "won_at", "revenue": "won_at"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sla_model.sla import MqlDefinition
+from sla_model.agreement.sla import MqlDefinition
 
 #: Lead columns the MQL definition reads.
 QUALIFY_COLUMNS = (
@@ -50,7 +50,7 @@ def mql_mask(leads: pd.DataFrame, definition: MqlDefinition) -> np.ndarray:
     """True where a lead is an MQL under ``definition``: it fits and it is engaged.
 
     Examples:
-        >>> from sla_model.sla import MqlDefinition
+        >>> from sla_model.agreement.sla import MqlDefinition
         >>> d = MqlDefinition(score_threshold=60, fit={"min_company_size": 50},
         ...                   triggers={"demo_request": True})
         >>> leads = pd.DataFrame({"score": [70, 40, 40, 90], "persona": ["a"] * 4,

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from sla_model.access import Actor, require_manager
 from sla_model.actions import ActionError
-from sla_model.db import writer
-from sla_model.meeting import METRICS
-from sla_model.models import Decision, Proposal, utcnow
-from sla_model.repository import write_audit
+from sla_model.review.meeting import METRICS
+from sla_model.store.db import writer
+from sla_model.store.models import Decision, Proposal, utcnow
+from sla_model.store.repository import write_audit
 from sla_model.whatif import Candidate
 
 MAX_TEXT = 2_000

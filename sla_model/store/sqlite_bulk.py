@@ -11,7 +11,7 @@ and writers and the import wait for each other as usual, and the import is still
 
 For a write, the parent (:func:`write`) sends the rows as an Arrow IPC stream on the child's stdin; the child
 reports what it is doing and its result as JSON lines on stdout. For a read (:func:`read`), the child sends the
-query's result as an Arrow IPC stream on its stdout. Run as ``python -m sla_model.sqlite_bulk JOB`` (JOB is
+query's result as an Arrow IPC stream on its stdout. Run as ``python -m sla_model.store.sqlite_bulk JOB`` (JOB is
 JSON).
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 #: Sent after the rows once the child is ready: without it (the parent failed or stopped) the child rolls back.
 _COMMIT = b"C"
 
@@ -148,7 +148,7 @@ def _read(job: dict) -> None:
 
 @contextlib.contextmanager
 def _child(job: dict, *, stdin):
-    """A ``python -m sla_model.sqlite_bulk JOB`` process, killed if the body raises.
+    """A ``python -m sla_model.store.sqlite_bulk JOB`` process, killed if the body raises.
 
     Yields the process and a function that waits for it to end and returns its stderr's lines.
     """
@@ -156,7 +156,13 @@ def _child(job: dict, *, stdin):
     with (
         tempfile.TemporaryFile() as stderr,  # a file, not a pipe: a talkative child can never block on it
         subprocess.Popen(
-            [sys.executable, "-P", "-m", "sla_model.sqlite_bulk", json.dumps(job)],  # -P: not the working directory
+            [
+                sys.executable,
+                "-P",
+                "-m",
+                "sla_model.store.sqlite_bulk",
+                json.dumps(job),
+            ],  # -P: not the working directory
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=stderr,

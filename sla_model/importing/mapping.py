@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from sla_model.db import writer
-from sla_model.models import Feedback, Lead, SavedMapping, Touch, utcnow
+from sla_model.store.db import writer
+from sla_model.store.models import Feedback, Lead, SavedMapping, Touch, utcnow
 
 
 class Stage(StrEnum):

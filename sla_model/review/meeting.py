@@ -13,11 +13,18 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sla_model.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
-from sla_model.quality import acceptance, acceptance_by, latest_notes, loop_counts, mql_cohort, rejection_reasons
-from sla_model.sla import Sla
-from sla_model.stats import SMALL_SAMPLE
-from sla_model.timing import breach_list, speed_by, speed_summary, speed_to_lead, touch_compliance
+from sla_model.agreement.sla import Sla
+from sla_model.metrics.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
+from sla_model.metrics.quality import (
+    acceptance,
+    acceptance_by,
+    latest_notes,
+    loop_counts,
+    mql_cohort,
+    rejection_reasons,
+)
+from sla_model.metrics.stats import SMALL_SAMPLE
+from sla_model.metrics.timing import breach_list, speed_by, speed_summary, speed_to_lead, touch_compliance
 from sla_model.whatif import WhatIfResult
 
 MEASURE_LABELS = {"mqls": "MQLs", "sqls": "SQLs", "won": "Won deals", "revenue": "Revenue"}
@@ -48,7 +55,7 @@ class MeetingInputs:
     """What the meeting reads: the stored data set as the pages load it."""
 
     leads: pd.DataFrame
-    summary: pd.DataFrame  # sla_model.timing.touch_summary of every MQL
+    summary: pd.DataFrame  # sla_model.metrics.timing.touch_summary of every MQL
     feedback: pd.DataFrame
     versions: Sequence[Sla]
     as_of: dt.datetime | pd.Timestamp
@@ -144,7 +151,7 @@ def scorecard(inputs: MeetingInputs, period: pd.Period) -> pd.DataFrame:
     """The shared goal in one table: MQLs, SQLs, won deals and revenue against quota and pace.
 
     One row per measure with ``actual``, ``quota``, ``pace``, ``projection``, ``attainment``,
-    ``projected_attainment``, ``status`` (see :class:`sla_model.progress.Progress`), ``days_left``,
+    ``projected_attainment``, ``status`` (see :class:`sla_model.metrics.progress.Progress`), ``days_left``,
     ``run_rate_per_day`` (so far) and ``needed_per_day`` (to reach the quota in the days left; NaN once
     the month is over, 0 when the quota is reached).
     """

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sla_model.lifecycle import decided, is_open, sql_reached_at
-from sla_model.sla import Sla, in_force_index, ordered
-from sla_model.stats import safe_rate, wilson_interval
+from sla_model.agreement.sla import Sla, in_force_index, ordered
+from sla_model.metrics.lifecycle import decided, is_open, sql_reached_at
+from sla_model.metrics.stats import safe_rate, wilson_interval
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -38,7 +38,7 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
     Touches logged before the handoff do not count toward its follow-up, and touches on leads
     that are not in ``leads`` are ignored. Columns: lead_id, owner, channel, mql_at,
     first_touch_at, hours_to_first_touch, touches_in_window, touches_total, ``decided``
-    (:func:`sla_model.lifecycle.decided`), and the rules of :func:`follow_up_rules`.
+    (:func:`sla_model.metrics.lifecycle.decided`), and the rules of :func:`follow_up_rules`.
     """
     mqls = leads[leads["mql_at"].notna()]
     rules = follow_up_rules(mqls, versions)
@@ -141,7 +141,7 @@ def touch_compliance(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datet
     """Judge each MQL against "at least K touches within D days" in force at its handoff.
 
     An MQL complies when it got K touches in the window, or when it was accepted, rejected for a
-    reason other than no response, or reached SQL (:func:`sla_model.lifecycle.sql_reached_at`)
+    reason other than no response, or reached SQL (:func:`sla_model.metrics.lifecycle.sql_reached_at`)
     inside the window (a decision ends the attempts).
     Only MQLs whose window is over, or that already comply, are judged (``judged``).
     """
@@ -182,12 +182,12 @@ def breach_list(
     *,
     touches_recorded: bool = True,
 ) -> pd.DataFrame:
-    """Open MQLs (:func:`sla_model.lifecycle.is_open`: not decided) that break a follow-up rule now.
+    """Open MQLs (:func:`sla_model.metrics.lifecycle.is_open`: not decided) that break a follow-up rule now.
 
     Breaches: no touch after the first-touch window; fewer than K touches once the D-day window is
     over; no accept/reject decision after the decision window. Oldest first, with owner and age.
     With ``touches_recorded`` False (the data holds no touch at all,
-    :func:`sla_model.coverage.has_touches`) only the decision rule is judged: a missing touch
+    :func:`sla_model.metrics.coverage.has_touches`) only the decision rule is judged: a missing touch
     there says nothing about the reps.
     """
     as_of = pd.Timestamp(as_of)
@@ -227,7 +227,7 @@ def time_in_stage(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
     """Median days from MQL to SQL and from SQL to won, by the month the later stage was reached.
 
     One row per (month, transition) with ``median_days`` (NaN without data) and ``n``.
-    A lead reaches SQL at :func:`sla_model.lifecycle.sql_reached_at` (a won or lost lead without an
+    A lead reaches SQL at :func:`sla_model.metrics.lifecycle.sql_reached_at` (a won or lost lead without an
     SQL date at its opportunity, win or loss). SQL→won needs a known SQL or opportunity date: a win
     without one would invent a zero-day stage. Negative durations (timestamps out of order) are left out.
     """

@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
-from sla_model import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from sla_model.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE = PROJECT_ROOT / "data" / "smarketing.db"
 BUSY_TIMEOUT_MS = 30_000
 

@@ -15,7 +15,7 @@ import vl_convert as vlc
 
 from sla_model.charts import BAD, GOOD, NEUTRAL, channel_quota_chart, cumulative_chart, reasons_chart
 from sla_model.exports import safe_csv
-from sla_model.meeting import Review, Section, fmt_value
+from sla_model.review.meeting import Review, Section, fmt_value
 
 STATUS_WORDS = {"met": "Quota met", "missed": "Quota missed", "on track": "On track", "behind": "Behind pace",
                 "not started": "Not started", "no quota": "No quota"}  # fmt: skip

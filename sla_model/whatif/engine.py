@@ -13,11 +13,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sla_model.funnel import STAGES, FunnelRates, reverse_funnel
-from sla_model.lifecycle import SQL_COLUMNS, is_accepted, reached_sql, sql_reached_at
-from sla_model.qualify import QUALIFY_COLUMNS
-from sla_model.quality import SCORE_BAND_EDGES, score_band
-from sla_model.sla import (
+from sla_model.agreement.qualify import QUALIFY_COLUMNS
+from sla_model.agreement.sla import (
     Hours,
     MqlDefinition,
     NonNegInt,
@@ -28,7 +25,10 @@ from sla_model.sla import (
     parse_sla,
     sla_to_dict,
 )
-from sla_model.stats import SMALL_SAMPLE, Z95, safe_rate
+from sla_model.metrics.funnel import STAGES, FunnelRates, reverse_funnel
+from sla_model.metrics.lifecycle import SQL_COLUMNS, is_accepted, reached_sql, sql_reached_at
+from sla_model.metrics.quality import SCORE_BAND_EDGES, score_band
+from sla_model.metrics.stats import SMALL_SAMPLE, Z95, safe_rate
 
 #: Lead columns :func:`prepare` reads.
 WHATIF_COLUMNS = (
@@ -646,7 +646,7 @@ def _member(codes: np.ndarray, categories: tuple[str, ...], wanted: tuple[str, .
 def mql_mask(arrays: WhatIfArrays, candidate: Candidate) -> np.ndarray:
     """True where a lead is an MQL under the candidate's definition, for every lead prepared.
 
-    The same rule as :func:`sla_model.qualify.mql_mask`: the lead fits (persona, company size,
+    The same rule as :func:`sla_model.agreement.qualify.mql_mask`: the lead fits (persona, company size,
     country) and it reaches the score threshold or fires an enabled trigger.
     """
     mask = arrays.score >= candidate.score_threshold
@@ -666,7 +666,7 @@ def mql_mask(arrays: WhatIfArrays, candidate: Candidate) -> np.ndarray:
     return mask
 
 
-#: The lead field each MQL-definition control reads (see :func:`sla_model.coverage.empty_fields`).
+#: The lead field each MQL-definition control reads (see :func:`sla_model.metrics.coverage.empty_fields`).
 CRITERION_FIELDS = {
     "score_threshold": "score",
     "personas": "persona",
@@ -681,7 +681,7 @@ CRITERION_FIELDS = {
 def unmeetable_criteria(candidate: Candidate, empty: Collection[str]) -> list[str]:
     """The candidate's MQL criteria no lead can meet because the field they read is empty in the data.
 
-    ``empty`` names the empty lead fields (:func:`sla_model.coverage.empty_fields`). A criterion that
+    ``empty`` names the empty lead fields (:func:`sla_model.metrics.coverage.empty_fields`). A criterion that
     asks nothing (a threshold of 0, no persona or country list, a trigger that is off) is never
     named. A fit criterion named here rules out every lead; a named score threshold leaves only the
     triggers. Returns control names (keys of :data:`CRITERION_FIELDS`) in the order of the controls.
@@ -790,7 +790,7 @@ class WhatIfResult:
     #: leads the candidate adds; recorded reasons for those that were handed over), ``net``.
     reasons: pd.DataFrame
     #: The reverse funnel for the candidate's goal (index ``stage``): ``needed`` and ``rate_in``
-    #: from :func:`sla_model.funnel.reverse_funnel` with the candidate's rates, the candidate's
+    #: from :func:`sla_model.metrics.funnel.reverse_funnel` with the candidate's rates, the candidate's
     #: ``quota``, its ``expected`` average month and ``gap`` = expected − needed.
     funnel: pd.DataFrame
     mqls: float
@@ -1206,7 +1206,7 @@ def follow_up_replay(
       whose window is still running.
     - ``touches``: at least ``min_touches`` touches within ``touch_window_days`` of the handoff,
       or a decision inside that window (accepted, rejected for a reason other than no response,
-      or reached SQL), as :func:`sla_model.timing.touch_compliance` judges it. Judged once it
+      or reached SQL), as :func:`sla_model.metrics.timing.touch_compliance` judges it. Judged once it
       complies or its window is over.
     - ``decision``: accepted, rejected or taken to SQL within ``decision_hours``; judged once
       decided or once the window is over.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sla_model.progress import monthly_actuals
-from sla_model.sla import in_force_index
-from sla_model.whatif import Candidate, WhatIfArrays, mql_mask, replay_months
+from sla_model.agreement.sla import in_force_index
+from sla_model.metrics.progress import monthly_actuals
+from sla_model.whatif.engine import Candidate, WhatIfArrays, mql_mask, replay_months
 
 #: The measures a backtest compares, in the order the page shows them.
 BACKTEST_MEASURES = ("mqls", "sqls", "won", "revenue")
@@ -33,7 +33,7 @@ def governed_months(arrays: WhatIfArrays) -> np.ndarray:
     Indexes point into ``arrays.versions`` (oldest first).
 
     Examples:
-        >>> from sla_model.whatif import prepare
+        >>> from sla_model.whatif.engine import prepare
         >>> from sla_model.generator import generate, sample_slas
         >>> data = generate(n_leads=500)
         >>> governed_months(prepare(data.leads, sample_slas(), as_of=data.as_of)).tolist()
@@ -53,7 +53,7 @@ def backtest(leads: pd.DataFrame, arrays: WhatIfArrays) -> pd.DataFrame:
     leads qualified by the version in force at their creation, the history's conversion rates per
     channel × score band, the recorded delays to SQL and win, and the version's average deal size.
     *Observed* is what those months recorded, by the month of each event
-    (:func:`sla_model.progress.monthly_actuals`, as Goal progress counts them), so a version's
+    (:func:`sla_model.metrics.progress.monthly_actuals`, as Goal progress counts them), so a version's
     first months count SQLs and wins of MQLs the version before handed over, in the replay as in
     the data. Figures are per average month. A version in force over no complete month of the
     history has no rows.

@@ -14,11 +14,11 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, text
 from sqlmodel import Session, SQLModel, select
 
-from sla_model import sqlite_bulk
-from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite, writer
-from sla_model.lifecycle import DECISION_COLUMNS
-from sla_model.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
-from sla_model.sla import Sla, parse_sla, sla_to_dict
+from sla_model.agreement.sla import Sla, parse_sla, sla_to_dict
+from sla_model.metrics.lifecycle import DECISION_COLUMNS
+from sla_model.store import sqlite_bulk
+from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite, writer
+from sla_model.store.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
 
 LEAD_COLUMNS = [c for c in Lead.model_fields if c != "row_version"]
 TOUCH_COLUMNS = ["lead_id", "rep", "at", "kind", "outcome"]
@@ -132,7 +132,7 @@ def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Seque
     """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns].
 
     A SQLite table whose largest row id is :data:`BULK_READ_ROWS` or more is read through ADBC's SQLite driver
-    in a process of its own (:func:`sla_model.sqlite_bulk.read`): its columns come as Arrow arrays instead of a
+    in a process of its own (:func:`sla_model.store.sqlite_bulk.read`): its columns come as Arrow arrays instead of a
     Python object per cell. Should that fail (a value stored with a type its column does not have, written by
     hand or by another program), the table is read row by row as any other.
     """
@@ -469,7 +469,7 @@ def seed_if_empty(
 
 
 def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
-    """Open MQLs (:func:`sla_model.lifecycle.is_open`: no decision timestamp), fresh from the database.
+    """Open MQLs (:func:`sla_model.metrics.lifecycle.is_open`: no decision timestamp), fresh from the database.
 
     With ``owner``, only that rep's. Adds ``touches`` (count) and ``first_touch_at`` from touches at
     or after the handoff. Oldest handoff first.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sla_model.lifecycle import is_accepted, reached_sql
-from sla_model.stats import rate_frame, safe_rate, wilson_interval
+from sla_model.metrics.lifecycle import is_accepted, reached_sql
+from sla_model.metrics.stats import rate_frame, safe_rate, wilson_interval
 
 SCORE_BAND_EDGES = [0, 20, 40, 50, 60, 70, 80, 90, 101]
 
@@ -19,10 +19,10 @@ def mql_cohort(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> p
 def decision_status(leads: pd.DataFrame) -> pd.Series:
     """Where each MQL stands with sales: accepted, rejected, closed unworked (stale) or pending.
 
-    Accepted is :func:`sla_model.lifecycle.is_accepted`: a lead that reached SQL, an opportunity,
+    Accepted is :func:`sla_model.metrics.lifecycle.is_accepted`: a lead that reached SQL, an opportunity,
     a win or a loss was accepted by sales even without an accepted date. Stale: recycled or
     disqualified without a sales decision. Pending is exactly an open MQL
-    (:func:`sla_model.lifecycle.is_open`).
+    (:func:`sla_model.metrics.lifecycle.is_open`).
     """
     status = np.select(
         [
@@ -43,7 +43,7 @@ def acceptance(leads: pd.DataFrame) -> dict[str, float]:
     MQLs are reported but not in the rate. Converted leads count as accepted (:func:`decision_status`).
 
     Examples:
-        >>> from sla_model.lifecycle import DECISION_COLUMNS
+        >>> from sla_model.metrics.lifecycle import DECISION_COLUMNS
         >>> t, no = pd.Timestamp("2026-01-01"), pd.NaT
         >>> leads = pd.DataFrame({c: pd.to_datetime([no] * 4) for c in DECISION_COLUMNS})
         >>> leads["accepted_at"] = [t, t, no, no]  # two said so
@@ -141,7 +141,7 @@ def conversions(leads: pd.DataFrame, by: pd.Series | str) -> pd.DataFrame:
 
     One row per (group, stage) with columns ``group``, ``stage``, ``successes``, ``n``, ``rate``,
     ``low``, ``high``, ``small_sample``. Rates use every MQL in ``leads`` as the cohort; recent
-    cohorts may still convert. An SQL is :func:`sla_model.lifecycle.reached_sql` (won and lost leads
+    cohorts may still convert. An SQL is :func:`sla_model.metrics.lifecycle.reached_sql` (won and lost leads
     reached SQL even without an SQL date).
     """
     mqls = leads[leads["mql_at"].notna()]

@@ -140,7 +140,7 @@ class Decision(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     owner: str = Field(max_length=120)
     due: dt.date
-    metric: str | None = Field(default=None, max_length=40)  # a key of sla_model.meeting.METRICS
+    metric: str | None = Field(default=None, max_length=40)  # a key of sla_model.review.meeting.METRICS
     target: float | None = None
     status: str = Field(default="open", max_length=10)  # "open" | "done" | "dropped"
     outcome: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -10,8 +10,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sla_model.funnel import FunnelRates, reverse_funnel, trailing_rates
-from sla_model.progress import monthly_actuals
+from sla_model.metrics.funnel import FunnelRates, reverse_funnel, trailing_rates
+from sla_model.metrics.progress import monthly_actuals
 
 Level = Literal["median", "best_quartile"]
 #: The quantile of the monthly history each level starts from.
@@ -41,7 +41,7 @@ TEMPLATE_REASONS = [
 class Suggestion:
     """A first SLA document drafted from history, and the history it was drafted from."""
 
-    document: dict  #: an SLA document (see :func:`sla_model.sla.parse_sla`), every field filled
+    document: dict  #: an SLA document (see :func:`sla_model.agreement.sla.parse_sla`), every field filled
     history: pd.DataFrame  #: per month read: mqls, sqls, won, revenue (index: month)
     rates: FunnelRates  #: conversion over the months read
     level: str
@@ -133,7 +133,7 @@ def suggest_sla(
 
     The revenue goal is the ``level`` month of the last (up to) 12 complete months' won revenue, rounded to two
     significant digits. Quotas come from the reverse funnel of that goal at the deal size and conversion rates
-    Goal progress uses for the month after the history (:func:`sla_model.funnel.trailing_rates`: customers =
+    Goal progress uses for the month after the history (:func:`sla_model.metrics.funnel.trailing_rates`: customers =
     goal / deal size, SQLs = customers / SQL-to-won, MQLs = SQLs / MQL-to-SQL), so the two agree; channel MQL
     quotas share the MQL quota by each channel's share of the months' MQLs and add up to it exactly. Where the
     data says nothing (no won amounts, no SQLs), the quota is the ``level`` month of that measure, and ``notes``
@@ -141,7 +141,7 @@ def suggest_sla(
     judged by it.
 
     Args:
-        leads: the analysis frame (see :func:`sla_model.repository.load_leads`).
+        leads: the analysis frame (see :func:`sla_model.store.repository.load_leads`).
         as_of: the clock.
         level: ``median`` (a month the team reaches half the time) or ``best_quartile`` (one in four months).
         author: who drafts it.

@@ -1,6 +1,6 @@
 """The import engine shared by the import page and ``python -m sla_model import``.
 
-1. :func:`prepare` turns a read CSV (:mod:`sla_model.csvfile`) and a :class:`~sla_model.mapping.Mapping` into
+1. :func:`prepare` turns a read CSV (:mod:`sla_model.importing.csvfile`) and a :class:`~.mapping.Mapping` into
    typed rows plus every problem found (row, column, value, reason). Nothing is written.
 2. :func:`write` stores the valid rows in one transaction: leads are upserted by their ID (re-importing a file
    changes nothing; a newer export updates the leads that changed), touches and decisions are added unless
@@ -26,10 +26,8 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from sla_model import sqlite_bulk
-from sla_model.csvfile import CsvTable
-from sla_model.db import BUSY_TIMEOUT_MS, is_sqlite
-from sla_model.mapping import (
+from sla_model.importing.csvfile import CsvTable
+from sla_model.importing.mapping import (
     FIELD_LABELS,
     KIND_FIELDS,
     STAGE_MILESTONES,
@@ -39,8 +37,10 @@ from sla_model.mapping import (
     missing_columns_message,
     required_fields,
 )
-from sla_model.models import Feedback, Lead, Touch, utcnow
-from sla_model.repository import (
+from sla_model.store import sqlite_bulk
+from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite
+from sla_model.store.models import Feedback, Lead, Touch, utcnow
+from sla_model.store.repository import (
     LEAD_TIME_COLUMNS,
     SNAPSHOT_KEY,
     VERSION_KEY,
@@ -811,7 +811,7 @@ def write(
         allow_errors: write the valid rows even though some rows have errors (they are skipped); without it a
             file with errors is refused.
         progress: called with (fraction done, what is happening).
-        live: the clock from here on (see :func:`sla_model.repository.clock_statements`): True judges the data
+        live: the clock from here on (see :func:`sla_model.store.repository.clock_statements`): True judges the data
             as of now; False as of its latest event; None keeps the database's choice (a database without one
             takes the latest event). The snapshot moves to the file's latest event (never past now) in the same
             transaction, and only forward.

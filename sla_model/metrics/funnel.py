@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sla_model.lifecycle import sql_reached_at
-from sla_model.stats import safe_rate
+from sla_model.metrics.lifecycle import sql_reached_at
+from sla_model.metrics.stats import safe_rate
 
 STAGES = ["revenue", "customers", "sqls", "mqls", "leads"]
 
@@ -32,7 +32,7 @@ def observed_rates(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
     """Stage-to-stage rates over ``[start, end)`` as ratios of event counts in the window.
 
     Counting events (leads created, MQLs, SQLs, wins) in the same window avoids the bias of
-    young cohorts whose outcomes are not in yet. SQLs count at :func:`sla_model.lifecycle.sql_reached_at`
+    young cohorts whose outcomes are not in yet. SQLs count at :func:`sla_model.metrics.lifecycle.sql_reached_at`
     (a won or lost lead without an SQL date is an SQL). A rate without a denominator is NaN.
     """
 
