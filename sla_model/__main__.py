@@ -16,6 +16,8 @@ from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, seed_s
 from sla_model.importing.mapping import BUILT_IN
 from sla_model.store.db import make_engine
 from sla_model.store.repository import counts, seed_if_empty
+from sla_model.store.schema import SchemaError
+from sla_model.store.schema import upgrade as upgrade_schema
 
 if TYPE_CHECKING:
     from sla_model.importing.importer import Prepared
@@ -44,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--role", choices=[r.value for r in Role], required=True)
     user.add_argument("--name", default="", help="display name")
     user.add_argument("--rep", help="for reps: the lead owner name they work as")
+    sub.add_parser(
+        "upgrade",
+        help="upgrade the database's tables to this release's schema (back it up first); the app does this itself "
+        "on start unless SMARKETING_AUTO_UPGRADE=0",
+    )
     imp = sub.add_parser(
         "import",
         help="import leads, touches or decisions from CSV files (HubSpot, Salesforce, the app's format or mapped)",
@@ -91,7 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--dry-run", action="store_true", help="check the files and list problems; write nothing")
     imp.add_argument("--problems", metavar="CSV", help="write every problem found to this CSV file")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
+
+def _run(args: argparse.Namespace) -> int:
+    """Run one parsed command."""
     if args.command == "generate":
         started = time.perf_counter()
         data = generate(n_leads=args.leads, seed=args.seed)
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return _init(folder, slas)
     elif args.command == "user":
         try:
-            set_user(engine=make_engine(), actor=Actor("command line", Role.MANAGER), email=args.email,
+            set_user(engine=make_engine(), actor=Actor("command line", Role.MANAGER, id="cli"), email=args.email,
                      role=Role(args.role), name=args.name, rep=args.rep)  # fmt: skip
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -120,6 +135,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.email.lower()} is now a {args.role}" + (f" working as {args.rep}" if args.rep else ""))
     elif args.command == "import":
         return _import(args)
+    elif args.command == "upgrade":
+        return _upgrade()
+    return 0
+
+
+def _upgrade() -> int:
+    """``python -m sla_model upgrade``: bring the database to this release's schema, saying from where to where."""
+    engine = make_engine(upgrade=False)
+    found = upgrade_schema(engine, allow=True)
+    if found.up_to_date:
+        print(f"the database is up to date (schema revision {found.current})")
+    elif found.empty:
+        print(f"created the tables at schema revision {found.head}")
+    else:
+        was = found.current or "release 1 (unversioned)"
+        print(f"upgraded the database from schema revision {was} to {found.head}")
     return 0
 
 

@@ -25,15 +25,23 @@ class PermissionDenied(PermissionError):
 
 @dataclass(frozen=True)
 class Actor:
-    """The user behind an action: a display name (or email), a role, and for reps the owner name they work as."""
+    """The user behind an action: a name shown, a role, for reps the owner they work as, and a stable identity.
+
+    ``id`` is what ownership checks compare (display names can repeat): a sign-in's email or subject claim,
+    ``local:…`` for the local-mode choice, ``cli`` for the command line. Left empty it is ``name:<name>``, for
+    callers with no identity of their own (scripts, tests).
+    """
 
     name: str
     role: Role
     rep: str | None = None
+    id: str = ""
 
     def __post_init__(self) -> None:
         if self.role is Role.REP and not self.rep:
             raise ValueError("a rep must say which lead owner they are")
+        if not self.id:
+            object.__setattr__(self, "id", f"name:{self.name}")
 
 
 def require_manager(actor: Actor, action: str) -> None:
@@ -66,12 +74,13 @@ def actor_for_email(*, engine: Engine, email: str, name: str = "") -> Actor:
     """The actor for a signed-in user: their role from the user table; unknown users are viewers."""
     with Session(engine) as session:
         user = session.get(AppUser, email.strip().lower())
+    identity = email.strip().lower()
     if user is None:
-        return Actor(name=name or email, role=Role.VIEWER)
+        return Actor(name=name or email, role=Role.VIEWER, id=identity)
     role = Role(user.role)
     if role is Role.REP and not user.rep:
-        return Actor(name=user.name or email, role=Role.VIEWER)
-    return Actor(name=user.name or name or email, role=role, rep=user.rep if role is Role.REP else None)
+        return Actor(name=user.name or email, role=Role.VIEWER, id=identity)
+    return Actor(name=user.name or name or email, role=role, rep=user.rep if role is Role.REP else None, id=identity)
 
 
 def set_user(*, engine: Engine, actor: Actor, email: str, role: Role, name: str = "", rep: str | None = None) -> None:

@@ -168,6 +168,7 @@ def decide(
             write_audit(
                 session=session,
                 actor=actor.name,
+                actor_id=actor.id,
                 action="decide",
                 entity="lead",
                 entity_id=lead_id,
@@ -203,8 +204,8 @@ def log_touch(
         session.add(touch)
         session.flush()
         write_audit(
-            session=session, actor=actor.name, action="log_touch", entity="touch", entity_id=str(touch.id),
-            detail={"lead_id": lead_id, "kind": kind, "outcome": outcome},
+            session=session, actor=actor.name, actor_id=actor.id, action="log_touch", entity="touch",
+            entity_id=str(touch.id), detail={"lead_id": lead_id, "kind": kind, "outcome": outcome},
         )  # fmt: skip
         bump_data_version(session=session)
         session.commit()
@@ -228,7 +229,7 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
     with Session(writer(engine)) as session:
         entry = session.exec(
             select(AuditEntry)
-            .where(AuditEntry.actor == actor.name, AuditEntry.action.in_((*UNDOABLE, "undo")))
+            .where(AuditEntry.actor_id == actor.id, AuditEntry.action.in_((*UNDOABLE, "undo")))
             .order_by(AuditEntry.id.desc())
         ).first()
         if entry is None:
@@ -260,8 +261,8 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
             session.delete(latest)
             what = f"decision on lead {entry.entity_id} undone: it is open again"
         lead_id = detail.get("lead_id", entry.entity_id)
-        write_audit(session=session, actor=actor.name, action="undo", entity="audit_log", entity_id=str(entry.id),
-                    detail={"undid": entry.action, "lead_id": lead_id, **detail})  # fmt: skip
+        write_audit(session=session, actor=actor.name, actor_id=actor.id, action="undo", entity="audit_log",
+                    entity_id=str(entry.id), detail={"undid": entry.action, "lead_id": lead_id, **detail})  # fmt: skip
         bump_data_version(session=session)
         session.commit()
     return what
@@ -277,7 +278,7 @@ def publish_sla(*, engine: Engine, actor: Actor, sla: Sla) -> SlaVersion:
     require_manager(actor, "publish an SLA version")
     try:
         with Session(writer(engine)) as session:
-            row = add_sla_version(session=session, sla=sla, actor=actor.name)
+            row = add_sla_version(session=session, sla=sla, actor=actor.name, actor_id=actor.id)
             bump_data_version(session=session)
             session.commit()
             session.refresh(row)

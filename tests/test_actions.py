@@ -187,7 +187,7 @@ def test_touches_follow_the_same_rules(db):
 
 def test_roles_come_from_the_user_table_and_strangers_are_viewers(db):
     set_user(engine=db, actor=BOSS, email="Ana@Example.com", role=Role.REP, name="Ana Souza", rep="Ana Souza")
-    assert actor_for_email(engine=db, email="ana@example.com") == ANA
+    assert actor_for_email(engine=db, email="ana@example.com") == Actor(**{**vars(ANA), "id": "ana@example.com"})
     assert actor_for_email(engine=db, email="stranger@example.com", name="S").role is Role.VIEWER
     with pytest.raises(PermissionDenied):
         set_user(engine=db, actor=ANA, email="ana@example.com", role=Role.MANAGER)
@@ -241,6 +241,30 @@ def test_undo_only_touches_the_actors_own_actions(db):
     with pytest.raises(ActionError, match="nothing of yours"):
         undo_last(engine=db, actor=ANA)
     assert _lead(db, "M01").accepted_at == NOW
+
+
+def test_undo_matches_the_actor_by_identity_not_by_display_name(db):
+    """Before: undo matched the audit log by display name, so a second "Maya Chen" undid the first one's decision."""
+    maya = Actor("Maya Chen", Role.MANAGER, id="maya.chen@acme.example")
+    namesake = Actor("Maya Chen", Role.MANAGER, id="maya.chen@partner.example")
+    decide(engine=db, actor=maya, lead_ids=["M01"], accept=True, now=NOW)
+    with pytest.raises(ActionError, match="nothing of yours to undo"):
+        undo_last(engine=db, actor=namesake)
+    assert _lead(db, "M01").accepted_at == NOW
+    assert undo_last(engine=db, actor=maya) == "decision on lead M01 undone: it is open again"
+
+
+def test_the_audit_log_keeps_each_actors_identity_beside_the_name_shown(db):
+    maya = Actor("Maya Chen", Role.MANAGER, id="maya.chen@acme.example")
+    decide(engine=db, actor=maya, lead_ids=["M01"], accept=True, now=NOW)
+    log_touch(engine=db, actor=ANA, lead_id="M14", kind="call", at=NOW)
+    with Session(db) as session:
+        query = select(AuditEntry.action, AuditEntry.actor, AuditEntry.actor_id).order_by(AuditEntry.id)
+        rows = session.exec(query.where(AuditEntry.action.in_(("decide", "log_touch")))).all()
+    assert [tuple(r) for r in rows] == [
+        ("decide", "Maya Chen", "maya.chen@acme.example"),
+        ("log_touch", "Ana Souza", "name:Ana Souza"),
+    ]
 
 
 def test_undo_refuses_when_the_lead_changed_since(db):

@@ -57,7 +57,7 @@ def test_user_grants_a_role(tmp_path, monkeypatch, capsys):
     assert main(["user", "Ana@Example.com", "--role", "rep", "--rep", "Ana Souza", "--name", "Ana Souza"]) == 0
     assert "ana@example.com is now a rep working as Ana Souza" in capsys.readouterr().out
     assert actor_for_email(engine=make_engine(url), email="ana@example.com") == Actor(
-        "Ana Souza", Role.REP, "Ana Souza"
+        "Ana Souza", Role.REP, "Ana Souza", id="ana@example.com"
     )
     assert main(["user", "x@example.com", "--role", "rep"]) == 2
     assert "a rep needs the lead owner name" in capsys.readouterr().err
@@ -157,3 +157,19 @@ def test_a_contacts_file_and_its_deals_file_import_in_one_command(tmp_path, monk
     leads = load_leads(engine=make_engine(url)).set_index("lead_id")
     assert leads["won_at"].notna().sum() == 2 and "C9" not in leads.index
     assert leads.loc["C1", "sql_at"] == pd.Timestamp("2026-01-10 10:00")
+
+
+def test_upgrade_brings_an_old_database_to_this_release_and_says_so(tmp_path, monkeypatch, capsys):
+    from tests.test_migrations import make_release_1
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    make_release_1(url).dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_AUTO_UPGRADE", "0")
+    assert main(["user", "ana@example.com", "--role", "manager"]) == 2  # refused, naming the command to run
+    assert "Back the database up, then run: python -m sla_model upgrade" in capsys.readouterr().err
+    assert main(["upgrade"]) == 0
+    assert "upgraded the database from schema revision release 1 (unversioned) to 0002" in capsys.readouterr().out
+    assert main(["upgrade"]) == 0
+    assert "the database is up to date (schema revision 0002)" in capsys.readouterr().out
+    assert main(["user", "ana@example.com", "--role", "manager"]) == 0

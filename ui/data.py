@@ -26,8 +26,10 @@ from sla_model.store.repository import (
     load_leads,
     load_touches,
 )
+from sla_model.store.schema import SchemaError
 from sla_model.whatif import WhatIfArrays
 from sla_model.whatif import prepare as prepare_whatif
+from ui.fmt import literal
 
 
 def sample_data_wanted(engine: Engine) -> bool:
@@ -50,8 +52,16 @@ def _engine(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    """The engine for ``DATABASE_URL`` (created, and seeded when wanted, once per process)."""
-    return _engine(database_url())
+    """The engine for ``DATABASE_URL`` (created or upgraded, and seeded when wanted, once per process).
+
+    A database this release cannot use (a newer release's, or an old one with automatic upgrades off) stops the
+    page with the reason and what to run, instead of a traceback.
+    """
+    try:
+        return _engine(database_url())
+    except SchemaError as exc:
+        st.error(f"The database cannot be opened. {literal(str(exc))}", icon=":material/database:")
+        st.stop()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def current_actor() -> Actor:
         with st.sidebar:
             if not st.user.is_logged_in:
                 st.button("Log in", key="login", on_click=st.login, icon=":material/login:")
-                return Actor(name="Guest", role=Role.VIEWER)
+                return Actor(name="Guest", role=Role.VIEWER, id="guest")
             # the email claim names the user; a provider that sends none is matched by its subject claim
             identity = str(st.user.get("email") or st.user.get("sub") or "").strip()
             if not identity:
@@ -39,7 +39,7 @@ def current_actor() -> Actor:
                          "Ask the administrator to add the email scope to the identity provider.",
                          icon=":material/person_off:")  # fmt: skip
                 st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
-                return Actor(name="Guest", role=Role.VIEWER)
+                return Actor(name="Guest", role=Role.VIEWER, id="guest")
             actor = actor_for_email(engine=get_engine(), email=identity, name=str(st.user.get("name") or ""))
             st.caption(f"Signed in as {actor.name} · {actor.role}")
             st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
@@ -52,7 +52,7 @@ def current_actor() -> Actor:
         )  # fmt: skip
         st.caption(":material/lock_open: Local mode: anyone at this machine can act as anyone.")
     if who == LOCAL_MANAGER:
-        return Actor(name="Manager (local)", role=Role.MANAGER)
+        return Actor(name="Manager (local)", role=Role.MANAGER, id="local:manager")
     if who == LOCAL_VIEWER:
-        return Actor(name="Viewer (local)", role=Role.VIEWER)
-    return Actor(name=who, role=Role.REP, rep=who)
+        return Actor(name="Viewer (local)", role=Role.VIEWER, id="local:viewer")
+    return Actor(name=who, role=Role.REP, rep=who, id=f"local:rep:{who}")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, event
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from sla_model.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -49,8 +49,17 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(mode)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Create an engine for ``url`` (see :func:`database_url`) and create missing tables."""
+def make_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
+    """Create an engine for ``url`` (see :func:`database_url`), its tables set up or upgraded to this release's.
+
+    Args:
+        url: the database URL (see :func:`database_url`).
+        upgrade: bring the schema to this release's (:func:`sla_model.store.schema.upgrade`); ``False`` only opens
+            the engine (the migration tool itself).
+
+    Raises:
+        sla_model.store.schema.SchemaError: the database cannot be used by this release (the message says why).
+    """
     url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -61,7 +70,14 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    SQLModel.metadata.create_all(engine)
+    if upgrade:
+        from sla_model.store.schema import upgrade as upgrade_schema
+
+        try:
+            upgrade_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 

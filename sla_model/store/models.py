@@ -95,12 +95,15 @@ class Feedback(FeedbackBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-# Audit log: who did what, when, to which record.
+# Audit log: who did what, when, to which record. ``actor`` is the name shown; ``actor_id`` the stable identity
+# (a sign-in's email or subject claim, ``local:…`` in local mode, ``cli`` for the command line) that ownership
+# checks compare, so two people with one display name are never taken for each other.
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
     id: int | None = Field(default=None, primary_key=True)
     at: NaiveDatetime = Field(default_factory=utcnow, index=True)
     actor: str
+    actor_id: str | None = Field(default=None, index=True, max_length=254)
     action: str
     entity: str
     entity_id: str = ""

@@ -222,8 +222,8 @@ def load_feedback(*, engine: Engine) -> pd.DataFrame:
 # --- SLA versions --------------------------------------------------------------------------------
 
 
-def add_sla_version(*, session: Session, sla: Sla, actor: str) -> SlaVersion:
-    """Store ``sla`` as a new version and audit it; the caller commits.
+def add_sla_version(*, session: Session, sla: Sla, actor: str, actor_id: str | None = None) -> SlaVersion:
+    """Store ``sla`` as a new version and audit it (by ``actor``, see :func:`write_audit`); the caller commits.
 
     Raises:
         ValueError: when the version number is already stored.
@@ -242,6 +242,7 @@ def add_sla_version(*, session: Session, sla: Sla, actor: str) -> SlaVersion:
     write_audit(
         session=session,
         actor=actor,
+        actor_id=actor_id,
         action="publish_sla",
         entity="sla_version",
         entity_id=str(sla.meta.version),
@@ -273,11 +274,23 @@ def set_meta(*, session: Session, key: str, value: str) -> None:
 
 
 def write_audit(
-    *, session: Session, actor: str, action: str, entity: str, entity_id: str = "", detail: dict | None = None
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str = "",
+    detail: dict | None = None,
+    actor_id: str | None = None,
 ) -> AuditEntry:
-    """Append an audit entry; the caller commits (so it lands with the change it describes)."""
+    """Append an audit entry; the caller commits (so it lands with the change it describes).
+
+    ``actor`` is the name shown, ``actor_id`` the stable identity (:attr:`sla_model.access.Actor.id`) that
+    ownership checks compare; writes with no user behind them (sample data) have none.
+    """
     entry = AuditEntry(
         actor=actor,
+        actor_id=actor_id,
         action=action,
         entity=entity,
         entity_id=entity_id,
