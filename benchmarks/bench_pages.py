@@ -1,0 +1,279 @@
+"""Time what a user waits for in real Chromium, at 20,000 and 1,000,000 leads, against a bare Streamlit page.
+
+Each size runs the app on a copy of the database ``bench_load.py`` builds (``benchmarks/_data/leads_N.db``) and
+measures, from the browser, until the page has settled (no running indicator and no skeleton left, twice in a row):
+
+- cold start: a new server, the first visit, until Goal progress has drawn its charts;
+- opening My leads, and switching to Lead quality, Goal progress and Handoff timing;
+- changing the month and a channel on Lead quality and Goal progress;
+- a What if… slider moved by one step until the chart is redrawn;
+- a decision on My leads until it is confirmed, then until Goal progress shows the new data;
+- the server's peak resident memory.
+
+The floor is a bare Streamlit app of two pages, each one metric and one 12-point Altair chart, in the same browser
+in the same run: its rerun (a button) and its page switch. Each figure is printed as min / median / max seconds
+over ``--repeat`` tries and as the median's ratio to the matching floor (reruns to the rerun floor, switches and
+loads to the switch floor).
+
+Run from the project root: ``python benchmarks/bench_pages.py`` (``--sizes 20000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "benchmarks" / "_data"
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+           && !document.querySelector('[data-testid="stSkeleton"]')"""
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
+
+BARE_PAGE = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+st.metric("Revenue", "$1.2M", "+4%")
+frame = pd.DataFrame({"month": range(12), "value": [3, 5, 4, 6, 8, 7, 9, 8, 10, 12, 11, 13]})
+st.altair_chart(alt.Chart(frame).mark_line().encode(x="month:O", y="value:Q"))
+st.button("Rerun", key="rerun")
+"""
+BARE_APP = """
+import streamlit as st
+
+st.navigation([st.Page("one.py", title="One", default=True), st.Page("two.py", title="Two")]).run()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _peak_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """``streamlit run`` of a script on a free port, with its own environment; stopped on exit."""
+
+    def __init__(self, script: Path, env: dict[str, str], cwd: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
+        cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the server did not start: {Path(self.log.name).read_text()[-2000:]}")
+
+    def peak_mb(self) -> float:
+        """The server's peak resident memory so far."""
+        return _peak_mb(self.proc.pid)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def settle(page, timeout_s: float = 600) -> None:
+    """Wait until the app is idle twice in a row, 300 ms apart (the run is over, nothing is a skeleton)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
+    page.wait_for_timeout(150)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        page.wait_for_function(IDLE, timeout=timeout_s * 1000, polling=50)
+        page.wait_for_timeout(300)
+        if page.evaluate(IDLE):
+            return
+    raise TimeoutError("the page never settled")
+
+
+def timed(page, action) -> float:
+    """Seconds from ``action`` until the page has settled (the 300 ms settle check is not counted)."""
+    started = time.perf_counter()
+    action()
+    page.wait_for_timeout(100)  # let the run start (the status widget appears)
+    settle(page)
+    return time.perf_counter() - started - 0.3
+
+
+#: The heading each page opens with (as a manager in local mode).
+HEADINGS = {"My leads": "Open MQLs", "What if": "What if"}
+
+
+def nav(page, title: str):
+    """An action clicking the sidebar's link to the page called ``title``; done when that page's heading shows."""
+    heading = HEADINGS.get(title, title)
+
+    def act():
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+        page.locator("h1").filter(has_text=heading).first.wait_for(timeout=600_000)
+
+    return act
+
+
+def widget(page, label: str):
+    """The sidebar's selectbox (the month) or multiselect (the filters) labelled ``label``."""
+    kind = "stSelectbox" if label == "Month" else "stMultiSelect"
+    return page.get_by_test_id("stSidebar").get_by_test_id(kind).filter(has_text=label).first
+
+
+def choose(page, label: str, option_index: int):
+    """An action picking the ``option_index``-th option of the selectbox or multiselect labelled ``label``."""
+
+    def act():
+        widget(page, label).click()
+        page.get_by_role("option").nth(option_index).click()
+        page.keyboard.press("Escape")
+
+    return act
+
+
+def unchoose(page, label: str):
+    """An action removing the last option chosen in the multiselect labelled ``label``."""
+
+    def act():
+        widget(page, label).click()
+        page.keyboard.press("Backspace")
+        page.keyboard.press("Escape")
+
+    return act
+
+
+def summary(values: list[float]) -> tuple[float, float, float]:
+    """Min, median and max."""
+    return min(values), statistics.median(values), max(values)
+
+
+def floor(browser, repeat: int) -> dict[str, list[float]]:
+    """The bare app's rerun and page switch, in seconds."""
+    folder = Path(tempfile.mkdtemp(prefix="bare_app_"))
+    (folder / "app.py").write_text(textwrap.dedent(BARE_APP))
+    for name in ("one.py", "two.py"):
+        (folder / name).write_text(textwrap.dedent(BARE_PAGE))
+    out = {"rerun": [], "switch": []}
+    with Server(folder / "app.py", {}, folder) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(server.url)
+        settle(page)
+        for i in range(repeat + 1):  # the first of each is a warm-up
+            rerun = timed(page, lambda: page.get_by_role("button", name="Rerun").click())
+            switch = timed(page, nav(page, "Two" if i % 2 == 0 else "One"))
+            if i:
+                out["rerun"].append(rerun)
+                out["switch"].append(switch)
+        page.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def app_run(browser, leads: int, repeat: int) -> dict[str, list[float]]:
+    """Every interaction of the table on the app at ``leads`` leads, in seconds (and the server's peak MB)."""
+    source = DATA / f"leads_{leads}.db"
+    if not source.exists():
+        sys.exit(f"{source} is missing: run `python benchmarks/bench_load.py --leads {leads}` first")
+    work = Path(tempfile.mkdtemp(prefix="bench_pages_"))
+    db = work / "leads.db"
+    shutil.copy(source, db)
+    env = {"DATABASE_URL": f"sqlite:///{db}", "SMARKETING_SAMPLE_DATA": "0"}
+    out: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        out.setdefault(key, []).append(value)
+
+    with Server(ROOT / "app.py", env, ROOT) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        started = time.perf_counter()
+        page.goto(server.url)
+        settle(page)
+        page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=600_000)
+        add("cold start until Goal progress is drawn", time.perf_counter() - started)
+        for _ in range(repeat):
+            add("open My leads", timed(page, nav(page, "My leads")))
+            for title in ("Lead quality", "Goal progress", "Handoff timing"):
+                add(f"switch to {title}", timed(page, nav(page, title)))
+        for title in ("Lead quality", "Goal progress"):
+            timed(page, nav(page, title))
+            for i in range(repeat):
+                add(f"change month ({title})", timed(page, choose(page, "Month", 1 + i % 2)))
+                add(f"change channel ({title})", timed(page, choose(page, "Channel", 0)))
+                # clear the channel again, so every try starts from all channels
+                timed(page, unchoose(page, "Channel"))
+        timed(page, nav(page, "What if"))
+        slider = page.get_by_role("slider").first
+        for i in range(repeat):
+            add("What if… slider -> chart redrawn", timed(page, lambda i=i: (
+                slider.focus(), page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft"))))  # fmt: skip
+        for _ in range(repeat):
+            timed(page, nav(page, "My leads"))
+            grid = page.locator('[data-testid="stDataFrame"]').first
+            box = grid.bounding_box()
+            page.mouse.click(box["x"] + 18, box["y"] + 36 + 18)  # the first row's tick box
+            page.get_by_text(re.compile(r"^1 selected: ")).wait_for(timeout=60_000)
+            add("a decision -> confirmed on My leads",
+                timed(page, lambda: page.get_by_role("button", name="Accept selected").click()))  # fmt: skip
+            add("a decision -> shown on Goal progress", timed(page, nav(page, "Goal progress")))
+        add("server peak memory (MB)", server.peak_mb())
+        page.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=ARGS)
+        base = floor(browser, args.repeat)
+        rerun_floor, switch_floor = statistics.median(base["rerun"]), statistics.median(base["switch"])
+        print(f"floor (bare page): rerun {'/'.join(f'{v:.2f}' for v in summary(base['rerun']))} s, "
+              f"switch {'/'.join(f'{v:.2f}' for v in summary(base['switch']))} s (min/median/max)")  # fmt: skip
+        for leads in args.sizes:
+            figures = app_run(browser, leads, args.repeat)
+            print(f"\n{leads:,} leads                               min     median    max    ratio")
+            for key, values in figures.items():
+                low, mid, high = summary(values)
+                if key.endswith("(MB)"):
+                    print(f"  {key:<40} {mid:8,.0f}")
+                    continue
+                ref = rerun_floor if key.startswith(("change", "What if", "a decision -> confirmed")) else switch_floor
+                print(f"  {key:<40} {low:6.2f} {mid:8.2f} {high:8.2f} {mid / ref:8.1f}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
