@@ -11,11 +11,12 @@ from sqlmodel import Session, select
 
 from sla_model.access import Actor, require_manager
 from sla_model.actions import REPEAT_WINDOW, ActionError
-from sla_model.review.meeting import METRICS
+from sla_model.agreement.sla import Sla
+from sla_model.review.meeting import METRICS, proposal_summary
 from sla_model.store.db import writer
 from sla_model.store.models import AuditEntry, Decision, Proposal, utcnow
 from sla_model.store.repository import write_audit
-from sla_model.whatif import Candidate
+from sla_model.whatif import Candidate, evaluate, observed_team_size
 
 MAX_TEXT = 2_000
 MAX_OWNER = 120
@@ -244,6 +245,29 @@ def list_proposals(*, engine: Engine) -> list[Proposal]:
 def candidate_of(proposal: Proposal) -> Candidate:
     """The what-if candidate a proposal stores."""
     return Candidate.model_validate_json(proposal.candidate)
+
+
+PROPOSAL_COLUMNS = ["id", "title", "status", "proposed_by", "proposed_at", "note", "summary", "row_version",
+                    "decided_by", "decided_at"]  # fmt: skip
+
+
+def proposal_table(rows: list[Proposal], arrays: object, sla: Sla) -> pd.DataFrame:
+    """Proposals as the meeting shows them, each with a one-sentence replay against ``sla`` (the one in force).
+
+    Args:
+        rows: the stored proposals (:func:`list_proposals`).
+        arrays: the what-if engine's arrays of the data set (``sla_model.whatif``).
+        sla: the SLA in force now: each scenario is replayed beside it, with the team size observed in the data.
+    """
+    out = []
+    for row in rows:
+        candidate = candidate_of(row)
+        base = Candidate.from_sla(sla, team_size=max(observed_team_size(arrays), 1),
+                                  capacity_per_rep_week=candidate.capacity_per_rep_week)  # fmt: skip
+        summary = proposal_summary(evaluate(arrays, candidate, baseline=base), sla.goal.currency)
+        out.append([row.id, row.title, row.status, row.proposed_by, row.proposed_at, row.note, summary,
+                    row.row_version, row.decided_by, row.decided_at])  # fmt: skip
+    return pd.DataFrame(out, columns=PROPOSAL_COLUMNS)
 
 
 def decide_proposal(
