@@ -140,3 +140,75 @@ def test_a_proposal_keeps_its_scenario_and_is_decided_once(engine):
         decisions.propose(engine=engine, actor=ANA, title="x", candidate=candidate)
     with pytest.raises(ActionError, match="the proposal's title is empty"):
         decisions.propose(engine=engine, actor=MAYA, title=" ", candidate=candidate)
+
+
+# --- a double click, a resent form: the same change sent again moments later is the one stored ----------------
+
+
+def test_the_same_decision_recorded_twice_by_its_author_is_stored_once_and_returned(engine):
+    """Before: a resent Record stored the decision twice."""
+    first = _record(engine)
+    again = _record(engine, text="  Raise the score threshold to 60 ")  # the same text as typed, spaces and all
+    assert again.id == first.id
+    assert len(decisions.list_decisions(engine=engine)) == 1
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "record_decision")).all()) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"text": "Raise the score threshold to 65"}, {"owner": "Luis Ortega"}, {"due": DUE + dt.timedelta(days=1)},
+     {"metric": "sqls", "target": 0.7}, {"target": 0.8}, {"metric": None, "target": None}, {"month": "2026-12"}],
+)  # fmt: skip
+def test_a_decision_that_differs_in_anything_is_a_new_one(engine, overrides):
+    _record(engine)
+    _record(engine, **overrides)
+    assert len(decisions.list_decisions(engine=engine)) == 2
+
+
+def test_the_same_decision_by_someone_else_or_long_after_is_a_new_one(engine):
+    first = _record(engine)
+    args = {"month": "2026-11", "text": first.text, "owner": first.owner, "due": DUE, "metric": "acceptance",
+            "target": 0.7}  # fmt: skip
+    decisions.record_decision(engine=engine, actor=LUIS, **args)
+    later = first.created_at + decisions.REPEAT_WINDOW + dt.timedelta(seconds=1)
+    decisions.record_decision(engine=engine, actor=MAYA, now=later, **args)
+    assert decisions.list_decisions(engine=engine)["created_by"].tolist() == ["Maya Chen", "Luis Ortega", "Maya Chen"]
+
+
+def test_the_same_close_sent_twice_is_confirmed_and_written_once(engine):
+    """Before: the second Update of a double click was refused as 'changed by <you> since you opened it'."""
+    row = _record(engine)
+    done = decisions.close_decision(engine=engine, actor=LUIS, decision_id=row.id, status="done",
+                                    outcome="Shipped on 2 Dec", row_version=1)  # fmt: skip
+    again = decisions.close_decision(engine=engine, actor=LUIS, decision_id=row.id, status="done",
+                                     outcome="Shipped on 2 Dec ", row_version=1)  # fmt: skip
+    assert (again.status, again.outcome, again.row_version, again.closed_at) == ("done", "Shipped on 2 Dec", 2,
+                                                                                 done.closed_at)  # fmt: skip
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "close_decision")).all()) == 1
+    with pytest.raises(ActionError, match="changed by Luis Ortega"):  # another update is still refused
+        decisions.close_decision(engine=engine, actor=LUIS, decision_id=row.id, status="dropped", row_version=1)
+    with pytest.raises(ActionError, match="changed by Luis Ortega"):  # so is the same one by someone else
+        decisions.close_decision(engine=engine, actor=MAYA, decision_id=row.id, status="done",
+                                 outcome="Shipped on 2 Dec", row_version=1)  # fmt: skip
+    later = done.closed_at + decisions.REPEAT_WINDOW + dt.timedelta(seconds=1)
+    with pytest.raises(ActionError, match="changed by Luis Ortega"):  # and the same one long after
+        decisions.close_decision(engine=engine, actor=LUIS, decision_id=row.id, status="done",
+                                 outcome="Shipped on 2 Dec", row_version=1, now=later)  # fmt: skip
+
+
+def test_the_same_proposal_decision_sent_twice_is_confirmed_and_written_once(engine):
+    candidate = Candidate.from_sla(make_sla(), team_size=10, capacity_per_rep_week=15)
+    row = decisions.propose(engine=engine, actor=MAYA, title="Score 65", candidate=candidate)
+    adopted = decisions.decide_proposal(engine=engine, actor=LUIS, proposal_id=row.id, status="adopted", row_version=1)
+    again = decisions.decide_proposal(engine=engine, actor=LUIS, proposal_id=row.id, status="adopted", row_version=1)
+    assert (again.status, again.decided_by, again.row_version) == ("adopted", "Luis Ortega", 2)
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "decide_proposal")).all()) == 1
+    with pytest.raises(ActionError, match="changed by Luis Ortega"):
+        decisions.decide_proposal(engine=engine, actor=LUIS, proposal_id=row.id, status="declined", row_version=1)
+    later = adopted.decided_at + decisions.REPEAT_WINDOW + dt.timedelta(seconds=1)
+    with pytest.raises(ActionError, match="changed by Luis Ortega"):
+        decisions.decide_proposal(engine=engine, actor=LUIS, proposal_id=row.id, status="adopted", row_version=1,
+                                  now=later)  # fmt: skip

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sla_model.actions import ActionError
 from sla_model.agreement.sla import Sla
 from sla_model.metrics.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
 from sla_model.metrics.quality import (
@@ -729,3 +730,57 @@ def review(
         cumulative=daily,
         sections=sections,
     )
+
+
+# --- What the meeting page reads from its forms and sections ----------------------------------------------------
+
+
+def parse_target(text: str, metric: str | None) -> float | None:
+    """A target as typed (``65%``, ``0.65``, ``1,200``, ``$50k``) in the metric's unit; None when empty.
+
+    Raises:
+        ActionError: a target without a metric, not a number, a share outside 0–100%, or a negative count.
+
+    Examples:
+        >>> parse_target("65%", "acceptance"), parse_target("$50k", "revenue"), parse_target(" ", None)
+        (0.65, 50000.0, None)
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    if metric is None:
+        raise ActionError("a target needs a metric to be measured by")
+    unit = METRICS[metric][1]
+    cleaned = text.replace(",", "").replace("$", "").replace("€", "").replace("£", "").strip()
+    scale = 1.0
+    if cleaned.lower().endswith("k"):
+        cleaned, scale = cleaned[:-1], 1_000.0
+    elif cleaned.lower().endswith("m"):
+        cleaned, scale = cleaned[:-1], 1_000_000.0
+    percent = cleaned.endswith("%")
+    try:
+        value = float(cleaned.rstrip("%")) * scale
+    except ValueError as exc:
+        raise ActionError(f"target {text!r} is not a number") from exc
+    if unit == "share":
+        value = value / 100 if percent or value > 1 else value
+        if not 0 <= value <= 1:
+            raise ActionError(f"target {text!r} is not a share between 0% and 100%")
+    elif value < 0:
+        raise ActionError(f"target {text!r} is negative")
+    return value
+
+
+CAUSE = "Likely cause: "
+
+
+def split_misses(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The misses section's sentences as (misses, likely causes), the causes without their prefix.
+
+    Examples:
+        >>> split_misses(["MQLs missed", "Likely cause: slow follow-up"])
+        (['MQLs missed'], ['slow follow-up'])
+    """
+    misses_ = [x for x in lines if not x.startswith(CAUSE)]
+    causes = [x.removeprefix(CAUSE) for x in lines if x.startswith(CAUSE)]
+    return misses_, causes

@@ -81,3 +81,46 @@ def test_walk_the_agenda_record_a_decision_and_hand_out_the_report(meeting_url, 
     expect(page.get_by_text("Decision updated: done.")).to_be_visible()
     _no_errors(page)
     screenshot(page, "meeting_next_month_1920x1080")
+
+
+def _decisions(url: str) -> list[tuple[str, str]]:
+    from sla_model.review.decisions import list_decisions
+    from sla_model.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        return [tuple(r) for r in list_decisions(engine=engine)[["text", "owner"]].values.tolist()]
+    finally:
+        engine.dispose()
+
+
+def test_a_double_clicked_record_stores_the_decision_once_and_confirms_it(seeded_database, tmp_path, page):
+    """Before: a double-clicked Record stored nothing and said 'the decision is empty' (the form had been cleared)."""
+    copy = tmp_path / "double.db"
+    shutil.copy(seeded_database, copy)
+    process, url = start_app(copy)
+    try:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(f"{url}/meeting?month=2026-10")
+        page.get_by_test_id("stButtonGroup").get_by_text("6 · Decisions", exact=True).click()
+        expect(page.locator("h2").first).to_have_text("6. SLA changes and decisions")
+        text = page.get_by_label("What was decided")
+        for gap_ms in (0, 60, 150):
+            decision = f"{DECISION} ({gap_ms} ms)"
+            if not text.is_visible():  # the expander is drawn anew, closed, once the page shows a new table
+                page.get_by_test_id("stExpander").get_by_text("Record a decision or action item").click()
+            text.fill(decision)
+            page.get_by_label("Owner").fill("Maya Chen")
+            record = page.get_by_role("button", name="Record")
+            record.click()
+            page.wait_for_timeout(gap_ms)  # the double click's own rhythm, not a wait for the app
+            record.click(force=True)
+            expect(page.get_by_text(f"Recorded: {decision} (Maya Chen, due 30 Nov 2026).")).to_be_visible()
+            expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+            _no_errors(page)
+            expect(text).to_have_value("")  # cleared once stored
+            assert _decisions(f"sqlite:///{copy}")[-1] == (decision, "Maya Chen")
+            assert [t for t, _ in _decisions(f"sqlite:///{copy}")].count(decision) == 1
+        screenshot(page, "meeting_after_double_click_1920x1080")
+    finally:
+        stop_app(process)

@@ -207,3 +207,101 @@ def test_a_month_with_nothing_missed_shows_no_likely_causes(sample_app, sample_i
     assert shown(at)[0] == "Nothing missed."
     if any(x.startswith("Likely cause: ") for x in lines):
         assert "### Worth watching" in headings
+
+
+# --- a double click, a reload: every submit is idempotent and keeps the form's text until it is stored ---------
+
+
+def _fill_decision(at, text: str = "Pause Content Syndication") -> None:
+    at.text_area(key="mt_text").input(text)
+    at.text_input(key="mt_owner").input("Maya Chen")
+
+
+def _record(at):
+    return next(b for b in at.button if b.label == "Record").click().run()
+
+
+def _stored_texts() -> list[str]:
+    return decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))["text"].tolist()
+
+
+def test_a_double_clicked_record_stores_the_decision_once_and_confirms_it(writable_app):
+    """Before: the second submit of a double click stored the decision again, or said 'the decision is empty'."""
+    at = open_section(writable_app, "changes")
+    confirmation = ["Recorded: Pause Content Syndication (Maya Chen, due 30 Nov 2026)."]
+    _fill_decision(at)
+    _record(at)
+    _fill_decision(at)  # the second click, sent before the page refreshed: the browser still holds the text
+    _record(at)
+    assert not at.exception and not at.error
+    assert [s.value.replace("\\", "") for s in at.success] == confirmation
+    assert _stored_texts() == ["Pause Content Syndication"]
+    assert (at.text_area(key="mt_text").value, at.text_input(key="mt_owner").value) == ("", "")  # cleared once stored
+    _record(at)  # the second click, sent after the page refreshed: the form is empty by then
+    assert not at.error
+    assert [s.value.replace("\\", "") for s in at.success] == confirmation
+    assert _stored_texts() == ["Pause Content Syndication"]
+
+
+def test_a_refused_decision_keeps_its_text_and_a_second_try_stores_it(writable_app):
+    at = open_section(writable_app, "changes")
+    at.text_area(key="mt_text").input("Pause Content Syndication")
+    _record(at)
+    assert [e.value.replace("\\", "") for e in at.error] == ["the owner is empty: write it out"]
+    assert at.text_area(key="mt_text").value == "Pause Content Syndication"  # kept, not dropped
+    at.text_input(key="mt_owner").input("Maya Chen")
+    _record(at)
+    assert not at.error
+    assert _stored_texts() == ["Pause Content Syndication"]
+
+
+def test_a_decision_submitted_while_the_page_reloads_is_stored(writable_app, monkeypatch):
+    """The run a click starts may be cut short (by the second click of a double click): the decision is kept."""
+    import streamlit as st
+
+    from sla_model.review import report
+
+    at = open_section(writable_app, "changes")
+    _fill_decision(at)
+    real = report.charts
+    monkeypatch.setattr(report, "charts", lambda *args: st.stop())  # the run ends before the sections are drawn
+    _record(at)
+    monkeypatch.setattr(report, "charts", real)
+    at.run()
+    assert _stored_texts() == ["Pause Content Syndication"]
+    assert not at.error
+
+
+def test_a_double_clicked_update_is_stored_once_and_keeps_its_outcome(writable_app):
+    """Before: the second submit was refused as changed 'since you opened it', or stored an empty outcome."""
+    at = open_section(writable_app, "changes")
+    _fill_decision(at)
+    _record(at)
+    for outcome in ("Paused on 3 Nov", "Paused on 3 Nov", ""):  # before the refresh, then after it (emptied)
+        at.radio(key="mt_close_status").set_value("done")
+        at.text_input(key="mt_close_outcome").input(outcome)
+        next(b for b in at.button if b.label == "Update").click().run()
+        assert not at.exception and not at.error
+        assert [s.value.replace("\\", "") for s in at.success] == ["Decision updated: done."]
+    after = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
+    assert after[["status", "outcome", "row_version"]].values.tolist() == [["done", "Paused on 3 Nov", 2]]
+    assert at.text_input(key="mt_close_outcome").value == ""
+
+
+def test_a_double_clicked_adopt_is_stored_once(writable_app):
+    engine = make_engine(os.environ["DATABASE_URL"])
+    with Session(engine) as session:
+        sla = list_sla_versions(session=session)[-1]
+    candidate = Candidate.from_sla(sla, team_size=10, capacity_per_rep_week=15).replace(score_threshold=70)
+    row = decisions.propose(
+        engine=engine, actor=Actor("Maya Chen", Role.MANAGER), title="Score 70", candidate=candidate
+    )
+    at = open_section(writable_app, "changes")
+    adopt = at.button(key=f"mt_adopted_{row.id}")
+    adopt.click()
+    at.run()
+    assert [s.value.replace("\\", "") for s in at.success] == ["“Score 70” adopted."]
+    adopt.click()  # the second click, on the button drawn before the refresh
+    at.run()
+    assert not at.exception and not at.error
+    assert [(p.status, p.row_version) for p in decisions.list_proposals(engine=engine)] == [("adopted", 2)]
