@@ -67,7 +67,7 @@ def _repeated(session: Session, *, entity: str, entity_id: int, action: str, act
     ).first()
     return (
         last is not None
-        and (last.actor, last.action) == (actor.name, action)
+        and (last.actor_id, last.action) == (actor.id, action)
         and json.loads(last.detail or "{}") == json.loads(json.dumps(detail, ensure_ascii=False, default=str))
         and abs(now - last.at) <= REPEAT_WINDOW
     )
@@ -132,6 +132,7 @@ def record_decision(
         write_audit(
             session=session,
             actor=actor.name,
+            actor_id=actor.id,
             action="record_decision",
             entity="decision",
             entity_id=str(row.id),
@@ -191,6 +192,7 @@ def close_decision(
         write_audit(
             session=session,
             actor=actor.name,
+            actor_id=actor.id,
             action="close_decision",
             entity="decision",
             entity_id=str(decision_id),
@@ -226,6 +228,7 @@ def propose(*, engine: Engine, actor: Actor, title: str, candidate: Candidate, n
         write_audit(
             session=session,
             actor=actor.name,
+            actor_id=actor.id,
             action="propose",
             entity="proposal",
             entity_id=str(row.id),
@@ -307,6 +310,7 @@ def decide_proposal(
         write_audit(
             session=session,
             actor=actor.name,
+            actor_id=actor.id,
             action="decide_proposal",
             entity="proposal",
             entity_id=str(proposal_id),
