@@ -45,6 +45,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+st.title("{title}")
 st.metric("Revenue", "$1.2M", "+4%")
 frame = pd.DataFrame({"month": range(12), "value": [3, 5, 4, 6, 8, 7, 9, 8, 10, 12, 11, 13]})
 st.altair_chart(alt.Chart(frame).mark_line().encode(x="month:O", y="value:Q"))
@@ -179,8 +180,8 @@ def floor(browser, repeat: int) -> dict[str, list[float]]:
     """The bare app's rerun and page switch, in seconds."""
     folder = Path(tempfile.mkdtemp(prefix="bare_app_"))
     (folder / "app.py").write_text(textwrap.dedent(BARE_APP))
-    for name in ("one.py", "two.py"):
-        (folder / name).write_text(textwrap.dedent(BARE_PAGE))
+    for title in ("One", "Two"):
+        (folder / f"{title.lower()}.py").write_text(textwrap.dedent(BARE_PAGE).replace("{title}", title))
     out = {"rerun": [], "switch": []}
     with Server(folder / "app.py", {}, folder) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 720})

@@ -117,6 +117,7 @@ def decide(
             known = ", ".join(actions)
             raise ActionError(f"a rejection needs a reason from the SLA ({known}); got {reason!r}")
         went = "accepted" if accept else actions[reason]
+        written: list[str] = []  # the leads this call changed (a repeated decision changes none)
         for lead_id in dict.fromkeys(lead_ids):
             lead = session.get(Lead, lead_id)
             if lead is None:
@@ -175,8 +176,9 @@ def decide(
                 detail={"feedback_id": feedback.id, "decision": feedback.decision, "reason": reason, "went": went},
             )
             results.append(Decided(lead_id, True, message, went))
-        if any(r.ok for r in results):
-            bump_data_version(session=session)
+            written.append(lead_id)
+        if written:
+            bump_data_version(session=session, leads=written)
         session.commit()
     return results
 
@@ -207,7 +209,7 @@ def log_touch(
             session=session, actor=actor.name, actor_id=actor.id, action="log_touch", entity="touch",
             entity_id=str(touch.id), detail={"lead_id": lead_id, "kind": kind, "outcome": outcome},
         )  # fmt: skip
-        bump_data_version(session=session)
+        bump_data_version(session=session, leads=[lead_id])
         session.commit()
         session.refresh(touch)
         return touch
@@ -263,7 +265,7 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
         lead_id = detail.get("lead_id", entry.entity_id)
         write_audit(session=session, actor=actor.name, actor_id=actor.id, action="undo", entity="audit_log",
                     entity_id=str(entry.id), detail={"undid": entry.action, "lead_id": lead_id, **detail})  # fmt: skip
-        bump_data_version(session=session)
+        bump_data_version(session=session, leads=[lead_id])
         session.commit()
     return what
 

@@ -169,7 +169,9 @@ def test_upgrade_brings_an_old_database_to_this_release_and_says_so(tmp_path, mo
     assert main(["user", "ana@example.com", "--role", "manager"]) == 2  # refused, naming the command to run
     assert "Back the database up, then run: python -m sla_model upgrade" in capsys.readouterr().err
     assert main(["upgrade"]) == 0
-    assert "upgraded the database from schema revision release 1 (unversioned) to 0002" in capsys.readouterr().out
+    from sla_model.store.schema import head
+
+    assert f"upgraded the database from schema revision release 1 (unversioned) to {head()}" in capsys.readouterr().out
     assert main(["upgrade"]) == 0
-    assert "the database is up to date (schema revision 0002)" in capsys.readouterr().out
+    assert f"the database is up to date (schema revision {head()})" in capsys.readouterr().out
     assert main(["user", "ana@example.com", "--role", "manager"]) == 0

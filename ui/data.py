@@ -18,6 +18,7 @@ from sla_model.generator import seed_sample
 from sla_model.metrics.coverage import empty_fields, has_touches
 from sla_model.metrics.timing import touch_summary
 from sla_model.store.db import database_url, is_sqlite, make_engine
+from sla_model.store.refresh import Frames, catch_up, changed_leads
 from sla_model.store.repository import (
     clock,
     data_version,
@@ -116,9 +117,38 @@ class Dataset:
         return str(self.leads["created_at"].max().to_period("M"))
 
 
+#: The newest data set loaded per database: what the next one catches up from after a small write.
+_LATEST: dict[str, Dataset] = {}
+
+
+def _caught_up(engine: Engine, previous: Dataset, version: int) -> Dataset | None:
+    """``previous`` brought to ``version`` by reading only the leads changed since, or None (load it all again)."""
+    ids = changed_leads(engine=engine, since=previous.version, until=version)
+    if ids is None:
+        return None
+    frames = Frames(previous.leads, previous.touches, previous.feedback, previous.summary)
+    frames = catch_up(frames, engine=engine, lead_ids=ids, versions=previous.versions)
+    if frames is None:
+        return None
+    moment = clock(engine=engine)
+    return Dataset(leads=frames.leads, touches=frames.touches, feedback=frames.feedback, versions=previous.versions,
+                   as_of=moment.as_of, live=moment.live, summary=frames.summary, version=version)  # fmt: skip
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading leads…")
 def _dataset(url: str, version: int) -> Dataset:
     engine = _engine(url)
+    previous = _LATEST.get(url)
+    data = _caught_up(engine, previous, version) if previous is not None and previous.version < version else None
+    if data is None:
+        data = _load(engine, version)
+    if previous is None or previous.version < version:
+        _LATEST[url] = data
+    return data
+
+
+def _load(engine: Engine, version: int) -> Dataset:
+    """The whole data set, read from the database."""
     with Session(engine) as session:
         versions = list_sla_versions(session=session)
     moment = clock(engine=engine)

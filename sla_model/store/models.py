@@ -117,6 +117,16 @@ class MetaEntry(SQLModel, table=True):
     value: str
 
 
+# Data changes: which leads each small write changed (a decision, a touch, an undo), by the data version it moved
+# the data to, so a loaded data set can be brought up to date with those leads alone. A version without rows here
+# (an import, a published SLA) changed more than a few leads: readers load everything again.
+class DataChange(SQLModel, table=True):
+    __tablename__ = "data_change"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(index=True)
+    lead_id: str = Field(max_length=64)
+
+
 # App users: who may do what. Unknown users are viewers.
 class AppUser(SQLModel, table=True):
     __tablename__ = "app_user"

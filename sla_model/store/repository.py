@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, func, text
+from sqlalchemy import Connection, Engine, delete, func, insert, text
 from sqlmodel import Session, SQLModel, select
 
 from sla_model.agreement.sla import Sla, parse_sla, sla_to_dict
 from sla_model.metrics.lifecycle import DECISION_COLUMNS
 from sla_model.store import sqlite_bulk
 from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite, writer
-from sla_model.store.models import AuditEntry, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
+from sla_model.store.models import AuditEntry, DataChange, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
 
 LEAD_COLUMNS = [c for c in Lead.model_fields if c != "row_version"]
 TOUCH_COLUMNS = ["lead_id", "rep", "at", "kind", "outcome"]
@@ -128,8 +128,13 @@ def select_sql(dialect: str, table: str, columns: Sequence[str], times: Sequence
     return f'SELECT {exprs} FROM "{table}"'
 
 
-def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
+def _read_frame(
+    engine: Engine, table: str, columns: Sequence[str], times: Sequence[str], lead_ids: Collection[str] | None = None
+) -> pd.DataFrame:
     """``SELECT columns FROM table`` as one bulk query; ``times`` columns come back as datetime64[ns].
+
+    With ``lead_ids``, only the rows of those leads (a few, read row by row: what a data set catching up with a
+    small write needs).
 
     A SQLite table whose largest row id is :data:`BULK_READ_ROWS` or more is read through ADBC's SQLite driver
     in a process of its own (:func:`sla_model.store.sqlite_bulk.read`): its columns come as Arrow arrays instead of a
@@ -139,7 +144,9 @@ def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Seque
     sql = select_sql(engine.dialect.name, table, columns, times)
     file = engine.url.database if is_sqlite(engine) else None
     frame = None
-    if file and file != ":memory:":
+    if lead_ids is not None:
+        frame = _rows_of_leads(engine, sql, table, columns, times, sorted(lead_ids))
+    elif file and file != ":memory:":
         with engine.connect() as conn:
             size = conn.execute(text(f'SELECT max(rowid) FROM "{table}"')).scalar() or 0
         if size >= BULK_READ_ROWS:
@@ -155,6 +162,26 @@ def _read_frame(engine: Engine, table: str, columns: Sequence[str], times: Seque
     return frame
 
 
+#: Lead IDs per query when reading the rows of given leads.
+_IDS_PER_QUERY = 500
+
+
+def _rows_of_leads(
+    engine: Engine, sql: str, table: str, columns: Sequence[str], times: Sequence[str], lead_ids: list[str]
+) -> pd.DataFrame:
+    """The query's rows of the given leads (``WHERE lead_id IN …``, a few hundred IDs per query), as a frame."""
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    rows: list[tuple] = []
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        for start in range(0, len(lead_ids), _IDS_PER_QUERY):
+            chunk = lead_ids[start : start + _IDS_PER_QUERY]
+            cursor.execute(f'{sql} WHERE "lead_id" IN ({", ".join([mark] * len(chunk))})', chunk)
+            rows.extend(cursor.fetchall())
+        cursor.close()
+    return _records_frame(rows, table, columns, times)
+
+
 def _rows_frame(engine: Engine, sql: str, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
     """The query's rows through the engine's own driver (DB-API ``fetchall``), as a frame."""
     with engine.connect() as conn:
@@ -162,6 +189,11 @@ def _rows_frame(engine: Engine, sql: str, table: str, columns: Sequence[str], ti
         cursor.execute(sql)
         rows = cursor.fetchall()
         cursor.close()
+    return _records_frame(rows, table, columns, times)
+
+
+def _records_frame(rows: list[tuple], table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
+    """Rows of the table's ``columns`` as a frame, with the column types the bulk reader gives."""
     frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=True)
     for field in _arrow_schema(table, columns, times):  # a text column NULL in every row: text, as usual
         if field.type == pa.string() and frame[field.name].dtype == object and frame[field.name].isna().all():
@@ -185,13 +217,13 @@ def _to_datetime(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
 
 
-def load_leads(*, engine: Engine) -> pd.DataFrame:
-    """Every lead as one analysis frame, read with a single query (in no particular order).
+def load_leads(*, engine: Engine, lead_ids: Collection[str] | None = None) -> pd.DataFrame:
+    """Every lead (or only ``lead_ids``) as one analysis frame, read with a single query (in no particular order).
 
     Timestamps are ``datetime64[ns]`` (NaT = not reached), low-cardinality text columns are
     categoricals, ``amount`` is float (NaN = no amount).
     """
-    frame = _read_frame(engine, "lead", LEAD_COLUMNS, LEAD_TIME_COLUMNS)
+    frame = _read_frame(engine, "lead", LEAD_COLUMNS, LEAD_TIME_COLUMNS, lead_ids)
     for c in LEAD_CATEGORIES:
         frame[c] = frame[c].astype("category")
     for c in ("company_size", "score", "page_views", "form_submissions"):
@@ -206,17 +238,17 @@ def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.take(order).reset_index(drop=True)
 
 
-def load_touches(*, engine: Engine) -> pd.DataFrame:
-    """Every touch as one frame (lead_id, rep, at, kind, outcome), oldest first."""
-    frame = _read_frame(engine, "touch", TOUCH_COLUMNS, ["at"])
+def load_touches(*, engine: Engine, lead_ids: Collection[str] | None = None) -> pd.DataFrame:
+    """Every touch (or those of ``lead_ids``) as one frame (lead_id, rep, at, kind, outcome), oldest first."""
+    frame = _read_frame(engine, "touch", TOUCH_COLUMNS, ["at"], lead_ids)
     for c in ("rep", "kind", "outcome"):
         frame[c] = frame[c].astype("category")
     return _by_time(frame)
 
 
-def load_feedback(*, engine: Engine) -> pd.DataFrame:
-    """Every accept/reject decision with its reason and note, oldest first."""
-    return _by_time(_read_frame(engine, "feedback", FEEDBACK_COLUMNS, ["at"]))
+def load_feedback(*, engine: Engine, lead_ids: Collection[str] | None = None) -> pd.DataFrame:
+    """Every accept/reject decision (or those of ``lead_ids``) with its reason and note, oldest first."""
+    return _by_time(_read_frame(engine, "feedback", FEEDBACK_COLUMNS, ["at"], lead_ids))
 
 
 # --- SLA versions --------------------------------------------------------------------------------
@@ -307,18 +339,33 @@ def data_version(*, engine: Engine) -> int:
     return int(value) if value else 0
 
 
-def bump_data_version(*, session: Session) -> None:
-    """Mark the data as changed, in the caller's transaction (so readers reload after commit).
+#: Data changes older than this many versions are dropped: a data set that far behind is loaded again anyway.
+KEEP_CHANGES = 1_000
 
-    One atomic upsert, so concurrent writers each move the version on (none is lost).
+
+def bump_data_version(*, session: Session, leads: Iterable[str] | None = None) -> int:
+    """Mark the data as changed, in the caller's transaction (so readers reload after commit); the new version.
+
+    One atomic upsert, so concurrent writers each move the version on (none is lost). A small write names the
+    ``leads`` it changed: they are recorded with the new version (:class:`~sla_model.store.models.DataChange`), so
+    a loaded data set catches up by reading those leads alone (:mod:`sla_model.store.refresh`). Without
+    ``leads`` (an import, a published SLA) readers load everything again.
     """
-    session.exec(
-        text(
-            "INSERT INTO meta (key, value) VALUES (:key, '1') ON CONFLICT (key) DO UPDATE "
-            "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR)"
-        ),
-        params={"key": VERSION_KEY},
+    version = int(
+        session.exec(
+            text(
+                "INSERT INTO meta (key, value) VALUES (:key, '1') ON CONFLICT (key) DO UPDATE "
+                "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR) RETURNING value"
+            ),
+            params={"key": VERSION_KEY},
+        ).scalar_one()
     )
+    if leads is not None:
+        rows = [{"version": version, "lead_id": lead_id} for lead_id in dict.fromkeys(leads)]
+        if rows:
+            session.connection().execute(insert(DataChange.__table__), rows)
+        session.connection().execute(delete(DataChange.__table__).where(DataChange.version <= version - KEEP_CHANGES))
+    return version
 
 
 #: Meta key of the clock's mode: :data:`LIVE` (figures as of now) or unset (as of the stored snapshot time).
