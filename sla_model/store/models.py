@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -61,8 +61,17 @@ class LeadBase(SQLModel):
     amount: float | None = None
 
 
+#: The open MQLs (handed over, no decision yet: :func:`sla_model.metrics.lifecycle.is_open`): what My leads lists.
+OPEN_MQL = (
+    "mql_at IS NOT NULL AND accepted_at IS NULL AND rejected_at IS NULL AND recycled_at IS NULL AND "
+    "disqualified_at IS NULL AND sql_at IS NULL AND opportunity_at IS NULL AND won_at IS NULL AND lost_at IS NULL"
+)
+
+
 class Lead(LeadBase, table=True):
     __tablename__ = "lead"
+    # a partial index of the few open MQLs among millions of leads: the queue is read without scanning the table
+    __table_args__ = (Index("ix_lead_open", "mql_at", sqlite_where=text(OPEN_MQL), postgresql_where=text(OPEN_MQL)),)
     row_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 

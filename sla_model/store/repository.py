@@ -532,15 +532,11 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
     """Open MQLs (:func:`sla_model.metrics.lifecycle.is_open`: no decision timestamp), fresh from the database.
 
     With ``owner``, only that rep's. Adds ``touches`` (count) and ``first_touch_at`` from touches at
-    or after the handoff. Oldest handoff first.
+    or after the handoff. Oldest handoff first. The open MQLs are found by their own partial index and their
+    touches looked up lead by lead (the touch table's lead index), so the queue costs what it lists, not what
+    the database holds.
     """
-    touches = (
-        select(Touch.lead_id, func.count().label("touches"), func.min(Touch.at).label("first_touch_at"))
-        .join(Lead, Lead.lead_id == Touch.lead_id)
-        .where(Touch.at >= Lead.mql_at)
-        .group_by(Touch.lead_id)
-        .subquery()
-    )
+    after_handoff = (Touch.lead_id == Lead.lead_id) & (Touch.at >= Lead.mql_at)
     query = (
         select(
             Lead.lead_id,
@@ -552,14 +548,10 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
             Lead.score,
             Lead.owner,
             Lead.mql_at,
-            touches.c.touches,
-            touches.c.first_touch_at,
+            select(func.count()).where(after_handoff).correlate(Lead).scalar_subquery(),
+            select(func.min(Touch.at)).where(after_handoff).correlate(Lead).scalar_subquery(),
         )  # fmt: skip
-        .outerjoin(touches, touches.c.lead_id == Lead.lead_id)
-        .where(
-            Lead.mql_at.is_not(None),
-            *(getattr(Lead, c).is_(None) for c in DECISION_COLUMNS),
-        )
+        .where(Lead.mql_at.is_not(None), *(getattr(Lead, c).is_(None) for c in DECISION_COLUMNS))
         .order_by(Lead.mql_at, Lead.lead_id)
     )
     if owner is not None:
