@@ -29,12 +29,13 @@ from sla_model.metrics.quality import (
     score_band,
     stage_rate,
     top_reasons,
+    top_values,
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
 from ui import fmt
 from ui.charts import GOOD, channel_scale, projector, show
 from ui.controls import view_controls
-from ui.lead_quality import notes_table, overall_text, rate_rows, tiles, trend_rows, wrap
+from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
 
 TREND_MONTHS = 12
 TRAILING_MONTHS = 6  # conversion window: young cohorts have not converted yet
@@ -134,9 +135,7 @@ else:
             key=f"reason_value_{dim}",
         )
     picked = rejected if chosen_value == ALL else rejected[as_text(rejected[dim]) == chosen_value]
-    pareto = top_reasons(rejection_reasons(picked, labels))
-    pareto["axis"] = [wrap(x, 11) for x in pareto["label"]]
-    pareto["inside"] = pareto["count"] >= 0.2 * pareto["count"].max()
+    pareto = pareto_rows(top_reasons(rejection_reasons(picked, labels)))
     # The caption is markdown: it names the dimension, never the (imported) value.
     scope = f"all {PLURALS[dim]}" if chosen_value == ALL else f"the chosen {DIMENSIONS[dim].lower()}"
     show(projector(reason_pareto_chart(pareto), 340), len(pareto), key="reason_pareto_chart")
@@ -147,7 +146,7 @@ else:
 
     # The reasons across the chosen dimension: a heatmap of counts (top values; the rest as "Other").
     st.markdown(f"**Rejection reasons by {DIMENSIONS[dim].lower()}**, {month}")
-    top = list(values.index if len(values) <= MAX_COLUMNS else values.index[: MAX_COLUMNS - 2])
+    top = top_values(values, MAX_COLUMNS)
     other = f"Other {PLURALS[dim]}"
     grid = reason_grid(rejected, dim, labels, top, other)
     reason_order = list(rejection_reasons(rejected, labels)["label"])

@@ -46,6 +46,17 @@ def rate_rows(frame: pd.DataFrame, *, successes: str, n: str) -> pd.DataFrame:
     return out[["group", "axis", "successes", "n", "rate", "low", "high", "small_sample", "sample", "interval"]]
 
 
+def pareto_rows(pareto: pd.DataFrame) -> pd.DataFrame:
+    """``quality.top_reasons`` for ``reason_pareto_chart``: wrapped axis labels, and whether a count fits in its bar.
+
+    A count fits inside a bar at least a fifth as tall as the tallest.
+    """
+    out = pareto.copy()
+    out["axis"] = [wrap(x, 11) for x in out["label"]]
+    out["inside"] = out["count"] >= 0.2 * out["count"].max()
+    return out
+
+
 def trend_rows(trend: pd.DataFrame) -> pd.DataFrame:
     """``quality.acceptance_trend`` with its interval and sample note as text, for ``acceptance_trend_chart``."""
     out = trend.copy()

@@ -240,3 +240,17 @@ def reason_grid(
 def stage_rate(conversions_frame: pd.DataFrame, stage: str, column: str = "rate") -> float:
     """One stage's figure (``rate``, ``n``, …) in a single-group :func:`conversions` table."""
     return float(conversions_frame.loc[conversions_frame["stage"] == stage, column].iloc[0])
+
+
+def top_values(values: pd.Series, most: int) -> list[str]:
+    """The values a heatmap shows as columns: all of them up to ``most``, else the ``most - 2`` with most rejections.
+
+    ``values`` is :func:`reason_values`; the rest are folded into one "Other" column, so ``most - 1`` columns at
+    most are drawn.
+
+    Examples:
+        >>> values = pd.Series([9, 5, 3, 1], index=["Email", "Events", "Webinar", "Ads"])
+        >>> top_values(values, 4), top_values(values, 3)
+        (['Email', 'Events', 'Webinar', 'Ads'], ['Email'])
+    """
+    return list(values.index if len(values) <= most else values.index[: most - 2])
