@@ -6,6 +6,7 @@ import re
 
 import altair as alt
 import pandas as pd
+import pytest
 import vl_convert as vlc
 
 from sla_model.charts import month_axis
@@ -60,3 +61,62 @@ def _assert_rows_apart(chart) -> None:
     )
     row = spans[1][0] - spans[0][0]
     assert ticks and all(float(t) <= row for t in ticks), (ticks, row)
+
+
+def test_the_speed_histogram_marks_every_first_touch_limit_at_the_start_of_its_bin():
+    from sla_model.charts.timing import speed_histogram_chart
+    from sla_model.metrics.timing import speed_bins
+
+    judged = pd.DataFrame({"hours_to_first_touch": [0.5, 5.0, 7.0, 30.0], "status": ["within"] * 3 + ["late"]})
+    limits = [6.0, 8.0]  # two SLA versions judged this month's MQLs
+    counts, labels, edges = speed_bins(judged, limits)
+    svg = vlc.vegalite_to_svg(speed_histogram_chart(counts, labels, edges, limits).properties(width=600).to_json())
+    assert ">SLA 6 h</text>" in svg and ">SLA 8 h</text>" in svg
+    rules = speed_histogram_chart(counts, labels, edges, limits).to_dict()["layer"][1]
+    assert rules["encoding"]["x"]["bandPosition"] == 0  # the line sits where the bin ending at the limit stops
+
+
+@pytest.mark.parametrize(("overall", "layers"), [(0.6, 3), (float("nan"), 2)])
+def test_rate_bars_draw_the_overall_line_only_when_there_is_an_overall_rate(overall, layers):
+    from sla_model.charts.quality import rate_bars
+
+    rows = pd.DataFrame(
+        {"group": ["Email"], "axis": ["Email\nn = 40"], "successes": [24], "n": [40], "rate": [0.6], "low": [0.45],
+         "high": [0.73], "small_sample": [False], "sample": [""], "interval": ["45%–73%"]}
+    )  # fmt: skip
+    chart = rate_bars(rows, x_title="Acceptance", what="Accepted", colour=alt.value("blue"), overall=overall)
+    assert len(chart.to_dict()["layer"]) == layers
+
+
+@pytest.mark.parametrize(
+    ("lows", "start"),
+    [([0.83, 0.91], 0.8), ([0.0, 0.5], 0.0), ([0.97, 0.99], 0.9), ([float("nan"), 0.42], 0.4)],
+)
+def test_rep_compliance_axis_starts_at_the_tenth_below_the_lowest_interval(lows, start):
+    from sla_model.charts.timing import rep_compliance_chart
+
+    reps = pd.DataFrame(
+        {"Rep": ["A (n=30)", "B (n=30)"], "share": [0.9, 0.95], "low": lows, "high": [0.97, 0.99],
+         "complies": [27, 28], "judged": [30, 30]}
+    )  # fmt: skip
+    spec = rep_compliance_chart(reps, 3, 7).to_dict()
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [pytest.approx(start), 1]
+
+
+def test_the_heatmap_grows_with_its_reasons_and_its_column_labels_lines():
+    from sla_model.charts.quality import heatmap_height
+
+    assert heatmap_height(["Email", "Events"], 4) == 38 * 4 + 18 + 20
+    assert heatmap_height(["Content\nSyndication", "Email"], 4) == heatmap_height(["Email"], 4) + 18
+
+
+def test_the_cumulative_chart_leaves_out_the_pace_line_where_no_quota_applies():
+    from sla_model.charts.progress import cumulative_series
+
+    daily = pd.DataFrame(
+        {"day": pd.date_range("2026-11-01", periods=3).date, "actual": [1.0, 2.0, float("nan")],
+         "pace": [1.0, 2.0, 3.0], "projection": [float("nan"), 2.0, 3.5]}
+    )  # fmt: skip
+    assert set(cumulative_series(daily)["series"]) == {"Actual", "Pace (quota)", "Projection"}
+    without = cumulative_series(daily, with_pace=False)
+    assert set(without["series"]) == {"Actual", "Projection"} and without["value"].notna().all()

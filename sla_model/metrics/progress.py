@@ -229,3 +229,87 @@ def attainment_trend(
                 }
             )
     return pd.DataFrame(rows)
+
+
+#: How the goal-progress page names each measure, in the order it shows them.
+MEASURE_LABELS = {"mqls": "MQLs", "sqls": "SQLs", "won": "Won deals", "revenue": "Revenue"}
+#: How the reverse funnel names each stage, from the goal down to the leads it takes.
+FUNNEL_LABELS = {"revenue": "Revenue", "customers": "Customers", "sqls": "SQLs", "mqls": "MQLs", "leads": "Leads"}
+
+
+def view_quota(
+    sla: Sla,
+    measure: str,
+    *,
+    channels: Sequence[str] = (),
+    personas: Sequence[str] = (),
+    owners: Sequence[str] = (),
+) -> float:
+    """The quota that applies to a filtered view: per-channel MQL quotas add up; other filters have none.
+
+    Quotas are team-wide: a persona or rep filter has no quota, and under a channel filter only MQLs have one
+    (the sum of the chosen channels' quotas).
+    """
+    if personas or owners:
+        return 0.0
+    if channels:
+        if measure != "mqls":
+            return 0.0
+        return float(sum(quota_for(sla, "mqls", channel=c) for c in channels))
+    return quota_for(sla, measure)
+
+
+def gap_to_target(p: Progress) -> float | None:
+    """How far the actual is from quota (a closed month) or from pace (an open one); None without a quota."""
+    if p.quota <= 0:
+        return None
+    return p.actual - p.quota if p.closed else p.delta_vs_pace
+
+
+def channel_progress(
+    leads: pd.DataFrame,
+    sla: Sla,
+    channels: Sequence[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    elapsed: float,
+) -> pd.DataFrame:
+    """MQLs per channel in ``[start, end)`` with each channel's quota and pace (quota × elapsed share).
+
+    Columns ``channel``, ``MQLs``, ``Quota`` and ``Pace``, one row per channel in the order given.
+    """
+    in_month = leads[(leads["mql_at"] >= start) & (leads["mql_at"] < end)]
+    per = in_month["channel"].astype(str).value_counts()
+    out = pd.DataFrame({"channel": list(channels)})
+    out["MQLs"] = out["channel"].map(per).fillna(0).astype(int)
+    out["Quota"] = [quota_for(sla, "mqls", channel=c) for c in channels]
+    out["Pace"] = out["Quota"] * elapsed
+    return out
+
+
+def funnel_progress(funnel: pd.DataFrame, target: float) -> pd.DataFrame:
+    """The reverse funnel (``funnel.funnel_vs_actual``) with each stage's share of its need and whether it is on pace.
+
+    Adds ``Stage`` (:data:`FUNNEL_LABELS`), ``share`` (actual ÷ needed, NaN where nothing is needed or the need
+    is unknown) and ``on_pace`` (share at least ``target``: 1 for a closed month, the elapsed share for an open one).
+    """
+    out = funnel.copy()
+    out["Stage"] = out["stage"].map(FUNNEL_LABELS)
+    out["share"] = [a / n if n and n == n else float("nan") for a, n in zip(out["actual"], out["needed"], strict=True)]
+    out["on_pace"] = out["share"] >= target
+    return out
+
+
+def trend_values(trend: pd.DataFrame) -> pd.DataFrame:
+    """The attainment trend (:func:`attainment_trend`) as charted: a month that is still running shows its projection.
+
+    Adds ``Measure`` (:data:`MEASURE_LABELS`), ``month_start``, ``Status`` and ``value`` (the attainment, or the
+    projected attainment where the status is ``on track`` or ``behind``).
+    """
+    out = trend.copy()
+    out["Measure"] = out["measure"].map(MEASURE_LABELS)
+    out["month_start"] = out["month"].dt.start_time
+    out["Status"] = out["status"]
+    out["value"] = out["attainment"].where(out["status"] != "on track", out["projected_attainment"])
+    out["value"] = out["value"].where(out["status"] != "behind", out["projected_attainment"])
+    return out

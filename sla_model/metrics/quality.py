@@ -186,3 +186,71 @@ def latest_notes(feedback: pd.DataFrame, leads: pd.DataFrame, labels: dict[str, 
     out = notes[["at", "by", "lead_id", "reason", "note"]].reset_index(drop=True)
     out["reason"] = out["reason"].map(lambda c: labels.get(c, c) if isinstance(c, str) else "")
     return pd.concat([out, extra.astype(object)], axis=1)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Category values as text, ``"(none)"`` where missing.
+
+    Examples:
+        >>> as_text(pd.Series(["Email", None])).tolist()
+        ['Email', '(none)']
+    """
+    return values.astype(object).fillna("(none)").astype(str)
+
+
+def acceptance_trend(leads: pd.DataFrame, months: pd.PeriodIndex, end: pd.Timestamp) -> pd.DataFrame:
+    """Acceptance by the month the MQL went out, for ``months`` up to ``end``; months without a decision left out.
+
+    Columns of :func:`acceptance_by` plus ``month``, ``month_start`` and ``mqls`` (MQLs handed over that month).
+    """
+    window = leads[(leads["mql_at"] >= months[0].start_time) & (leads["mql_at"] < end)]
+    by_month = window["mql_at"].dt.to_period("M")
+    trend = acceptance_by(window, by_month).reindex(months)
+    trend["mqls"] = by_month.value_counts().reindex(months).fillna(0).astype(int).to_numpy()
+    trend = trend.rename_axis("month").reset_index()
+    trend["month_start"] = trend["month"].dt.start_time
+    return trend.dropna(subset=["rate"])
+
+
+def reason_values(rejected: pd.DataFrame, dimension: str) -> pd.Series:
+    """Rejections per value of a dimension (``channel``, ``campaign``, ``persona``), most first."""
+    values = as_text(rejected[dimension]).value_counts()
+    return values[values > 0]
+
+
+def reason_grid(
+    rejected: pd.DataFrame, dimension: str, labels: dict[str, str], top: list[str], other: str
+) -> pd.DataFrame:
+    """Rejections per reason and value of a dimension; values outside ``top`` are folded into ``other``.
+
+    Columns ``reason``, ``value``, ``count``, ``label`` (the reason's label, else its code) and ``share`` (of the
+    value's rejections).
+    """
+    text = as_text(rejected[dimension])
+    grid = rejected.assign(
+        value=text.where(text.isin(top), other),
+        reason=rejected["rejection_reason"].astype(object).fillna("(no reason)"),
+    )
+    grid = grid.groupby(["reason", "value"]).size().rename("count").reset_index()
+    grid["label"] = grid["reason"].map(lambda c: labels.get(c, c))
+    grid["share"] = grid["count"] / grid.groupby("value")["count"].transform("sum")
+    return grid
+
+
+def stage_rate(conversions_frame: pd.DataFrame, stage: str, column: str = "rate") -> float:
+    """One stage's figure (``rate``, ``n``, …) in a single-group :func:`conversions` table."""
+    return float(conversions_frame.loc[conversions_frame["stage"] == stage, column].iloc[0])
+
+
+def top_values(values: pd.Series, most: int) -> list[str]:
+    """The values a heatmap shows as columns: all of them up to ``most``, else the ``most - 2`` with most rejections.
+
+    ``values`` is :func:`reason_values`; the rest are folded into one "Other" column, so ``most - 1`` columns at
+    most are drawn.
+
+    Examples:
+        >>> values = pd.Series([9, 5, 3, 1], index=["Email", "Events", "Webinar", "Ads"])
+        >>> top_values(values, 4), top_values(values, 3)
+        (['Email', 'Events', 'Webinar', 'Ads'], ['Email'])
+    """
+    return list(values.index if len(values) <= most else values.index[: most - 2])

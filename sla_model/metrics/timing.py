@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sla_model.agreement.sla import Sla, in_force_index, ordered
 from sla_model.metrics.lifecycle import decided, is_open, sql_reached_at
-from sla_model.metrics.stats import safe_rate, wilson_interval
+from sla_model.metrics.stats import SMALL_SAMPLE, safe_rate, wilson_interval
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -246,3 +246,101 @@ def time_in_stage(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
             pd.DataFrame({"month": months, "transition": name, "median_days": med.to_numpy(), "n": n.to_numpy()})
         )
     return pd.concat(rows, ignore_index=True)
+
+
+#: Edges (hours) of the speed-to-lead histogram, roughly doubling; the SLA's own limits are added as edges.
+HOUR_EDGES = (0.0, 1.0, 2.0, 4.0, 8.0, 24.0, 48.0, 96.0)
+NOT_TOUCHED = "Not touched"
+#: How each speed-to-lead status (:func:`speed_to_lead`) is named, in the order the histogram stacks them.
+STATUS_NAMES = {
+    "within": "Within SLA",
+    "late": "Late",
+    "missed": "Missed",
+    "open": "Open",
+    "untracked": "Decided, no touch recorded",
+}
+
+
+def speed_bins(judged: pd.DataFrame, limits: Iterable[float]) -> tuple[pd.DataFrame, list[str], list[float]]:
+    """Count MQLs per bin of hours to first touch and per status.
+
+    Bins are ``(a, b]`` (0 h falls in the first), so a first touch at exactly the SLA limit is in the
+    bin that ends at it; the limits are added as edges. Returns the counts (columns ``bin``, ``status``,
+    ``mqls``, ``Hours``, ``Status``, ``share``), the bin labels in order, and the edges.
+
+    Examples:
+        >>> f = pd.DataFrame({"hours_to_first_touch": [0.0, 8.0, 9.0, 200.0, np.nan],
+        ...                   "status": ["within", "within", "late", "late", "missed"]})
+        >>> counts, labels, _ = speed_bins(f, [8])
+        >>> counts["Hours"].tolist(), counts["mqls"].tolist()
+        (['0–1', '4–8', '8–24', '>96', 'Not touched'], [1, 1, 1, 1, 1])
+    """
+    edges = sorted({float(e) for e in HOUR_EDGES} | {float(h) for h in limits})
+    labels = [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [f">{edges[-1]:g}", NOT_TOUCHED]
+    hours = judged["hours_to_first_touch"].to_numpy(dtype=float)
+    idx = np.clip(np.searchsorted(edges, hours, side="left") - 1, 0, None)
+    idx = np.where(np.isnan(hours), len(labels) - 1, idx)
+    frame = pd.DataFrame({"bin": idx, "status": judged["status"].to_numpy(dtype=object)})
+    counts = frame.groupby(["bin", "status"]).size().rename("mqls").reset_index()
+    counts["Hours"] = [labels[i] for i in counts["bin"]]
+    counts["Status"] = counts["status"].map(STATUS_NAMES)
+    counts["share"] = counts["mqls"] / max(len(judged), 1)
+    return counts, labels, edges
+
+
+def first_touch_limits(judged: pd.DataFrame) -> list[float]:
+    """The first-touch limits (hours) that judged these MQLs, smallest first (one per SLA version in force)."""
+    return sorted(judged["first_touch_hours"].astype(float).unique())
+
+
+def filtered_summary(summary: pd.DataFrame, leads: pd.DataFrame, filtered: bool) -> pd.DataFrame:
+    """The per-MQL touch summary (:func:`touch_summary`) of the filtered ``leads``, every month."""
+    return summary[summary.index.isin(leads.index)] if filtered else summary
+
+
+def month_mqls(summary: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The MQLs of a touch summary handed over in ``[start, end)``."""
+    return summary[(summary["mql_at"] >= start) & (summary["mql_at"] < end)]
+
+
+def compliance_summary(compliance: pd.DataFrame) -> dict[str, float]:
+    """The touch rule over the judged MQLs of :func:`touch_compliance`: complied, judged, share and 95% interval."""
+    done = compliance[compliance["judged"]]
+    ok, n = int(done["complies"].sum()), len(done)
+    low, high = (float(x) for x in wilson_interval(ok, n))
+    return {"complies": ok, "judged": n, "share": float(safe_rate(ok, n)), "low": low, "high": high}
+
+
+def rep_speed(judged: pd.DataFrame) -> pd.DataFrame:
+    """:func:`speed_by` rep for the reps with a touched MQL, slowest median first."""
+    reps = speed_by(judged).dropna(subset=["median_hours"])
+    return reps.sort_values("median_hours", ascending=False, kind="stable") if len(reps) else reps
+
+
+def rep_compliance(compliance: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compliance_by` rep, the lowest share first (the larger sample first among equal shares)."""
+    reps = compliance_by(compliance)
+    return reps.sort_values(["share", "judged"], ascending=[True, False], kind="stable") if len(reps) else reps
+
+
+def rep_figures(speed: pd.DataFrame, compliance: pd.DataFrame, month: pd.DataFrame) -> pd.DataFrame:
+    """Per rep with an MQL in ``month``: MQLs, :func:`rep_speed` and :func:`rep_compliance`, by name.
+
+    The compliance columns are renamed ``c_judged``, ``c_share``, ``c_low``, ``c_high`` (``complies`` keeps its
+    name); a rep without a figure has NaN there. Any ``Rep`` label column of the inputs is dropped.
+    """
+    mqls = month["owner"].value_counts()
+    table = pd.DataFrame({"owner": mqls.index, "mqls": mqls.to_numpy()})
+    table = table.merge(speed.drop(columns="Rep", errors="ignore"), on="owner", how="left")
+    comp = compliance.drop(columns="Rep", errors="ignore").rename(
+        columns={"judged": "c_judged", "share": "c_share", "low": "c_low", "high": "c_high"}
+    )
+    return table.merge(comp, on="owner", how="left").sort_values("owner", key=lambda s: s.astype(str).str.lower())
+
+
+def stage_medians(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
+    """:func:`time_in_stage` where there is a median, with ``month_start`` and a ``sample`` note (small or ok)."""
+    stages = time_in_stage(leads, months).dropna(subset=["median_days"])
+    stages["month_start"] = stages["month"].dt.start_time
+    stages["sample"] = np.where(stages["n"] < SMALL_SAMPLE, f"small (n<{SMALL_SAMPLE})", "ok")
+    return stages

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import json
 
@@ -18,28 +17,17 @@ from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
 from sla_model.metrics.filters import filter_leads
 from sla_model.metrics.timing import (
     breach_list,
+    speed_bins,
     speed_by,
     speed_summary,
     speed_to_lead,
     touch_compliance,
     touch_summary,
 )
-from sla_model.store.db import PROJECT_ROOT
 from tests.pages.conftest import _runner, metric, use_database
 from ui import fmt
 
 PAGE = "pages/handoff_timing.py"
-
-
-def _load_page_module():
-    """Import the page under another name than ``__main__``: its helpers load, the page itself does not run."""
-    spec = importlib.util.spec_from_file_location("handoff_timing_page", PROJECT_ROOT / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-page = _load_page_module()
 
 
 # --- expected values, straight from the generator and the domain functions ---------------------------
@@ -346,14 +334,14 @@ def test_breach_table_shows_text_as_is_and_the_csv_neutralises_formulas(handmade
 )
 def test_speed_bins(hours, label):
     frame = pd.DataFrame({"hours_to_first_touch": [hours], "status": ["late"]})
-    counts, labels, _ = page.speed_bins(frame, [8.0])
+    counts, labels, _ = speed_bins(frame, [8.0])
     assert counts["Hours"].tolist() == [label]
     assert labels == ["0–1", "1–2", "2–4", "4–8", "8–24", "24–48", "48–96", ">96", "Not touched"]
 
 
 def test_speed_bins_add_the_sla_limits_as_edges():
     frame = pd.DataFrame({"hours_to_first_touch": [5.0, 6.0, 7.0, 30.0], "status": ["within"] * 3 + ["late"]})
-    counts, labels, edges = page.speed_bins(frame, [6.0, 120.0])
+    counts, labels, edges = speed_bins(frame, [6.0, 120.0])
     assert edges == [0, 1, 2, 4, 6, 8, 24, 48, 96, 120]
     assert labels[3:5] == ["4–6", "6–8"] and labels[-2:] == [">120", "Not touched"]
     assert dict(zip(counts["Hours"], counts["mqls"], strict=True)) == {"4–6": 2, "6–8": 1, "24–48": 1}
@@ -361,7 +349,7 @@ def test_speed_bins_add_the_sla_limits_as_edges():
 
 
 def test_speed_bins_of_nothing():
-    counts, labels, _ = page.speed_bins(pd.DataFrame({"hours_to_first_touch": [], "status": []}), [])
+    counts, labels, _ = speed_bins(pd.DataFrame({"hours_to_first_touch": [], "status": []}), [])
     assert counts.empty and labels[-1] == "Not touched"
 
 

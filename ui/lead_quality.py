@@ -1,0 +1,158 @@
+"""Lead quality's text helpers, rate rows and its tile and notes sections (Streamlit side)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import streamlit as st
+
+from sla_model.metrics.stats import SMALL_SAMPLE
+from ui import fmt
+
+SMALL_TEXT = f"small sample (n < {SMALL_SAMPLE})"
+
+
+def wrap(text: str, width: int) -> str:
+    """Break a label into lines (axis labels split on newlines, see ``sla_model.charts.quality.LINES``).
+
+    Examples:
+        >>> wrap("Not our customer", 11).splitlines()
+        ['Not our', 'customer']
+    """
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
+
+
+def intervals(low: pd.Series, high: pd.Series) -> list[str]:
+    """95% intervals as text, ``"68%–79%"``; an em dash where there is no sample."""
+    return [f"{fmt.pct(lo)}–{fmt.pct(hi)}" if lo == lo else "—" for lo, hi in zip(low, high, strict=True)]
+
+
+def share(x: int, mqls: int) -> str:
+    """A count as a share of the month's MQLs, ``"63% of 280 MQLs"``."""
+    return f"{fmt.pct(x / mqls)} of {fmt.count(mqls)} MQLs"
+
+
+def rate_rows(frame: pd.DataFrame, *, successes: str, n: str) -> pd.DataFrame:
+    """Rate rows for ``charts.quality.rate_bars``: the group, an axis label carrying n and the small-sample flag."""
+    out = frame.rename(columns={successes: "successes", n: "n"}).copy()
+    out["group"] = out["group"].astype(str)
+    out["sample"] = [SMALL_TEXT if s else "" for s in out["small_sample"]]
+    out["axis"] = [
+        f"{g}\nn = {k:,}" + (" · small sample" if s else "")
+        for g, k, s in zip(out["group"], out["n"], out["small_sample"], strict=True)
+    ]
+    out["interval"] = intervals(out["low"], out["high"])
+    return out[["group", "axis", "successes", "n", "rate", "low", "high", "small_sample", "sample", "interval"]]
+
+
+def pareto_rows(pareto: pd.DataFrame) -> pd.DataFrame:
+    """``quality.top_reasons`` for ``reason_pareto_chart``: wrapped axis labels, and whether a count fits in its bar.
+
+    A count fits inside a bar at least a fifth as tall as the tallest.
+    """
+    out = pareto.copy()
+    out["axis"] = [wrap(x, 11) for x in out["label"]]
+    out["inside"] = out["count"] >= 0.2 * out["count"].max()
+    return out
+
+
+def trend_rows(trend: pd.DataFrame) -> pd.DataFrame:
+    """``quality.acceptance_trend`` with its interval and sample note as text, for ``acceptance_trend_chart``."""
+    out = trend.copy()
+    out["interval"] = intervals(out["low"], out["high"])
+    out["sample"] = [SMALL_TEXT if s else "" for s in out["small_sample"]]
+    return out[
+        ["month_start", "rate", "low", "high", "accepted", "decided", "mqls", "interval", "sample", "small_sample"]
+    ]
+
+
+def overall_text(rate: float) -> str:
+    """The tooltip of a rate chart's dashed overall line, ``"all: 63%"``."""
+    return f"all: {fmt.pct(rate)}"
+
+
+def tiles(acc: dict[str, float], loop: dict[str, int]) -> None:
+    """Sales' decisions on the month's MQLs (``quality.acceptance``) and where the rejected ones went."""
+    mqls = acc["mqls"]
+    small = acc["decided"] < SMALL_SAMPLE
+    interval = f"95% interval {fmt.pct(acc['low'])}–{fmt.pct(acc['high'])}" if acc["decided"] else "no decisions yet"
+    cards = [
+        (
+            "Acceptance rate",
+            fmt.pct(acc["rate"]),
+            f"Accepted ÷ decided: {fmt.count(acc['accepted'])} ÷ {fmt.count(acc['decided'])} "
+            f"(n = {fmt.count(acc['decided'])} decided) · {interval}. Pending and stale MQLs are not in the rate.",
+            f"n = {fmt.count(acc['decided'])} decided · {interval}" + (" · small sample" if small else ""),
+        ),
+        (
+            "Accepted",
+            fmt.count(acc["accepted"]),
+            "MQLs sales accepted (SAL), including those that reached SQL, a deal, a win or a loss without an "
+            "accepted date",
+            share(acc["accepted"], mqls),
+        ),
+        ("Rejected", fmt.count(acc["rejected"]), "MQLs sales rejected, with a reason", share(acc["rejected"], mqls)),
+        (
+            "Pending",
+            fmt.count(acc["pending"]),
+            "MQLs still waiting for sales to accept or reject them",
+            share(acc["pending"], mqls),
+        ),
+        (
+            "Recycled to nurture",
+            fmt.count(loop["recycled"]),
+            "Rejected MQLs sent back to marketing to nurture",
+            share(loop["recycled"], mqls),
+        ),
+        (
+            "Disqualified",
+            fmt.count(loop["disqualified"]),
+            "Rejected MQLs taken out for good (not our customer, bad data, …)",
+            share(loop["disqualified"], mqls),
+        ),
+        (
+            "Stale",
+            fmt.count(acc["stale"]),
+            "MQLs nobody accepted or rejected in time, recycled to nurture or disqualified unworked",
+            share(acc["stale"], mqls),
+        ),
+    ]
+    for row in (cards[:4], cards[4:]):
+        cols = st.columns(4)
+        for col, (label, value, help_text, note) in zip(cols, row, strict=False):
+            with col, st.container(border=True, height="stretch"):
+                st.metric(label, value, help=help_text)
+                st.caption(note)
+    with cols[3]:
+        st.caption(
+            f"{fmt.count(mqls)} MQLs handed over. Rate = accepted ÷ (accepted + rejected). Rejected MQLs are "
+            "recycled to nurture or disqualified, by reason; stale ones were recycled undecided."
+        )
+
+
+def notes_table(notes: pd.DataFrame, month: str) -> None:
+    """The latest rejection notes (``quality.latest_notes``), verbatim, newest first."""
+    # Narrow columns first and the note last, so the table fits a projected 1280-px screen without scrolling.
+    table = pd.DataFrame(
+        {
+            "When": [f"{t:%d %b, %H:%M}" for t in notes["at"]],
+            "Channel": notes["channel"].astype(str),
+            "Reason": notes["reason"].astype(str),
+            "Note": notes["note"].astype(str),
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(table) + 1) + 3,
+        key="notes_table",
+        column_config={
+            "When": st.column_config.TextColumn("When", width=100),
+            "Channel": st.column_config.TextColumn("Channel", width=145),
+            "Reason": st.column_config.TextColumn("Reason", width=215),
+            "Note": st.column_config.TextColumn("Note", help="As the rep wrote it"),
+        },
+    )
+    st.caption(f"The {len(table)} latest rejection notes on {month}'s MQLs, newest first, as the reps wrote them.")
