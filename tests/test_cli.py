@@ -157,3 +157,22 @@ def test_a_contacts_file_and_its_deals_file_import_in_one_command(tmp_path, monk
     leads = load_leads(engine=make_engine(url)).set_index("lead_id")
     assert leads["won_at"].notna().sum() == 2 and "C9" not in leads.index
     assert leads.loc["C1", "sql_at"] == pd.Timestamp("2026-01-10 10:00")
+
+
+def test_the_command_line_acts_as_a_manager_level_operator_and_is_audited(tmp_path, monkeypatch, capsys):
+    from sqlmodel import Session, select
+
+    from sla_model.store.models import AuditEntry
+
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "acts as a manager-level local operator" in " ".join(capsys.readouterr().out.split())
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"lead_id,created_at,channel\nL1,2026-03-01,Web\n")
+    assert main(["import", str(leads)]) == 0
+    assert main(["user", "ana@example.com", "--role", "viewer"]) == 0
+    with Session(make_engine(url)) as session:
+        audited = session.exec(select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)).all()
+    assert [tuple(a) for a in audited] == [("import", "command line"), ("set_user", "command line")]

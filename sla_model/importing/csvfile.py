@@ -14,6 +14,7 @@ import io
 import os
 import re
 import sys
+import zlib
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
                 if len(out) > max_bytes:
                     out.clear()  # freed now, not when the refusal's traceback is gone
                     raise _too_big(name, max_bytes, expands=True)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # (a BadGzipFile is an OSError)
         out.clear()
         raise CsvFileError(f"{name}: a damaged gzip file ({exc})") from None
     text = bytes(out)
@@ -360,16 +361,19 @@ def _cell_at(name: str, header: str, found: pa.ChunkedArray | pa.Array, rows: np
 
 
 def _trimmed(
-    name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray | None
+    name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray | None, *, nul: bool = True, bom: bool = True
 ) -> tuple[pa.ChunkedArray, np.ndarray | None]:
-    """The column trimmed, and the positions a BOM was removed from (None if none); a NUL byte is refused."""
-    if pc.any(nul := pc.match_substring(column, "\x00")).as_py():
+    """The column trimmed, and the positions a BOM was removed from (None if none); a NUL byte is refused.
+
+    ``nul`` and ``bom``: whether the file has a NUL byte or a BOM at all (the columns are searched only then).
+    """
+    if nul and pc.any(nul := pc.match_substring(column, "\x00")).as_py():
         raise CsvFileError(
             f"{_cell_at(name, header, nul, rows)}: a NUL byte (\\0) in the cell; the file is damaged or not all "
             "text. Remove it (or export the file again) and try again."
         )
     boms = None
-    if pc.any(bom := pc.match_substring(column, "\ufeff")).as_py():
+    if bom and pc.any(bom := pc.match_substring(column, "\ufeff")).as_py():
         boms = np.flatnonzero(bom.to_numpy())
         column = pc.replace_substring(column, "\ufeff", "")
     col = pc.utf8_trim_whitespace(column)
@@ -450,7 +454,8 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     if records is None:
         records = [BadRecord(None, None, text[:200], why) for text, why in bad]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow's kernels run outside the GIL
-        trimmed = list(pool.map(lambda h: _trimmed(name, h, table[h], rows), headers))
+        nul, bom = b"\x00" in data, codecs.BOM_UTF8 in data  # (one fast search of the bytes each)
+        trimmed = list(pool.map(lambda h: _trimmed(name, h, table[h], rows, nul=nul, bom=bom), headers))
     columns = {h: col for h, (col, _) in zip(headers, trimmed, strict=True)}
     boms = {h: found for h, (_, found) in zip(headers, trimmed, strict=True) if found is not None}
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
