@@ -252,6 +252,7 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
     """Parse the file and ``importer.write`` it (into empty tables if ``fresh``); timings, phases, peaks."""
     from sqlmodel import SQLModel
 
+    from sla_model.access import Actor, Role
     from sla_model.importing import importer
     from sla_model.store.db import is_sqlite, make_engine
 
@@ -282,7 +283,7 @@ def engine_import(path: Path, url: str, *, fresh: bool) -> dict:
     importer._release_memory()  # the write's first step (the freed file cells handed back), before its peak
     _reset_peak()
     started = time.perf_counter()
-    result = importer.write(engine, prepared, actor="benchmark", progress=progress)
+    result = importer.write(engine, prepared, actor=Actor("benchmark", Role.MANAGER), progress=progress)
     write_s = time.perf_counter() - started
     write_peak = _peak_mb()
     engine.dispose()

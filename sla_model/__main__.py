@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from sla_model.access import Actor, Role, set_user
 from sla_model.agreement.sla import SlaError, load_sla_file, ordered
 from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, seed_sample, write_csv
+from sla_model.importing.csvfile import MAX_BYTES
 from sla_model.importing.mapping import BUILT_IN
 from sla_model.store.db import make_engine
 from sla_model.store.repository import counts, seed_if_empty
@@ -21,6 +22,11 @@ from sla_model.store.schema import upgrade as upgrade_schema
 
 if TYPE_CHECKING:
     from sla_model.importing.importer import Prepared
+
+
+#: Who the command line acts as: a local operator with a manager's rights (whoever can run it can reach the
+#: database directly), named so in the audit log.
+OPERATOR = Actor("command line", Role.MANAGER, id="cli")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with sla/*.toml and leads.csv[.gz], touches.csv[.gz], feedback.csv[.gz] "
         "(default: the sample data, its story told up to now; SMARKETING_SAMPLE_ENDS=shipped keeps its dates)",
     )
-    user = sub.add_parser("user", help="grant a role to a signed-in user's email (run by an administrator)")
+    user = sub.add_parser(
+        "user",
+        help="grant a role to a signed-in user's email (run by an administrator)",
+        description="Grant a role. The command line acts as a manager-level local operator, audited as 'command line'.",
+    )
     user.add_argument("email")
     user.add_argument("--role", choices=[r.value for r in Role], required=True)
     user.add_argument("--name", default="", help="display name")
@@ -58,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         "importing the same file again changes nothing, a newer export updates the leads that changed. Every file "
         "of the command is checked before any is written (touches and decisions may refer to leads in an earlier "
         "file of the same command): if any file has errors, nothing is imported from any of them (every problem "
-        "is listed) unless --skip-invalid is given.",
+        "is listed) unless --skip-invalid is given. The command line acts as a manager-level local operator: the "
+        "import is audited as 'command line'.",
     )
     imp.add_argument("files", nargs="+", metavar="FILE", help="CSV files (optionally .gz); leads before touches")
     imp.add_argument(
@@ -82,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         "--add-new",
         action="store_true",
         help="with --update-only: add the rows whose lead is not stored yet (they need a creation date)",
+    )
+    imp.add_argument(
+        "--max-size",
+        type=int,
+        default=MAX_BYTES >> 20,
+        metavar="MB",
+        help="the largest file read, in MB, after decompressing a .gz file (default %(default)s): a larger file, or "
+        "a small gzip file that expands past it, is refused as it is read",
     )
     imp.add_argument("--replace", action="store_true", help="delete every stored lead, touch and decision first")
     clock = imp.add_mutually_exclusive_group()
@@ -127,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         return _init(folder, slas)
     elif args.command == "user":
         try:
-            set_user(engine=make_engine(), actor=Actor("command line", Role.MANAGER, id="cli"), email=args.email,
+            set_user(engine=make_engine(), actor=OPERATOR, email=args.email,
                      role=Role(args.role), name=args.name, rep=args.rep)  # fmt: skip
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -191,7 +210,7 @@ def _import(args: argparse.Namespace) -> int:
 
     from sla_model.exports import safe_csv
     from sla_model.importing import importer
-    from sla_model.importing.csvfile import CsvFileError, read_csv
+    from sla_model.importing.csvfile import CsvFileError, read_csv, read_file
     from sla_model.importing.mapping import MappingError, detect, load_mapping_file, no_match_message
 
     engine = make_engine()
@@ -209,7 +228,8 @@ def _import(args: argparse.Namespace) -> int:
     problem_frames = []
     for path in map(Path, args.files):  # every file is checked before any is written
         try:
-            table = read_csv(path.read_bytes(), name=path.name)
+            cap = args.max_size << 20
+            table = read_csv(read_file(path, max_bytes=cap), name=path.name, max_bytes=cap)
         except OSError as exc:
             print(f"error: {path}: {exc.strerror}", file=sys.stderr)
             return 2
@@ -263,7 +283,7 @@ def _import(args: argparse.Namespace) -> int:
                 bar.update(round(fraction * 100) - bar.n)
                 bar.set_postfix_str(message)
 
-            result = importer.write(engine, prepared, actor="command line", replace=replace,
+            result = importer.write(engine, prepared, actor=OPERATOR, replace=replace,
                                     allow_errors=args.skip_invalid, progress=progress, live=args.live)  # fmt: skip
         replace = False  # only before the first file
         print(f"{path.name}: imported: {importer.summary(result)}")

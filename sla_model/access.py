@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sla_model.store.models import AppUser
+from sla_model.store.repository import write_audit
 
 
 class Role(StrEnum):
@@ -84,12 +85,15 @@ def actor_for_email(*, engine: Engine, email: str, name: str = "") -> Actor:
 
 
 def set_user(*, engine: Engine, actor: Actor, email: str, role: Role, name: str = "", rep: str | None = None) -> None:
-    """Grant a role to an email address (managers only)."""
+    """Grant a role to an email address (managers only), audited in the same transaction."""
     require_manager(actor, "change user roles")
     if role is Role.REP and not rep:
         raise ValueError("a rep needs the lead owner name they work as")
+    email = email.strip().lower()
     with Session(engine) as session:
-        user = session.get(AppUser, email.strip().lower()) or AppUser(email=email.strip().lower(), role=role)
+        user = session.get(AppUser, email) or AppUser(email=email, role=role)
         user.role, user.name, user.rep = role.value, name, rep if role is Role.REP else None
         session.add(user)
+        write_audit(session=session, actor=actor.name, actor_id=actor.id, action="set_user", entity="app_user",
+                    entity_id=email, detail={"role": role.value, "name": name, "rep": user.rep})  # fmt: skip
         session.commit()

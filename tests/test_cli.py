@@ -175,3 +175,22 @@ def test_upgrade_brings_an_old_database_to_this_release_and_says_so(tmp_path, mo
     assert main(["upgrade"]) == 0
     assert f"the database is up to date (schema revision {head()})" in capsys.readouterr().out
     assert main(["user", "ana@example.com", "--role", "manager"]) == 0
+
+
+def test_the_command_line_acts_as_a_manager_level_operator_and_is_audited(tmp_path, monkeypatch, capsys):
+    from sqlmodel import Session, select
+
+    from sla_model.store.models import AuditEntry
+
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "acts as a manager-level local operator" in " ".join(capsys.readouterr().out.split())
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"lead_id,created_at,channel\nL1,2026-03-01,Web\n")
+    assert main(["import", str(leads)]) == 0
+    assert main(["user", "ana@example.com", "--role", "viewer"]) == 0
+    with Session(make_engine(url)) as session:
+        audited = session.exec(select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)).all()
+    assert [tuple(a) for a in audited] == [("import", "command line"), ("set_user", "command line")]

@@ -42,7 +42,7 @@ def _leads_csv(rows: list[tuple[str, str, str]]) -> bytes:
 
 def _import(engine, data: bytes, **kw):
     prepared = importer.prepare(read_csv(data, name="leads.csv"), OWN_LEADS)
-    return importer.write(engine, prepared, actor="test", **kw)
+    return importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), **kw)
 
 
 def test_the_shipped_sample_is_judged_as_of_its_snapshot_and_a_rep_decision_does_not_move_it(seeded_engine):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from sla_model.__main__ import main
+from sla_model.access import Actor, Role
 from sla_model.generator import sample_dir
 from sla_model.importing import importer
 from sla_model.importing.csvfile import CsvFileError, read_csv
@@ -48,7 +49,7 @@ def sample():
 def _import(engine, data: bytes, name: str, mapping=None, **kw):
     table = read_csv(data, name=name)
     prepared = importer.prepare(table, mapping or detect(table.headers))
-    return prepared, importer.write(engine, prepared, actor="test", **kw)
+    return prepared, importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), **kw)
 
 
 def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +147,7 @@ def test_hubspot_export_round_trip_gives_the_same_metrics(engine, sample):
     assert detect(table.headers) is HUBSPOT and table.encoding == "UTF-8 with BOM"
     prepared = importer.prepare(table, HUBSPOT)
     assert prepared.ok, prepared.problems.head()
-    importer.write(engine, prepared, actor="test")
+    importer.write(engine, prepared, actor=Actor("test", Role.MANAGER))
     stored = load_leads(engine=engine)
     months = _months(leads)
     pd.testing.assert_frame_equal(monthly_actuals(stored, months), monthly_actuals(leads, months))
@@ -160,7 +161,7 @@ def test_salesforce_report_round_trip_gives_the_same_mql_sql_and_rejection_metri
     assert detect(table.headers) is SALESFORCE and table.encoding == "Windows-1252 (Latin-1)"
     prepared = importer.prepare(table, SALESFORCE)
     assert prepared.ok, prepared.problems.head()
-    importer.write(engine, prepared, actor="test")
+    importer.write(engine, prepared, actor=Actor("test", Role.MANAGER))
     stored = load_leads(engine=engine)
     mqls = leads[leads["mql_at"].notna()]
     months = _months(leads)
@@ -436,9 +437,9 @@ def test_a_file_with_errors_is_refused_whole_or_imported_without_its_bad_rows(en
     table = read_csv(data, name="bad_date.csv")
     prepared = importer.prepare(table, detect(table.headers))
     with pytest.raises(ValueError, match="1 of 2 rows has an error; nothing was imported"):
-        importer.write(engine, prepared, actor="test")
+        importer.write(engine, prepared, actor=Actor("test", Role.MANAGER))
     assert load_leads(engine=engine).empty
-    result = importer.write(engine, prepared, actor="test", allow_errors=True)
+    result = importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), allow_errors=True)
     assert (result.inserted, result.skipped) == (1, 1)
     assert load_leads(engine=engine)["lead_id"].tolist() == ["L1"]
 
@@ -457,7 +458,7 @@ def test_a_failed_write_leaves_the_database_as_it_was(engine, sample, stop_at):
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        importer.write(engine, prepared, actor="test", progress=fail_while_writing)
+        importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), progress=fail_while_writing)
     assert "writing rows (80)" in calls
     assert _contents(engine) == before
 
@@ -915,7 +916,7 @@ def _update(engine, data: str, mapping: dict, **kw):
     prepared = importer.prepare(
         table, parse_mapping(mapping, source="test"), stored_leads=importer.stored_lead_dates(engine)
     )
-    return prepared, importer.write(engine, prepared, actor="test", **kw)
+    return prepared, importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), **kw)
 
 
 def test_a_deals_file_updates_the_stored_contacts_by_id_and_touches_nothing_else(engine):
@@ -1012,7 +1013,7 @@ def test_a_hubspot_deals_export_is_recognised_and_updates_its_contacts(engine):
     assert detect(table.headers) is HUBSPOT_DEALS
     prepared = importer.prepare(table, HUBSPOT_DEALS, stored_leads=importer.stored_lead_dates(engine))
     assert prepared.ok, prepared.problems
-    importer.write(engine, prepared, actor="test")
+    importer.write(engine, prepared, actor=Actor("test", Role.MANAGER))
     leads = load_leads(engine=engine).set_index("lead_id")
     contacts = {r["Record ID"]: r for r in _rows(_CONTACTS)}
     for deal in _rows(deals):
@@ -1062,7 +1063,7 @@ def test_absurd_numbers_are_problems_naming_row_column_and_value_and_nothing_abs
     prepared = importer.prepare(read_csv(data, name="absurd.csv"), OWN_LEADS)
     assert prepared.problems[["row", "column", "value", "reason"]].values.tolist() == [[3, column, cell, reason]]
     assert prepared.errors == 1
-    importer.write(engine, prepared, actor="test", allow_errors=True)
+    importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), allow_errors=True)
     stored = load_leads(engine=engine).set_index("lead_id")
     assert list(stored.index) == ["A1"] and stored.loc["A1", column] == 5
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from sla_model.access import Actor, Role
 from sla_model.generator import sample_dir, sample_slas
 from sla_model.store import repository, sqlite_bulk
 from sla_model.store.models import AuditEntry
@@ -216,6 +217,8 @@ def test_seeding_never_adds_the_sample_leads_to_imported_ones(engine):
     from sla_model.importing.mapping import OWN_LEADS
 
     data = b"lead_id,created_at,channel\nMINE-1,2026-03-01,Email\n"
-    importer.write(engine, importer.prepare(read_csv(data, name="mine.csv"), OWN_LEADS), actor="test")
+    importer.write(
+        engine, importer.prepare(read_csv(data, name="mine.csv"), OWN_LEADS), actor=Actor("test", Role.MANAGER)
+    )
     assert seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir()) is False  # no SLA version yet
     assert load_leads(engine=engine)["lead_id"].tolist() == ["MINE-1"]

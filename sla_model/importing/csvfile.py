@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import gzip
 import io
 import os
 import re
+import sys
+import zlib
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +30,12 @@ import pyarrow.csv as pacsv
 DELIMITERS = (",", ";", "\t", "|")
 #: The longest cell accepted, in characters (a longer one is a broken file, not data).
 MAX_CELL = 10_000
+#: The most columns a file may have (a header with more is a broken or hostile file, not an export).
+MAX_COLUMNS = 20_000
+#: The most bytes a file is read to, after decompression (the command line's --max-size; the page passes its
+#: upload limit): a small gzip file that expands past it is refused as it is read, never held in full.
+MAX_BYTES = 2048 << 20
+_CHUNK = 1 << 20
 #: Parse block size: a single record may not be larger than this.
 BLOCK_BYTES = 32 << 20
 _SNIFF_BYTES = 64 << 10
@@ -61,6 +70,9 @@ class CsvTable:
     rows: np.ndarray | None = None
     #: False if the records could not be placed one by one (the row numbers are then positions + 2).
     rows_exact: bool = True
+    #: Column -> the frame positions where a byte order mark (U+FEFF) inside the file was removed from a cell
+    #: (two files joined together leave one there); the importer warns about each.
+    boms: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def headers(self) -> list[str]:
@@ -71,6 +83,75 @@ class CsvTable:
         """The row numbers (the header is row 1, as in a spreadsheet) of the frame rows at ``positions``."""
         positions = np.asarray(positions, dtype=np.int64)
         return positions + 2 if self.rows is None else self.rows[positions]
+
+
+def megabytes(n: int) -> str:
+    """A byte count as the limits are set: ``256 MB``."""
+    return f"{n / (1 << 20):,.0f} MB"
+
+
+def release_memory() -> None:
+    """Hand memory freed (a refused file, a file read and dropped) back to the system."""
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
+
+
+def _too_big(name: str, max_bytes: int, *, expands: bool) -> CsvFileError:
+    limit = megabytes(max_bytes)
+    what = f"expands to more than {limit} when decompressed" if expands else f"more than {limit}"
+    return CsvFileError(
+        f"{name}: {what} (the limit is {limit}); import a smaller file, or from the command line with a higher "
+        "--max-size"
+    )
+
+
+def read_file(path, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """A local file's bytes, read up to ``max_bytes`` (a larger file is refused, not read to its end).
+
+    Raises:
+        CsvFileError: the file is larger than ``max_bytes``.
+        OSError: it cannot be read.
+    """
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        del data
+        raise _too_big(os.path.basename(path), max_bytes, expands=False)
+    return data
+
+
+def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
+    """Decompress as a stream, stopping as soon as more than ``max_bytes`` come out (a decompression bomb)."""
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(_CHUNK):
+                out += chunk
+                if len(out) > max_bytes:
+                    out.clear()  # freed now, not when the refusal's traceback is gone
+                    raise _too_big(name, max_bytes, expands=True)
+    except (OSError, EOFError, zlib.error) as exc:  # (a BadGzipFile is an OSError)
+        out.clear()
+        raise CsvFileError(f"{name}: a damaged gzip file ({exc})") from None
+    text = bytes(out)
+    out.clear()
+    return text
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for text whose every other byte is NUL (ASCII as UTF-16); else None."""
+    even, odd = head[0::2], head[1::2]
+    if len(head) < 4:
+        return None
+    if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.02 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.02 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _decode(data: bytes, name: str, *, head_only: bool = False) -> tuple[bytes, str]:
@@ -220,25 +301,48 @@ def _record_rows(data: bytes, delimiter: str, width: int, n_read: int, n_bad: in
     return np.frombuffer(rows, dtype=np.int64), bad or None, True
 
 
-def read_csv(data: bytes, *, name: str) -> CsvTable:
+def read_csv(data: bytes, *, name: str, max_bytes: int = MAX_BYTES) -> CsvTable:
     """Read an uploaded or local CSV file (optionally gzipped) as text cells.
 
+    ``max_bytes`` caps what is read: the file itself, and what a gzip file expands to (decompressed as a stream
+    and refused as soon as it passes the cap). Memory taken by a refused file is handed back.
+
     Raises:
-        CsvFileError: the file is empty, binary, has no header, duplicate column names, mixed encodings or
+        CsvFileError: the file is empty, binary, larger than ``max_bytes`` (decompressed), has no header, more
+            than :data:`MAX_COLUMNS` columns, duplicate column names, mixed encodings, a NUL byte in a cell or
             a cell longer than :data:`MAX_CELL`.
     """
+    try:
+        return _read(data, name, max_bytes)
+    except CsvFileError:
+        data = None
+        release_memory()
+        raise
+
+
+def _read(data: bytes, name: str, max_bytes: int) -> CsvTable:
+    if len(data) > max_bytes:
+        raise _too_big(name, max_bytes, expands=False)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise CsvFileError(f"{name}: a damaged gzip file ({exc})") from None
+        data = _gunzip(data, name, max_bytes)
     if not data[:_SNIFF_BYTES].strip() and not data.strip():
         raise CsvFileError(f"{name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
         raise CsvFileError(f"{name}: this is a zip or Excel workbook, not a CSV file. Save it as CSV and try again.")
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
+        codec = _utf16_without_bom(head)
+        if codec is None:
+            raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
+        label = f"UTF-16 {codec[-2:].upper()}"
+        try:
+            text = data.decode(codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CsvFileError(
+                f"{name}: looks like {label} without a BOM, but byte {exc.start:,} is not valid UTF-16. Save the "
+                "file again as UTF-8 (CSV UTF-8 in Excel)."
+            ) from None
+        return _read_text(text, name, f"{label} (no BOM)")
     text, encoding = _decode(data, name, head_only=True)
     try:
         return _read_text(text, name, encoding)
@@ -251,7 +355,27 @@ class _NotUtf8(Exception):
     pass
 
 
-def _trimmed(name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray | None) -> pa.ChunkedArray:
+def _cell_at(name: str, header: str, found: pa.ChunkedArray | pa.Array, rows: np.ndarray | None) -> str:
+    row = pc.index(found, True).as_py()
+    return f"{name}: row {row + 2 if rows is None else rows[row]}, column '{header}'"
+
+
+def _trimmed(
+    name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray | None, *, nul: bool = True, bom: bool = True
+) -> tuple[pa.ChunkedArray, np.ndarray | None]:
+    """The column trimmed, and the positions a BOM was removed from (None if none); a NUL byte is refused.
+
+    ``nul`` and ``bom``: whether the file has a NUL byte or a BOM at all (the columns are searched only then).
+    """
+    if nul and pc.any(nul := pc.match_substring(column, "\x00")).as_py():
+        raise CsvFileError(
+            f"{_cell_at(name, header, nul, rows)}: a NUL byte (\\0) in the cell; the file is damaged or not all "
+            "text. Remove it (or export the file again) and try again."
+        )
+    boms = None
+    if bom and pc.any(bom := pc.match_substring(column, "\ufeff")).as_py():
+        boms = np.flatnonzero(bom.to_numpy())
+        column = pc.replace_substring(column, "\ufeff", "")
     col = pc.utf8_trim_whitespace(column)
     lengths = pc.utf8_length(col)
     longest = pc.max(lengths).as_py() if len(col) else 0
@@ -263,16 +387,33 @@ def _trimmed(name: str, header: str, column: pa.ChunkedArray, rows: np.ndarray |
             f"{name}: row {number}, column '{header}': a cell of {size:,} characters (the limit is {MAX_CELL:,}); "
             "the file is probably damaged or has an unclosed quote"
         )
-    return col
+    return col, boms
+
+
+def _header(data: bytes, name: str, delimiter: str) -> list[str]:
+    """The first record's cells, read to its end however long it is (a header may be far over 64 KB)."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
+    try:
+        return next(csv.reader(text, delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise CsvFileError(f"{name}: the first line cannot be read as column names ({exc})") from None
+    finally:
+        text.detach()
 
 
 def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     """Read UTF-8 bytes (see :func:`read_csv`); :class:`_NotUtf8` if a cell is not UTF-8."""
-    sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+    first_break = data.find(b"\n", 0, BLOCK_BYTES)  # a long header: sniff on it and the lines after it
+    sample = data[: max(_SNIFF_BYTES, first_break + _SNIFF_BYTES)].decode("utf-8", errors="ignore")
     delimiter = _delimiter(sample, name)
     if data.count(b'"') % 2 and (line := _unclosed_quote_line(data, delimiter)) is not None:
         raise CsvFileError(f'{name}: a quote (") opened on line {line} is never closed')
-    header_row = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    header_row = _header(data, name, delimiter)
+    if len(header_row) > MAX_COLUMNS:
+        raise CsvFileError(
+            f"{name}: the first line has {len(header_row):,} column names; at most {MAX_COLUMNS:,} are read (is "
+            "the first line the column names, and the delimiter right?)"
+        )
     headers = [h.strip() for h in header_row]
     if not any(headers):
         raise CsvFileError(f"{name}: the first line is blank; it must hold the column names")
@@ -313,10 +454,12 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
     if records is None:
         records = [BadRecord(None, None, text[:200], why) for text, why in bad]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow's kernels run outside the GIL
-        trimmed = pool.map(lambda h: _trimmed(name, h, table[h], rows), headers)
-        columns = dict(zip(headers, trimmed, strict=True))
+        nul, bom = b"\x00" in data, codecs.BOM_UTF8 in data  # (one fast search of the bytes each)
+        trimmed = list(pool.map(lambda h: _trimmed(name, h, table[h], rows, nul=nul, bom=bom), headers))
+    columns = {h: col for h, (col, _) in zip(headers, trimmed, strict=True)}
+    boms = {h: found for h, (_, found) in zip(headers, trimmed, strict=True) if found is not None}
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame()
     if frame.empty and not records:
         raise CsvFileError(f"{name}: the file has column names but no rows")
     return CsvTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, bad_records=records, rows=rows,
-                    rows_exact=exact)  # fmt: skip
+                    rows_exact=exact, boms=boms)  # fmt: skip

@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import json
 import re
-import sys
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,8 +23,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
 
-from sla_model.importing.csvfile import CsvTable
+from sla_model.access import Actor, require_manager
+from sla_model.importing.csvfile import CsvTable, release_memory
 from sla_model.importing.mapping import (
     FIELD_LABELS,
     KIND_FIELDS,
@@ -37,6 +37,7 @@ from sla_model.importing.mapping import (
     missing_columns_message,
     required_fields,
 )
+from sla_model.metrics.lifecycle import DECISION_COLUMNS
 from sla_model.store import sqlite_bulk
 from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite
 from sla_model.store.models import Feedback, Lead, Touch, utcnow
@@ -323,6 +324,10 @@ def _where(record) -> str:
     return where
 
 
+#: The warning for a cell a byte order mark was removed from (see :attr:`CsvTable.boms`).
+BOM_REMOVED = "a byte order mark (U+FEFF) inside the file was removed from the cell (were two files joined together?)"
+
+
 def stored_lead_dates(engine: Engine) -> pd.DataFrame:
     """The stored leads' IDs, creation and milestone dates (what an update file is checked and completed with)."""
     return _read_frame(engine, "lead", ["lead_id", *LEAD_TIME_COLUMNS], LEAD_TIME_COLUMNS)
@@ -369,6 +374,8 @@ def prepare(
         problems.parts.append(pd.DataFrame({
             "row": [r.row or 0 for r in listed], "column": "(whole row)", "value": [r.text[:80] for r in listed],
             "reason": [f"{_where(r)} {r.reason}; it was left out" for r in listed], "level": "error"}))  # fmt: skip
+    for column, positions in table.boms.items():
+        problems.add(positions, column, raw[column].to_numpy()[positions], BOM_REMOVED, level="warning")
     if not table.rows_exact:
         notes.append("the file's records could not be matched one by one (an unusual quote or line break), so a "
                      "row number may be off by the blank lines and left-out records before it")  # fmt: skip
@@ -692,6 +699,9 @@ class ImportResult:
     updated: int
     unchanged: int
     skipped: int  #: rows with errors, left out
+    #: stored leads whose decision made in the app was kept over the file's older state (counted in ``updated``
+    #: or ``unchanged`` as the rest of the row is)
+    kept: int = 0
 
 
 Progress = Callable[[float, str], None]
@@ -699,12 +709,7 @@ Progress = Callable[[float, str], None]
 
 def _release_memory() -> None:
     """Hand memory freed since reading the file back to the system before writing (a million rows' worth)."""
-    pa.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc
-            pass
+    release_memory()
 
 
 def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
@@ -731,6 +736,40 @@ def _incoming(column: str, stored: str, new: str, fill_only: set[str]) -> str:
     return f'{new}."{column}"'
 
 
+#: What a decision made in the app sets on a lead: an older file's row never changes these (see :func:`_keep`).
+KEPT_COLUMNS = (*DECISION_COLUMNS, "rejection_reason")
+#: The leads decided in the app (an undone decision leaves the lead open: nothing is kept for it then).
+_APP_DECIDED = "SELECT entity_id FROM audit_log WHERE action = 'decide'"
+
+
+def _keep(stored: str, new: str, times: list[str], *, sqlite: bool) -> str:
+    """True for a stored lead decided in the app later than every date in the file's row for it.
+
+    Such a row is an export taken before the decision: its decision columns are older state, and the lead
+    keeps the decision (a row with a later date, e.g. a later rejection or an SQL date, is newer and wins).
+    """
+    decided = f'COALESCE({stored}."accepted_at", {stored}."rejected_at")'
+    if sqlite:  # SQLAlchemy's DATETIME text compares in time order; '' is before any time
+        latest = "max(" + ", ".join(["''", *(f"COALESCE({new}.\"{c}\", '')" for c in times)]) + ")"
+        latest = latest if times else "''"
+    else:
+        latest = f"GREATEST({', '.join(f'{new}.{chr(34)}{c}{chr(34)}' for c in times)})" if times else "NULL"
+        latest = f"COALESCE({latest}, TIMESTAMP '0001-01-01')"
+    return f'({stored}."lead_id" IN ({_APP_DECIDED}) AND {decided} > {latest})'
+
+
+def _value(column: str, stored: str, new: str, fill_only: set[str], keep: str) -> str:
+    """The value a stored lead gets, its decision kept when ``keep`` holds."""
+    incoming = _incoming(column, stored, new, fill_only)
+    if column in KEPT_COLUMNS:
+        return f'CASE WHEN {keep} THEN {stored}."{column}" ELSE {incoming} END'
+    return incoming
+
+
+def _times(columns: list[str]) -> list[str]:
+    return [c for c in columns if c.endswith("_at")]
+
+
 def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[str], fill_only: set[str]) -> list[str]:
     """The statements that move the staged rows in; stored leads get only the ``updates`` columns."""
     table = _TABLES[kind]
@@ -738,11 +777,12 @@ def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[st
     source = "temp.import_stage" if sqlite else "import_stage"
     sql = []
     if kind == "leads":
-        sets = ", ".join(f'"{c}" = {_incoming(c, chr(34) + table + chr(34), "excluded", fill_only)}' for c in updates)
+        stored = f'"{table}"'
+        keep = _keep(stored, "excluded", _times(columns), sqlite=sqlite)
+        sets = ", ".join(f'"{c}" = {_value(c, stored, "excluded", fill_only, keep)}' for c in updates)
         distinct = "IS NOT" if sqlite else "IS DISTINCT FROM"
         changed = " OR ".join(
-            f'"{table}"."{c}" {distinct} {_incoming(c, chr(34) + table + chr(34), "excluded", fill_only)}'
-            for c in updates
+            f'{stored}."{c}" {distinct} {_value(c, stored, "excluded", fill_only, keep)}' for c in updates
         )
         sql.append(
             f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {source} WHERE true ORDER BY "lead_id" '
@@ -758,24 +798,74 @@ def _statements(kind: str, columns: list[str], *, sqlite: bool, updates: list[st
     return sql
 
 
-def _counts_sql(kind: str, *, sqlite: bool, updates: list[str], fill_only: set[str]) -> str:
+def _counts_sql(
+    kind: str, *, sqlite: bool, updates: list[str], fill_only: set[str], columns: list[str] | None = None
+) -> str:
+    """Stored rows among the staged ones, those the import leaves unchanged, and the leads that keep a decision."""
     table = _TABLES[kind]
     source = "temp.import_stage" if sqlite else "import_stage"
     if kind == "leads":
-        same = " AND ".join(
-            f't."{c}" {"IS" if sqlite else "IS NOT DISTINCT FROM"} {_incoming(c, "t", "s", fill_only)}' for c in updates
-        )
+        same = "IS" if sqlite else "IS NOT DISTINCT FROM"
+        keep = _keep("t", "s", _times(columns or updates), sqlite=sqlite)
+        unchanged = " AND ".join(f't."{c}" {same} {_value(c, "t", "s", fill_only, keep)}' for c in updates)
+        guarded = [c for c in updates if c in KEPT_COLUMNS]
+        as_filed = " AND ".join(f't."{c}" {same} {_incoming(c, "t", "s", fill_only)}' for c in guarded)
+        kept = f"SUM(CASE WHEN {keep} AND NOT ({as_filed}) THEN 1 ELSE 0 END)" if guarded else "0"
         return (
-            f'SELECT COUNT(t."lead_id"), COALESCE(SUM(CASE WHEN {same} THEN 1 ELSE 0 END), 0) '
-            f'FROM {source} s JOIN "{table}" t ON t."lead_id" = s."lead_id"'
+            f'SELECT COUNT(t."lead_id"), COALESCE(SUM(CASE WHEN {unchanged} THEN 1 ELSE 0 END), 0), '
+            f'COALESCE({kept}, 0) FROM {source} s JOIN "{table}" t ON t."lead_id" = s."lead_id"'
         )
     key = " AND ".join(f't."{c}" = s."{c}"' for c in _NATURAL_KEYS[kind])
-    return f'SELECT COUNT(*), COUNT(*) FROM {source} s WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {key})'
+    return f'SELECT COUNT(*), COUNT(*), 0 FROM {source} s WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {key})'
+
+
+def _updates(prepared: Prepared) -> list[str]:
+    """The columns a stored lead gets from ``prepared`` (the rest stay as they are)."""
+    columns = list(prepared.frame.columns)
+    return [c for c in (prepared.provided or columns) if c in columns and c != "lead_id"]
+
+
+def kept_decisions(engine: Engine, prepared: Prepared) -> int:
+    """How many stored leads would keep a decision made in the app over ``prepared``'s older rows (the preview's).
+
+    Counted as :func:`write` applies it: a lead decided in the app later than every date of its row in the file,
+    whose decision columns the file would change.
+    """
+    guarded = [c for c in _updates(prepared) if c in KEPT_COLUMNS]
+    if prepared.kind != "leads" or prepared.frame.empty or not guarded:
+        return 0
+    with Session(engine) as session:
+        decided = session.exec(
+            select(Lead).where(
+                Lead.lead_id.in_(text(_APP_DECIDED)),
+                (Lead.accepted_at.is_not(None)) | (Lead.rejected_at.is_not(None)),
+            )
+        ).all()
+    if not decided:
+        return 0
+    stored = pd.DataFrame(
+        {"lead_id": [lead.lead_id for lead in decided],
+         "decided_at": pd.to_datetime([lead.accepted_at or lead.rejected_at for lead in decided]),
+         **{f"{c}_stored": [getattr(lead, c) for lead in decided] for c in guarded}}
+    ).set_index("lead_id")  # fmt: skip
+    rows = prepared.frame.set_index("lead_id").join(stored, how="inner")
+    if rows.empty:
+        return 0
+    times = _times(list(prepared.frame.columns))
+    latest = rows[times].max(axis=1) if times else pd.Series(pd.NaT, index=rows.index)
+    keep = rows["decided_at"] > latest.fillna(pd.Timestamp.min)
+    differs = pd.Series(False, index=rows.index)
+    for c in guarded:
+        was = rows[f"{c}_stored"]
+        was = pd.to_datetime(was) if c.endswith("_at") else was
+        new = was.combine_first(rows[c]) if c in prepared.implied else rows[c]
+        differs |= ~((was.isna() & new.isna()) | (was == new))
+    return int((keep & differs).sum())
 
 
 def _audit_sql(*, qmark: bool = False) -> str:
-    values = "?, ?, 'import', ?, ?, ?" if qmark else ":at, :actor, 'import', :entity, :entity_id, :detail"
-    return f"INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES ({values})"
+    values = "?, ?, ?, 'import', ?, ?, ?" if qmark else ":at, :actor, :actor_id, 'import', :entity, :entity_id, :detail"
+    return f"INSERT INTO audit_log (at, actor, actor_id, action, entity, entity_id, detail) VALUES ({values})"
 
 
 _BUMP = (
@@ -794,7 +884,7 @@ def write(
     engine: Engine,
     prepared: Prepared,
     *,
-    actor: str,
+    actor: Actor,
     replace: bool = False,
     allow_errors: bool = False,
     progress: Progress | None = None,
@@ -805,7 +895,8 @@ def write(
     Args:
         engine: the database.
         prepared: from :func:`prepare`.
-        actor: who imports (for the audit log).
+        actor: who imports: a manager (checked here, whoever calls), named in the audit row the import writes in
+            its own transaction.
         replace: first delete every lead, touch and decision (and the sample data's snapshot time), in the
             same transaction.
         allow_errors: write the valid rows even though some rows have errors (they are skipped); without it a
@@ -816,9 +907,14 @@ def write(
             takes the latest event). The snapshot moves to the file's latest event (never past now) in the same
             transaction, and only forward.
 
+    A stored lead decided in the app later than every date of its row in the file keeps its decision (the file
+    is an export from before it): see :func:`kept_decisions`, and ``kept`` in the result.
+
     Raises:
+        PermissionDenied: the actor is not a manager (nothing is written).
         ValueError: the file has errors and ``allow_errors`` is not set (nothing is written).
     """
+    require_manager(actor, "import data")
     if not prepared.ok and not allow_errors:
         raise ValueError(
             f"{prepared.source}: {prepared.errors:,} of {rows_text(prepared.rows_read)} "
@@ -828,28 +924,28 @@ def write(
     report = progress or (lambda fraction, message: None)
     frame = prepared.frame
     columns = list(frame.columns)
-    updates = [c for c in (prepared.provided or columns) if c in columns and c != "lead_id"]
+    updates = _updates(prepared)
     fill_only = set(prepared.implied)
     sqlite = is_sqlite(engine)
     detail = json.dumps(
         {"file": prepared.source, "kind": prepared.kind, "rows": prepared.rows_read, "skipped": prepared.errors,
          "replace": replace}, ensure_ascii=False)  # fmt: skip
-    params = {"at": utcnow(), "actor": actor, "entity": _TABLES[prepared.kind], "entity_id": prepared.source,
-              "detail": detail}  # fmt: skip
+    params = {"at": utcnow(), "actor": actor.name, "actor_id": actor.id, "entity": _TABLES[prepared.kind],
+              "entity_id": prepared.source, "detail": detail}  # fmt: skip
     after = clock_statements(live=live, latest=latest_event(frame))
     report(0.05, "preparing rows")
     _release_memory()
     table = _arrow(frame, text_times=sqlite)
     if sqlite:
         try:
-            existing, unchanged = _write_sqlite(
+            existing, unchanged, kept = _write_sqlite(
                 engine, prepared.kind, table, columns, updates, fill_only, params, replace, report, after
             )
         except sqlite_bulk.BulkWriteError as exc:
             raise ValueError(f"{prepared.source}: {exc}") from None
     else:
         try:
-            existing, unchanged = _write_postgres(
+            existing, unchanged, kept = _write_postgres(
                 engine, prepared.kind, table, columns, updates, fill_only, params, replace, report, after
             )
         except DBAPIError as exc:  # the transaction was rolled back
@@ -863,6 +959,7 @@ def write(
         updated=existing - unchanged,
         unchanged=unchanged,
         skipped=prepared.errors,
+        kept=kept,
     )
 
 
@@ -899,7 +996,7 @@ def latest_event(frame: pd.DataFrame) -> dt.datetime | None:
 
 def _write_sqlite(
     engine, kind, table, columns, updates, fill_only, params, replace, report, after=()
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     database = engine.url.database
     if not database or database == ":memory:":
         raise ValueError("imports need a database file (DATABASE_URL names no SQLite file)")
@@ -910,11 +1007,12 @@ def _write_sqlite(
         "columns": columns,
         "clear": _CLEAR if replace else [],
         "upsert": _statements(kind, columns, sqlite=True, updates=updates, fill_only=fill_only),
-        "counts": _counts_sql(kind, sqlite=True, updates=updates, fill_only=fill_only),
+        "counts": _counts_sql(kind, sqlite=True, updates=updates, fill_only=fill_only, columns=columns),
         "audit": _audit_sql(qmark=True),
         "audit_params": [
             params["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
             params["actor"],
+            params["actor_id"],
             params["entity"],
             params["entity_id"],
             params["detail"],
@@ -932,7 +1030,7 @@ def _write_sqlite(
         on_batch=lambda sent: report(0.05 + share * sent / total, f"writing rows ({sent:,})"),
         on_phase=lambda phase: report(*_STEPS[phase]),
     )
-    return result["existing"], result["unchanged"]
+    return result["existing"], result["unchanged"], result.get("kept", 0)
 
 
 def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
@@ -945,7 +1043,7 @@ def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
 
 def _write_postgres(
     engine, kind, table, columns, updates, fill_only, params, replace, report, after=()
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     with engine.begin() as conn:
         if replace:
             for sql in _CLEAR:
@@ -965,11 +1063,11 @@ def _write_postgres(
                 done = min((i + 1) * BATCH_ROWS, len(table))
                 report(0.05 + share * (i + 1) / count, f"writing rows ({done:,})")
         if direct:
-            existing = unchanged = 0
+            existing = unchanged = kept = 0
         else:
             report(*_STEPS["comparing"])
-            counts = _counts_sql(kind, sqlite=False, updates=updates, fill_only=fill_only)
-            existing, unchanged = conn.execute(text(counts)).one()
+            counts = _counts_sql(kind, sqlite=False, updates=updates, fill_only=fill_only, columns=columns)
+            existing, unchanged, kept = conn.execute(text(counts)).one()
             report(*_STEPS["writing"])
             for sql in _statements(kind, columns, sqlite=False, updates=updates, fill_only=fill_only):
                 conn.execute(text(sql))
@@ -978,7 +1076,7 @@ def _write_postgres(
         for sql, values in after:
             conn.execute(text(sql), values)
         conn.execute(text(_BUMP))
-    return int(existing), int(unchanged)
+    return int(existing), int(unchanged), int(kept)
 
 
 def known_lead_ids(engine: Engine) -> set[str]:
@@ -1012,6 +1110,13 @@ def summary(result: ImportResult) -> str:
         text_ += f", {result.updated:,} updated, {result.unchanged:,} unchanged"
     else:
         text_ += f", {result.unchanged:,} already stored"
+    if result.kept:
+        made = (
+            "decision made in the app since the export was"
+            if result.kept == 1
+            else ("decisions made in the app since the export were")
+        )
+        text_ += f"; {result.kept:,} {made} kept"
     if result.skipped:
         text_ += f"; {rows_text(result.skipped)} with errors skipped"
     return text_

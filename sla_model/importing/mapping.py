@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from sla_model.access import Actor, require_manager
 from sla_model.store.db import writer
 from sla_model.store.models import Feedback, Lead, SavedMapping, Touch, utcnow
+from sla_model.store.repository import write_audit
 
 
 class Stage(StrEnum):
@@ -420,17 +422,25 @@ def no_match_message(name: str, headers: list[str]) -> str:
 # --- saved mappings --------------------------------------------------------------------------------------
 
 
-def save_mapping(*, engine: Engine, mapping: Mapping, actor: str) -> None:
-    """Store ``mapping`` under its name (replacing an older one of that name), in one transaction."""
+def save_mapping(*, engine: Engine, mapping: Mapping, actor: Actor) -> None:
+    """Store ``mapping`` under its name (replacing an older one of that name), audited, in one transaction.
+
+    Raises:
+        PermissionDenied: the actor is not a manager (checked here, whoever calls).
+        MappingError: a name that is empty or a built-in mapping's.
+    """
+    require_manager(actor, "save column mappings")
     if not mapping.name.strip() or mapping.name in {m.name for m in BUILT_IN.values()}:
         raise MappingError(f"'{mapping.name}' cannot be used as a name: choose a name of your own")
     document = mapping.model_dump_json()
     with Session(writer(engine)) as session:
-        row = session.get(SavedMapping, mapping.name) or SavedMapping(
-            name=mapping.name, document=document, saved_by=actor
-        )
-        row.document, row.saved_by, row.saved_at = document, actor, utcnow()
+        row = session.get(SavedMapping, mapping.name)
+        replaced = row is not None
+        row = row or SavedMapping(name=mapping.name, document=document, saved_by=actor.name)
+        row.document, row.saved_by, row.saved_at = document, actor.name, utcnow()
         session.add(row)
+        write_audit(session=session, actor=actor.name, actor_id=actor.id, action="save_mapping", entity="saved_mapping",
+                    entity_id=mapping.name, detail={"kind": mapping.kind, "replaced": replaced})  # fmt: skip
         session.commit()
 
 

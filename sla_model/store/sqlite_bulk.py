@@ -226,7 +226,7 @@ def _run(job: dict, stream, stdin) -> None:
                 for name, _ in indexes:
                     run(f'DROP INDEX "{name}"')
                 cur.adbc_ingest(target, stream, mode="append")
-                existing = unchanged = 0
+                existing = unchanged = kept = 0
                 _say(phase="indexing")
                 for _, create in indexes:
                     run(create)
@@ -235,7 +235,8 @@ def _run(job: dict, stream, stdin) -> None:
                 run(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{target}" WHERE 0')
                 cur.adbc_ingest("import_stage", stream, mode="append", temporary=True)
                 _say(phase="comparing")
-                existing, unchanged = run(job["counts"])[0]
+                existing, unchanged, *more = run(job["counts"])[0]
+                kept = more[0] if more else 0
                 _say(phase="writing")
                 for sql in job["upsert"]:
                     run(sql)
@@ -255,7 +256,14 @@ def _run(job: dict, stream, stdin) -> None:
             except Exception:  # noqa: BLE001  (SQLite rolled back already, e.g. disk full: keep the first error)
                 pass
             raise
-        _say(result={"existing": int(existing or 0), "unchanged": int(unchanged or 0), "peak_mb": _peak_mb()})
+        _say(
+            result={
+                "existing": int(existing or 0),
+                "unchanged": int(unchanged or 0),
+                "kept": int(kept or 0),
+                "peak_mb": _peak_mb(),
+            }
+        )
     finally:
         cur.close()
         con.close()

@@ -86,6 +86,7 @@ def test_a_file_without_a_creation_date_gets_a_fixed_one_checked_like_a_cell(emp
 
 
 def test_a_deals_file_updates_the_stored_contacts_when_the_page_is_told_so(empty_app, tmp_path):
+    from sla_model.access import Actor, Role
     from sla_model.importing import importer
     from sla_model.importing.csvfile import read_csv
     from sla_model.importing.mapping import HUBSPOT, parse_mapping
@@ -94,7 +95,9 @@ def test_a_deals_file_updates_the_stored_contacts_when_the_page_is_told_so(empty
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = make_engine(url)
-    importer.write(engine, importer.prepare(read_csv(_CONTACTS.encode(), name="c.csv"), HUBSPOT), actor="t")
+    importer.write(
+        engine, importer.prepare(read_csv(_CONTACTS.encode(), name="c.csv"), HUBSPOT), actor=Actor("t", Role.MANAGER)
+    )
     at = empty_app("pages/import_data.py")
     _upload(at, "deals.csv", _DEALS.encode())
     toml = parse_mapping(_DEALS_MAPPING, source="t").to_toml().encode()
@@ -169,3 +172,58 @@ def test_an_uploaded_mapping_keeps_its_date_format_and_time_zone(empty_app):
 
     stored = load_leads(engine=make_engine()).set_index("lead_id")
     assert stored.loc["A1", "created_at"] == pd.Timestamp("2026-03-05 08:30")  # 09:30 in Madrid is 08:30 UTC
+
+
+def test_a_gzip_file_that_expands_past_the_upload_limit_is_refused_and_the_last_file_dropped(empty_app):
+    import gzip
+
+    from streamlit import config
+
+    at = empty_app("pages/import_data.py")
+    _upload(at, "leads.csv", b"lead_id,created_at,channel\nL1,2026-03-01,Web\n")
+    assert any(s.value == "Preview" for s in at.subheader)
+    limit = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    try:
+        _upload(at, "bomb.csv.gz", gzip.compress(b"lead_id,created_at,channel\n" + b"L1,2026-03-01,Web\n" * 200_000))
+    finally:
+        config.set_option("server.maxUploadSize", limit)
+    assert not at.exception
+    assert [_plain(e.value) for e in at.error] == [
+        "bomb.csv.gz: expands to more than 1 MB when decompressed (the limit is 1 MB); import a smaller file, or "
+        "from the command line with a higher --max-size"
+    ]
+    assert not any(s.value == "Preview" for s in at.subheader)
+    assert "imp_table" not in at.session_state and "imp_prepared" not in at.session_state
+
+
+def test_the_preview_says_how_many_leads_keep_a_decision_made_in_the_app(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import pandas as pd
+
+    from sla_model.access import Actor, Role
+    from sla_model.actions import decide
+    from sla_model.generator import sample_slas
+    from sla_model.store.db import make_engine
+    from tests.pages.conftest import _runner, use_database
+
+    t = pd.Timestamp("2026-11-10 10:00")
+    leads = {"lead_id": ["L1", "L2"], "created_at": [t, t], "channel": ["Email"] * 2, "owner": ["Ana Souza"] * 2,
+             "mql_at": [t + pd.Timedelta(hours=1)] * 2}  # fmt: skip
+    url = use_database(monkeypatch, tmp_path / "decided.db", slas=sample_slas(), leads=leads)
+    ana = Actor("Ana Souza", Role.REP, rep="Ana Souza")
+    decide(engine=make_engine(url), actor=ana, lead_ids=["L1"], accept=True, now=dt.datetime(2026, 11, 20, 9))
+    at = _runner("pages/import_data.py")
+    export = "lead_id,created_at,channel,owner,mql_at,accepted_at\n"
+    export += (
+        "L1,2026-11-10 10:00,Email,Ana Souza,2026-11-10 11:00,\nL2,2026-11-10 10:00,Email,Ana Souza,2026-11-10 11:00,\n"
+    )
+    _upload(at, "old-export.csv", export.encode())
+    assert not at.exception
+    notes = [_plain(c.value) for c in at.caption]
+    assert any(
+        "1 lead decided in the app after the latest date of its row in this file keeps that decision: the file is "
+        "older" in n
+        for n in notes
+    ), notes
