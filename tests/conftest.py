@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +19,8 @@ from sla_model.store.repository import list_sla_versions, seed_if_empty
 #: The sample data keeps its shipped dates in tests (the app moves it to end "now" when it seeds a database),
 #: so figures are the same on any day; tests of the move set their own moment. Inherited by apps tests start.
 os.environ["SMARKETING_SAMPLE_ENDS"] = "shipped"
+#: Columnar copies of the test databases' data sets go to a folder of this run, never into the project's data/.
+os.environ.setdefault("SMARKETING_SNAPSHOT_DIR", tempfile.mkdtemp(prefix="smarketing-snapshots-"))
 
 #: The public Maven CRM data set in shared/: beside the project (as CI lays it out), else the workplace's copy.
 MAVEN = next(
@@ -90,3 +93,28 @@ def versions_of(engine):
     """The SLA versions stored in a database."""
     with Session(engine) as session:
         return list_sla_versions(session=session)
+
+
+@pytest.fixture
+def small_engine(engine):
+    """A database of 1,500 generated leads (their latest 80 MQLs open), touches, decisions and the sample SLAs."""
+    import pandas as pd
+
+    from sla_model.generator import generate
+    from sla_model.metrics.lifecycle import DECISION_COLUMNS
+    from sla_model.store.repository import add_sla_version, bulk_insert, bump_data_version
+
+    data = generate(n_leads=1_500, seed=11)
+    leads = data.leads.copy()
+    reopened = leads[leads["mql_at"].notna()].nlargest(80, "mql_at").index  # the latest 80 MQLs wait for sales
+    leads.loc[reopened, list(DECISION_COLUMNS)] = pd.NaT
+    leads.loc[reopened, "rejection_reason"] = None
+    feedback = data.feedback[~data.feedback["lead_id"].isin(leads.loc[reopened, "lead_id"])]
+    with Session(engine) as session:
+        for sla in sample_slas():
+            add_sla_version(session=session, sla=sla, actor="test")
+        for table, frame in (("lead", leads), ("touch", data.touches), ("feedback", feedback)):
+            bulk_insert(session.connection(), table, frame)
+        bump_data_version(session=session)
+        session.commit()
+    return engine

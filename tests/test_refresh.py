@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from sla_model.access import Actor, Role
 from sla_model.actions import ActionError, decide, log_touch, publish_sla, undo_last
-from sla_model.metrics.lifecycle import DECISION_COLUMNS
 from sla_model.metrics.timing import touch_summary
 from sla_model.store.refresh import Frames, catch_up, changed_leads
 from sla_model.store.repository import (
@@ -46,28 +45,6 @@ def assert_same(caught_up: Frames, loaded: Frames) -> None:
         a, b = getattr(caught_up, name), getattr(loaded, name)
         a, b = (f.sort_values(keys, kind="stable").reset_index(drop=True) for f in (a, b))
         pd.testing.assert_frame_equal(a, b, check_categorical=True, obj=name)
-
-
-@pytest.fixture
-def small_engine(engine):
-    """A database of 1,500 generated leads (their latest 80 MQLs open), touches, decisions and the sample SLAs."""
-    from sla_model.generator import generate, sample_slas
-    from sla_model.store.repository import add_sla_version, bulk_insert, bump_data_version
-
-    data = generate(n_leads=1_500, seed=11)
-    leads = data.leads.copy()
-    reopened = leads[leads["mql_at"].notna()].nlargest(80, "mql_at").index  # the latest 80 MQLs wait for sales
-    leads.loc[reopened, list(DECISION_COLUMNS)] = pd.NaT
-    leads.loc[reopened, "rejection_reason"] = None
-    feedback = data.feedback[~data.feedback["lead_id"].isin(leads.loc[reopened, "lead_id"])]
-    with Session(engine) as session:
-        for sla in sample_slas():
-            add_sla_version(session=session, sla=sla, actor="test")
-        for table, frame in (("lead", leads), ("touch", data.touches), ("feedback", feedback)):
-            bulk_insert(session.connection(), table, frame)
-        bump_data_version(session=session)
-        session.commit()
-    return engine
 
 
 def versions_of(engine):

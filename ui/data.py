@@ -16,18 +16,15 @@ from sqlmodel import Session
 from sla_model.agreement.sla import Sla
 from sla_model.generator import seed_sample
 from sla_model.metrics.coverage import empty_fields, has_touches
-from sla_model.metrics.timing import touch_summary
 from sla_model.store.db import database_url, is_sqlite, make_engine
 from sla_model.store.refresh import Frames, catch_up, changed_leads
 from sla_model.store.repository import (
     clock,
     data_version,
     list_sla_versions,
-    load_feedback,
-    load_leads,
-    load_touches,
 )
 from sla_model.store.schema import SchemaError
+from sla_model.store.snapshot import load_frames
 from sla_model.whatif import WhatIfArrays
 from sla_model.whatif import prepare as prepare_whatif
 from ui.fmt import literal
@@ -141,30 +138,20 @@ def _dataset(url: str, version: int) -> Dataset:
     previous = _LATEST.get(url)
     data = _caught_up(engine, previous, version) if previous is not None and previous.version < version else None
     if data is None:
-        data = _load(engine, version)
+        data = _load(engine, url, version)
     if previous is None or previous.version < version:
         _LATEST[url] = data
     return data
 
 
-def _load(engine: Engine, version: int) -> Dataset:
-    """The whole data set, read from the database."""
+def _load(engine: Engine, url: str, version: int) -> Dataset:
+    """The whole data set: from its columnar copy (:mod:`sla_model.store.snapshot`), else from the database."""
     with Session(engine) as session:
         versions = list_sla_versions(session=session)
     moment = clock(engine=engine)
-    leads = load_leads(engine=engine)
-    touches = load_touches(engine=engine)
-    summary = touch_summary(leads, touches, versions) if versions else pd.DataFrame()
-    return Dataset(
-        leads=leads,
-        touches=touches,
-        feedback=load_feedback(engine=engine),
-        versions=versions,
-        as_of=moment.as_of,
-        live=moment.live,
-        summary=summary,
-        version=version,
-    )
+    frames, _ = load_frames(engine, url=url, version=version, versions=versions)
+    return Dataset(leads=frames.leads, touches=frames.touches, feedback=frames.feedback, versions=versions,
+                   as_of=moment.as_of, live=moment.live, summary=frames.summary, version=version)  # fmt: skip
 
 
 def _require_app_frame() -> None:
