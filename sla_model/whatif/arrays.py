@@ -10,11 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sla_model.agreement.qualify import QUALIFY_COLUMNS
-from sla_model.agreement.sla import (
-    Sla,
-    in_force_index,
-    ordered,
-)
+from sla_model.agreement.sla import Sla, in_force_index, ordered
 from sla_model.metrics.lifecycle import SQL_COLUMNS, is_accepted, reached_sql, sql_reached_at
 from sla_model.metrics.quality import SCORE_BAND_EDGES, score_band
 from sla_model.metrics.stats import SMALL_SAMPLE, Z95, safe_rate

@@ -7,15 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sla_model.agreement.sla import (
-    Hours,
-    MqlDefinition,
-    NonNegInt,
-    PositiveFloat,
-    Sla,
-    parse_sla,
-    sla_to_dict,
-)
+from sla_model.agreement.sla import Hours, MqlDefinition, NonNegInt, PositiveFloat, Sla, parse_sla, sla_to_dict
 
 
 class Candidate(BaseModel):
