@@ -615,3 +615,77 @@ def test_follow_up_replay_of_no_mqls_is_empty_not_an_error():
     leads, touches = _follow_up_data()
     out = _replay(leads.iloc[:0], touches)
     assert out["judged"].tolist() == [0, 0, 0]
+
+
+# --- a scenario file and the controls' ranges ------------------------------------------------------
+
+
+def _scenario(**changes) -> Candidate:
+    return Candidate.from_sla(make_sla(), team_size=2, capacity_per_rep_week=15.0).replace(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, []),
+        ({"quota_mqls": 1_000_000, "score_threshold": 0}, []),  # the ends of a range are inside it
+        ({"quota_mqls": 1_000_001}, [("quotas.mqls", False)]),
+        ({"revenue_goal": 1e308}, [("goal.monthly_revenue", False)]),
+        ({"average_deal_size": 12_000.5}, [("goal.average_deal_size", True)]),  # in range, not a whole amount
+        ({"first_touch_hours": 0.0001, "min_company_size": 10**12},
+         [("mql.fit.min_company_size", False), ("follow_up.first_touch_hours", False)]),
+    ],
+)  # fmt: skip
+def test_out_of_bounds_names_each_value_the_controls_cannot_hold(changes, expected):
+    from sla_model.whatif.scenario import out_of_bounds
+
+    assert [(p.sla_field, p.not_whole) for p in out_of_bounds(_scenario(**changes))] == expected
+
+
+def test_every_bounded_control_names_its_sla_field():
+    from sla_model.whatif.scenario import BOUNDS, SLA_FIELDS, WHOLE
+
+    assert set(BOUNDS) == set(SLA_FIELDS) and set(WHOLE) <= set(BOUNDS)
+    assert all(low < high for low, high in BOUNDS.values())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe not utf-8", "bad.toml: not a TOML scenario file"),
+        (b"meta = [", "bad.toml: not a TOML scenario file"),
+        (b'[meta]\nversion = "x"\n', "bad.toml"),  # TOML, but not an SLA: the SLA check names the file
+    ],
+)
+def test_a_scenario_file_that_is_not_an_sla_is_refused_naming_the_file(content, message):
+    from sla_model.whatif.scenario import ScenarioFileError, read_scenario
+
+    with pytest.raises(ScenarioFileError, match=message):
+        read_scenario(content, "bad.toml")
+
+
+def test_a_downloaded_scenario_reads_back_as_the_same_sla():
+    import tomli_w
+
+    from sla_model.agreement.sla import sla_to_dict
+    from sla_model.whatif.scenario import read_scenario
+
+    sla = make_sla()
+    assert sla_to_dict(read_scenario(tomli_w.dumps(sla_to_dict(sla)).encode(), "back.toml")) == sla_to_dict(sla)
+
+
+# --- the what-if charts ------------------------------------------------------------------------------
+
+
+def test_the_monthly_chart_has_one_line_per_series_in_a_fixed_order(arrays):
+    from sla_model.charts.whatif import monthly_mqls_chart, monthly_mqls_frame
+
+    base = Candidate.from_sla(V1, team_size=1, capacity_per_rep_week=15.0)
+    r = evaluate(arrays, base.replace(score_threshold=40), baseline=base)
+    long = monthly_mqls_frame(r.monthly, 1)
+    assert len(long) == 3 * len(r.monthly)
+    assert long.groupby("series")["MQLs"].sum().to_dict() == pytest.approx(
+        {"Candidate": r.monthly["mqls"].sum(), "SLA v1": r.monthly["baseline_mqls"].sum(),
+         "Actually handed over": r.monthly["actual_mqls"].sum()})  # fmt: skip
+    spec = monthly_mqls_chart(long, 1).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["Candidate", "SLA v1", "Actually handed over"]

@@ -7,7 +7,10 @@ import pandas as pd
 
 from sla_model.agreement.sla import in_force_index
 from sla_model.metrics.progress import monthly_actuals
-from sla_model.whatif.engine import Candidate, WhatIfArrays, mql_mask, replay_months
+from sla_model.whatif.arrays import WhatIfArrays
+from sla_model.whatif.candidate import Candidate
+from sla_model.whatif.criteria import mql_mask
+from sla_model.whatif.evaluation import replay_months
 
 #: The measures a backtest compares, in the order the page shows them.
 BACKTEST_MEASURES = ("mqls", "sqls", "won", "revenue")
@@ -33,7 +36,7 @@ def governed_months(arrays: WhatIfArrays) -> np.ndarray:
     Indexes point into ``arrays.versions`` (oldest first).
 
     Examples:
-        >>> from sla_model.whatif.engine import prepare
+        >>> from sla_model.whatif.arrays import prepare
         >>> from sla_model.generator import generate, sample_slas
         >>> data = generate(n_leads=500)
         >>> governed_months(prepare(data.leads, sample_slas(), as_of=data.as_of)).tolist()

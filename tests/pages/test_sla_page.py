@@ -154,3 +154,25 @@ def test_customers_the_goal_takes_is_one_figure_on_the_sla_page_and_goal_progres
     funnel = next(d.value for d in goal.dataframe if "Needed" in d.value.columns)
     customers = funnel.set_index("Stage").loc["Customers", "Needed"]
     assert str(customers) == "55" == f"{-(-v2.goal.monthly_revenue // v2.goal.average_deal_size):.0f}"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "(not set)"), (0.5, "0.5"), (1_234_567.0, "1,234,567"), ([], "(any)"), (["DE", "FR"], "DE, FR"),
+     (55, "55"), ("Ünïcode", "Ünïcode")],
+)  # fmt: skip
+def test_a_changed_term_reads_as_people_write_it(value, shown):
+    from ui.sla_page import show_value
+
+    assert show_value(value) == shown
+
+
+def test_a_version_is_in_force_upcoming_or_superseded():
+    import datetime as dt
+
+    from ui.sla_page import status
+
+    v1, v2 = sample_slas()
+    today = v2.meta.effective_from
+    assert [status(s, v2, today) for s in (v2, v1)] == ["in force now", "superseded"]
+    assert status(v2, v1, today - dt.timedelta(days=1)) == "upcoming"

@@ -141,3 +141,41 @@ def test_mqls_needed_that_differ_from_goal_progress_say_why(sample_app):
     goal = sample_app("pages/goal_progress.py")
     funnel = next(d.value for d in goal.dataframe if "Needed" in d.value.columns).set_index("Stage")
     assert f"Goal progress shows {funnel.loc['MQLs', 'Needed']} MQLs needed" in why[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, []),
+        ({"quota_mqls": 2_000_000},
+         ["quotas.mqls is 2,000,000; the allowed range on this page is 0 to 1,000,000"]),
+        ({"average_deal_size": 12_000.5},
+         ["goal.average_deal_size is 12,000.5; the allowed values on this page are whole amounts"]),
+    ],
+)  # fmt: skip
+def test_a_scenario_outside_the_controls_is_named_field_by_field(engine_inputs, changes, expected):
+    from ui.what_if import outside_controls
+
+    assert outside_controls(engine_inputs[1].replace(**changes)) == expected
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"), [(["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c")]
+)
+def test_and_list(items, expected):
+    from ui.what_if import and_list
+
+    assert and_list(items) == expected
+
+
+def test_the_follow_up_table_says_when_a_rule_had_no_mql_to_judge(engine_inputs):
+    import pandas as pd
+
+    from ui.what_if import follow_up_table
+
+    replay = pd.DataFrame({"judged": [10, 0, 4], "within": [9, 0, 1], "share_within": [0.9, float("nan"), 0.25],
+                           "breaches_per_month": [1.0, 0.0, 3.0]})  # fmt: skip
+    table = follow_up_table(replay, replay, engine_inputs[1], 2)
+    assert table["Within the rule"].tolist() == ["90% of 10", "no MQL to judge", "25% of 4"]
+    assert table["Breaches a month"].tolist() == ["1.0", "—", "3.0"]
+    assert list(table.columns[-2:]) == ["v2: within", "v2: breaches"]

@@ -1,0 +1,122 @@
+"""The SLA's follow-up rules replayed over the history's touches: how many MQLs each rule would have judged met."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from sla_model.metrics.lifecycle import sql_reached_at
+from sla_model.metrics.stats import safe_rate
+
+#: The follow-up rules :func:`follow_up_replay` judges, in the order the SLA states them.
+FOLLOW_UP_RULES = ("first_touch", "touches", "decision")
+#: Columns of :func:`follow_up_replay`.
+FOLLOW_UP_COLUMNS = ("judged", "within", "share_within", "breaches_per_month")
+
+
+def follow_up_replay(
+    leads: pd.DataFrame,
+    touches: pd.DataFrame,
+    *,
+    months: pd.PeriodIndex,
+    as_of: dt.datetime | pd.Timestamp,
+    first_touch_hours: float,
+    min_touches: int,
+    touch_window_days: int,
+    decision_hours: float,
+) -> pd.DataFrame:
+    """How the history's MQLs would have fared under candidate follow-up rules, from their recorded touches.
+
+    The MQLs are the leads handed to sales in one of ``months`` (the history). Per rule:
+
+    - ``first_touch``: the first touch at or after the handoff came within ``first_touch_hours``.
+      Late touches and untouched, undecided MQLs whose window is over are breaches; an untouched
+      MQL that sales decided anyway is not judged (its touches were not recorded), nor is one
+      whose window is still running.
+    - ``touches``: at least ``min_touches`` touches within ``touch_window_days`` of the handoff,
+      or a decision inside that window (accepted, rejected for a reason other than no response,
+      or reached SQL), as :func:`sla_model.metrics.timing.touch_compliance` judges it. Judged once it
+      complies or its window is over.
+    - ``decision``: accepted, rejected or taken to SQL within ``decision_hours``; judged once
+      decided or once the window is over.
+
+    Without a single touch in ``touches`` the two touch rules judge nothing (the data says nothing
+    about the reps). ``breaches_per_month`` is the judged MQLs outside the rule ÷ months.
+
+    Returns:
+        One row per rule of :data:`FOLLOW_UP_RULES`, columns :data:`FOLLOW_UP_COLUMNS`
+        (``share_within`` NaN where nothing is judged).
+    """
+    as_of64 = pd.Timestamp(as_of).to_datetime64()
+    mql_at = leads["mql_at"].to_numpy(dtype="datetime64[ns]")
+    month = pd.PeriodIndex(leads["mql_at"].dt.to_period("M"))
+    in_history = ~np.isnat(mql_at) & np.asarray(month.isin(months))
+    rows = leads[in_history]
+    mql_at = mql_at[in_history]
+    n = len(rows)
+    hour = np.timedelta64(3600, "s").astype("timedelta64[ns]")
+
+    pos = pd.Index(rows["lead_id"]).get_indexer(touches["lead_id"]) if n else np.full(len(touches), -1)
+    at = touches["at"].to_numpy(dtype="datetime64[ns]")
+    known = pos >= 0
+    pos, at = pos[known], at[known]
+    after = at >= mql_at[pos]
+    pos, offset = pos[after], (at[after] - mql_at[pos[after]]) / hour
+    first = np.full(n, np.inf)
+    np.minimum.at(first, pos, offset)
+    recorded = len(touches) > 0
+
+    decided_at = _decided_at(rows)
+    is_decided = ~np.isnat(decided_at)
+
+    # First touch.
+    touched = np.isfinite(first)
+    ft_within = touched & (first <= first_touch_hours)
+    ft_judged = (touched | (~is_decided & (mql_at + first_touch_hours * hour <= as_of64))) & recorded
+
+    # K touches within D days, or a decision inside the window.
+    window_end = mql_at + np.timedelta64(touch_window_days, "D").astype("timedelta64[ns]")
+    in_window = np.bincount(pos[offset < touch_window_days * 24], minlength=n)
+    accepted_in = rows["accepted_at"].to_numpy(dtype="datetime64[ns]") < window_end
+    reason = rows["rejection_reason"].astype(object).to_numpy()
+    rejected_in = (rows["rejected_at"].to_numpy(dtype="datetime64[ns]") < window_end) & (reason != "no_response")
+    converted_in = sql_reached_at(rows).to_numpy(dtype="datetime64[ns]") < window_end
+    t_within = (in_window >= min_touches) | accepted_in | rejected_in | converted_in
+    t_judged = (t_within | (window_end <= as_of64)) & recorded
+
+    # Decision within A hours.
+    d_hours = (decided_at - mql_at) / hour
+    d_within = is_decided & (d_hours <= decision_hours)
+    d_judged = is_decided | (mql_at + decision_hours * hour <= as_of64)
+
+    div = max(len(months), 1)
+    out = []
+    for within, judged in ((ft_within, ft_judged), (t_within & t_judged, t_judged), (d_within, d_judged)):
+        j, w = int(judged.sum()), int((within & judged).sum())
+        out.append((j, w, float(safe_rate(w, j)), (j - w) / div))
+    return pd.DataFrame(out, index=pd.Index(FOLLOW_UP_RULES, name="rule"), columns=list(FOLLOW_UP_COLUMNS))
+
+
+def _decided_at(leads: pd.DataFrame) -> np.ndarray:
+    """When sales decided on each lead: the earliest of accepted, rejected and reaching SQL (NaT if never).
+
+    Examples:
+        >>> f = pd.DataFrame({"accepted_at": [pd.NaT, pd.Timestamp("2026-01-02")],
+        ...                   "rejected_at": [pd.Timestamp("2026-01-05"), pd.NaT],
+        ...                   "sql_at": [pd.NaT, pd.Timestamp("2026-01-01")], "opportunity_at": pd.NaT,
+        ...                   "won_at": pd.NaT, "lost_at": pd.NaT})
+        >>> [str(t)[:10] for t in _decided_at(f)]
+        ['2026-01-05', '2026-01-01']
+    """
+    stack = np.stack(
+        [
+            leads["accepted_at"].to_numpy(dtype="datetime64[ns]"),
+            leads["rejected_at"].to_numpy(dtype="datetime64[ns]"),
+            sql_reached_at(leads).to_numpy(dtype="datetime64[ns]"),
+        ]
+    )
+    filled = np.where(np.isnat(stack), np.datetime64("2262-01-01", "ns"), stack)
+    low = filled.min(axis=0)
+    return np.where(low == np.datetime64("2262-01-01", "ns"), np.datetime64("NaT", "ns"), low)
