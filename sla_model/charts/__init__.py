@@ -3,6 +3,23 @@
 ``style`` (palette, axes, projector sizes and the shared chart builders).
 """
 
+from sla_model.charts.progress import (
+    MEASURE_COLOURS,
+    attainment_trend_chart,
+    channel_progress_chart,
+    cumulative_progress_chart,
+    cumulative_series,
+    funnel_chart,
+)
+from sla_model.charts.quality import (
+    LINES,
+    acceptance_trend_chart,
+    heatmap_height,
+    rate_bars,
+    rate_bars_height,
+    reason_heatmap_chart,
+    reason_pareto_chart,
+)
 from sla_model.charts.style import (
     BAD,
     CHANNEL_ROW,
@@ -19,20 +36,61 @@ from sla_model.charts.style import (
     projector,
     reasons_chart,
 )
+from sla_model.charts.timing import (
+    STAGE_COLOURS,
+    STATUS_COLOURS,
+    rep_chart_height,
+    rep_compliance_chart,
+    rep_speed_chart,
+    speed_histogram_chart,
+    stage_trend_chart,
+)
+from sla_model.charts.whatif import (
+    ACTUAL,
+    channel_change_chart,
+    channel_change_worth_drawing,
+    monthly_mqls_chart,
+    monthly_mqls_frame,
+)
 
 __all__ = [
+    "ACTUAL",
     "BAD",
     "CHANNEL_ROW",
     "GOOD",
     "INK",
+    "LINES",
     "MAX_ROWS",
+    "MEASURE_COLOURS",
     "NEUTRAL",
     "PALETTE",
+    "STAGE_COLOURS",
+    "STATUS_COLOURS",
+    "acceptance_trend_chart",
+    "attainment_trend_chart",
+    "channel_change_chart",
+    "channel_change_worth_drawing",
     "channel_chart_height",
+    "channel_progress_chart",
     "channel_quota_chart",
     "channel_scale",
     "cumulative_chart",
+    "cumulative_progress_chart",
+    "cumulative_series",
+    "funnel_chart",
+    "heatmap_height",
     "month_axis",
+    "monthly_mqls_chart",
+    "monthly_mqls_frame",
     "projector",
+    "rate_bars",
+    "rate_bars_height",
+    "reason_heatmap_chart",
+    "reason_pareto_chart",
     "reasons_chart",
+    "rep_chart_height",
+    "rep_compliance_chart",
+    "rep_speed_chart",
+    "speed_histogram_chart",
+    "stage_trend_chart",
 ]

@@ -4,35 +4,52 @@
 (a first SLA drafted from the team's own history).
 """
 
+from sla_model.whatif.arrays import (
+    NO_CHANNEL,
+    NO_REASON,
+    WHATIF_COLUMNS,
+    WhatIfArrays,
+    completion,
+    observed_team_size,
+    prepare,
+)
 from sla_model.whatif.backtest import (
     BACKTEST_COLUMNS,
     BACKTEST_MEASURES,
     governed_months,
 )
-from sla_model.whatif.engine import (
-    CHANNEL_COLUMNS,
+from sla_model.whatif.candidate import (
+    Candidate,
+)
+from sla_model.whatif.criteria import (
     CRITERION_FIELDS,
-    FOLLOW_UP_COLUMNS,
-    FOLLOW_UP_RULES,
+    mql_mask,
+    unmeetable_criteria,
+)
+from sla_model.whatif.evaluation import (
+    CHANNEL_COLUMNS,
     FUNNEL_COLUMNS,
     MONTHLY_COLUMNS,
-    NO_CHANNEL,
-    NO_REASON,
     REASON_COLUMNS,
-    WHATIF_COLUMNS,
-    Candidate,
     Estimate,
     Replay,
-    WhatIfArrays,
     WhatIfResult,
-    completion,
     evaluate,
-    follow_up_replay,
-    mql_mask,
-    observed_team_size,
-    prepare,
     replay_months,
-    unmeetable_criteria,
+)
+from sla_model.whatif.follow_up import (
+    FOLLOW_UP_COLUMNS,
+    FOLLOW_UP_RULES,
+    follow_up_replay,
+)
+from sla_model.whatif.scenario import (
+    BOUNDS,
+    SLA_FIELDS,
+    WHOLE,
+    OutOfBounds,
+    ScenarioFileError,
+    out_of_bounds,
+    read_scenario,
 )
 from sla_model.whatif.suggest import (
     HISTORY_MONTHS,
@@ -47,10 +64,14 @@ from sla_model.whatif.suggest import (
     split_quota,
     suggest_sla,
 )
+from sla_model.whatif.verdict import (
+    verdict_text,
+)
 
 __all__ = [
     "BACKTEST_COLUMNS",
     "BACKTEST_MEASURES",
+    "BOUNDS",
     "CHANNEL_COLUMNS",
     "CRITERION_FIELDS",
     "Candidate",
@@ -64,12 +85,16 @@ __all__ = [
     "MONTHLY_COLUMNS",
     "NO_CHANNEL",
     "NO_REASON",
+    "OutOfBounds",
     "REASON_COLUMNS",
     "Replay",
+    "SLA_FIELDS",
+    "ScenarioFileError",
     "Suggestion",
     "TEMPLATE_FOLLOW_UP",
     "TEMPLATE_REASONS",
     "WHATIF_COLUMNS",
+    "WHOLE",
     "WhatIfArrays",
     "WhatIfResult",
     "channel_quota_problem",
@@ -80,10 +105,13 @@ __all__ = [
     "history_months",
     "mql_mask",
     "observed_team_size",
+    "out_of_bounds",
     "prepare",
+    "read_scenario",
     "replay_months",
     "rescale_channel_quotas",
     "split_quota",
     "suggest_sla",
     "unmeetable_criteria",
+    "verdict_text",
 ]
