@@ -105,13 +105,19 @@ def main() -> None:
     update_only = add_new = False
     # the mode belongs to the starting mapping: a deals file after a contacts file starts from its own format's
     started = _digest([choice, start.model_dump_json() if start is not None else ""])
+    modes = {
+        f"{P}update_only_{choice}": bool(start and start.update_only),
+        f"{P}add_new_{choice}": bool(start and start.add_new),
+    }
     if st.session_state.get(P + "mode_for") != started:
+        # set, not dropped: a dropped key lets the browser send back the widget's old choice on a later rerun
         st.session_state[P + "mode_for"] = started
-        for key in (f"{P}update_only_{choice}", f"{P}add_new_{choice}"):
-            st.session_state.pop(key, None)
+        st.session_state.update(modes)
+    for key, value in modes.items():
+        st.session_state.setdefault(key, value)
     if kind == "leads":
         update_only = st.radio(
-            "What the file does", [False, True], index=int(bool(start and start.update_only)), horizontal=True,
+            "What the file does", [False, True], horizontal=True,
             format_func=lambda u: UPDATE_LABELS[u], key=f"{P}update_only_{choice}",
             help="A file that belongs to leads imported before (deals or opportunities joined to them by the lead "
             "ID): only the lead ID is required, and stored leads get only what the file carries, never a new "
@@ -120,7 +126,7 @@ def main() -> None:
         if update_only:
             add_new = st.checkbox(
                 "Also add the rows whose lead is not stored yet (they need a creation date: a column or a fixed "
-                "value)", value=bool(start and start.add_new), key=f"{P}add_new_{choice}",
+                "value)", key=f"{P}add_new_{choice}",
             )  # fmt: skip
     gone = bool(start is not None and start.missing_columns(table.headers))
     with st.expander(
