@@ -1,7 +1,21 @@
-"""Scenarios replayed over history.
+"""Scenarios replayed over history: a candidate SLA over the lead history, vectorised so sliders recompute at once.
 
-``engine`` (the vectorised what-if evaluation), ``backtest`` (how far a scenario can be trusted) and ``suggest``
-(a first SLA drafted from the team's own history).
+Every public name is importable from here; the modules that hold them:
+
+- :mod:`~sla_model.whatif.candidate`: :class:`Candidate`, every control of the page (a new control or scenario
+  criterion starts here, as a field and in :meth:`Candidate.from_sla` / :meth:`Candidate.to_sla`);
+- :mod:`~sla_model.whatif.arrays`: :func:`prepare`, the lead history as arrays and conversion tables, once per
+  data version (a new lead field a criterion reads is prepared here);
+- :mod:`~sla_model.whatif.criteria`: :func:`mql_mask`, the candidate's MQL definition applied to those arrays,
+  and :func:`unmeetable_criteria` (a new criterion is tested here);
+- :mod:`~sla_model.whatif.evaluation`: :func:`evaluate` (a candidate beside a baseline) and :func:`replay_months`
+  (a mask over chosen months, for the backtest);
+- :mod:`~sla_model.whatif.verdict`: the one-line verdict of a result;
+- :mod:`~sla_model.whatif.follow_up`: :func:`follow_up_replay`, the follow-up rules over the history's touches
+  (a new replay of recorded events goes beside it).
+- :mod:`~sla_model.whatif.scenario`: scenario files and the controls' ranges (a new range check goes here);
+- :mod:`~sla_model.whatif.backtest`: how far a scenario can be trusted, replayed over past months;
+- :mod:`~sla_model.whatif.suggest`: a first SLA drafted from the team's own history.
 """
 
 from sla_model.whatif.arrays import (

@@ -6,7 +6,7 @@ import tomllib
 from typing import NamedTuple
 
 from sla_model.agreement.sla import Sla, SlaError, parse_sla
-from sla_model.whatif.engine import Candidate
+from sla_model.whatif.candidate import Candidate
 
 #: Each numeric control's range, shared by its widget and by the check of an uploaded scenario.
 BOUNDS: dict[str, tuple[float, float]] = {
