@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from sla_model.charts.quality import (
     acceptance_trend_chart,
+    channel_colours,
     heatmap_height,
+    one_colour,
     rate_bars,
     rate_bars_height,
     reason_heatmap_chart,
@@ -33,7 +34,7 @@ from sla_model.metrics.quality import (
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
 from ui import fmt
-from ui.charts import GOOD, channel_scale, projector, show
+from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
 
@@ -102,7 +103,7 @@ with right:
             rows,
             x_title="Acceptance (% of decided)",
             what="Accepted",
-            colour=alt.Color("group:N", scale=channel_scale(data.channels), legend=None),
+            colour=channel_colours(data.channels),
             overall=acc["rate"],
             overall_text=overall_text(acc["rate"]),
         )
@@ -179,7 +180,7 @@ else:
         st.markdown(f"**{stage} by channel**")
         by_channel = conversions(recent, "channel")
         rows = rate_rows(by_channel[by_channel["stage"] == stage], successes="successes", n="n")
-        colour = alt.Color("group:N", scale=channel_scale(data.channels), legend=None)
+        colour = channel_colours(data.channels)
         chart = rate_bars(rows, colour=colour, **bars)
         show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_channel_chart")
     with band_col:
@@ -195,7 +196,7 @@ else:
             rows = rate_rows(by_band[by_band["stage"] == stage], successes="successes", n="n").iloc[::-1]
             rows["axis"] = "Score " + rows["axis"]
             rows["group"] = "Score " + rows["group"]
-            chart = rate_bars(rows, colour=alt.value(GOOD), by_rate=False, **bars)
+            chart = rate_bars(rows, colour=one_colour(), by_rate=False, **bars)
             show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_band_chart")
     n_total = int(stage_rate(overall, stage, "n"))
     st.caption(

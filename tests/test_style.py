@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -48,7 +49,7 @@ def test_pages_are_layouts_that_call_the_domain_and_the_chart_builders():
         f"{path.relative_to(PROJECT_ROOT)}"
         for folder in ("app.py", "ui", "sla_model", "tests", "benchmarks")
         for path in ([PROJECT_ROOT / folder] if folder.endswith(".py") else (PROJECT_ROOT / folder).rglob("*.py"))
-        if "from pages" in path.read_text(encoding="utf-8") or "import pages" in path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(from|import) pages\b", path.read_text(encoding="utf-8"), re.M)
     ]
     assert importers == [], "code that imports a page (what a test needs belongs in sla_model or ui)"
 

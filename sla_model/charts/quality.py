@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from sla_model.charts.style import BAD, GOOD, NEUTRAL, month_axis
+from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis
 
 #: Vega expression that draws a label containing newlines on several lines.
 LINES = "split(datum.value, '\\n')"
@@ -58,6 +58,16 @@ def rate_bars(
             .encode(x="overall:Q", tooltip=[alt.Tooltip("label:N", title="Overall")])
         )
     return alt.layer(*layers)
+
+
+def channel_colours(channels: Sequence[str]) -> alt.Color:
+    """Bars coloured by channel in the app's fixed channel colours, without a legend (the axis names them)."""
+    return alt.Color("group:N", scale=channel_scale(list(channels)), legend=None)
+
+
+def one_colour(colour: str = GOOD) -> dict:
+    """Every bar in one colour (groups that are not channels, such as score bands)."""
+    return alt.value(colour)
 
 
 def rate_bars_height(rows: pd.DataFrame) -> int:
