@@ -17,7 +17,7 @@ from sla_model.agreement.sla import Sla
 from sla_model.generator import seed_sample
 from sla_model.metrics.coverage import empty_fields, has_touches
 from sla_model.store.db import database_url, is_sqlite, make_engine
-from sla_model.store.refresh import Frames, catch_up, changed_leads
+from sla_model.store.refresh import Frames, catch_up_between
 from sla_model.store.repository import (
     clock,
     data_version,
@@ -120,11 +120,8 @@ _LATEST: dict[str, Dataset] = {}
 
 def _caught_up(engine: Engine, previous: Dataset, version: int) -> Dataset | None:
     """``previous`` brought to ``version`` by reading only the leads changed since, or None (load it all again)."""
-    ids = changed_leads(engine=engine, since=previous.version, until=version)
-    if ids is None:
-        return None
     frames = Frames(previous.leads, previous.touches, previous.feedback, previous.summary)
-    frames = catch_up(frames, engine=engine, lead_ids=ids, versions=previous.versions)
+    frames = catch_up_between(frames, engine=engine, since=previous.version, until=version, versions=previous.versions)
     if frames is None:
         return None
     moment = clock(engine=engine)

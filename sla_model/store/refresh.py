@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from sla_model.agreement.sla import Sla
 from sla_model.metrics.timing import touch_summary
 from sla_model.store.models import DataChange
-from sla_model.store.repository import load_feedback, load_leads, load_touches
+from sla_model.store.repository import _by_time, load_feedback, load_leads, load_touches
 
 #: More changed leads than this between two versions: loading everything again is about as quick.
 MAX_CHANGED_LEADS = 5_000
@@ -91,11 +91,6 @@ def _stack(kept: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _by_time(frame: pd.DataFrame) -> pd.DataFrame:
-    order = np.argsort(frame["at"].to_numpy(), kind="stable")
-    return frame.take(order).reset_index(drop=True)
-
-
 def _replace_leads(leads: pd.DataFrame, fresh: pd.DataFrame, ids: set[str]) -> pd.DataFrame | None:
     """``leads`` with the rows of ``ids`` replaced by ``fresh``, in place; ``None`` if leads were added or removed."""
     positions = np.flatnonzero(leads["lead_id"].isin(ids).to_numpy())
@@ -145,3 +140,18 @@ def catch_up(frames: Frames, *, engine: Engine, lead_ids: set[str], versions: Se
     elif versions:
         summary = touch_summary(leads, touches, versions)
     return Frames(leads=leads, touches=touches, feedback=feedback, summary=summary)
+
+
+def catch_up_between(
+    frames: Frames, *, engine: Engine, since: int, until: int, versions: Sequence[Sla]
+) -> Frames | None:
+    """``frames``, the data set at version ``since``, brought to version ``until`` by the leads changed between.
+
+    Returns:
+        The new frames, or ``None`` when a full reload is needed (``since`` is ahead of ``until``, a write in
+        between changed more than a few leads, or leads were added or removed).
+    """
+    if until < since:
+        return None
+    ids = changed_leads(engine=engine, since=since, until=until)
+    return None if ids is None else catch_up(frames, engine=engine, lead_ids=ids, versions=versions)

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from sla_model.agreement.sla import Sla
 from sla_model.metrics.timing import touch_summary
 from sla_model.store.db import PROJECT_ROOT, writer
-from sla_model.store.refresh import Frames, catch_up, changed_leads
+from sla_model.store.refresh import Frames, catch_up_between
 from sla_model.store.repository import get_meta, load_feedback, load_leads, load_touches
 
 EPOCH_KEY = "dataset_epoch"
@@ -121,8 +121,7 @@ def load_frames(engine: Engine, *, url: str, version: int, versions: Sequence[Sl
         at, frames = found
         if at == version:
             return frames, "copy"
-        ids = changed_leads(engine=engine, since=at, until=version) if at < version else None
-        caught = catch_up(frames, engine=engine, lead_ids=ids, versions=versions) if ids is not None else None
+        caught = catch_up_between(frames, engine=engine, since=at, until=version, versions=versions)
         if caught is not None:
             return caught, "copy caught up"
     frames = full_frames(engine, versions)
