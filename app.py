@@ -20,6 +20,7 @@ pages = {
     ],
     "Sales desk": [
         st.Page("pages/my_leads.py", title="My leads", icon=":material/inbox:"),
+        st.Page("pages/lead.py", title="Lead history", icon=":material/history:", url_path="lead"),
     ],
     "Agreement": [
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),
@@ -27,6 +28,7 @@ pages = {
     ],
     "Data": [
         st.Page("pages/import_data.py", title="Import", icon=":material/upload_file:"),
+        st.Page("pages/audit_log.py", title="Audit log", icon=":material/manage_search:"),
     ],
 }
 page = st.navigation(pages)

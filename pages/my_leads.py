@@ -12,6 +12,8 @@ from sla_model.store.repository import data_as_of, open_mqls
 from ui import fmt
 from ui.data import get_dataset, get_engine
 from ui.identity import current_actor
+from ui.lead_history import LEAD_PARAM
+from ui.links import page_link
 from ui.my_leads import (
     ALL_REPS,
     chosen_text,
@@ -85,6 +87,8 @@ else:
     chosen = selection.ids(table_key)
     names = dict(zip(table["Lead"], table["Name"], strict=True))
     st.caption(fmt.md_escape(chosen_text(chosen, names)))
+    if len(chosen) == 1:
+        page_link("pages/lead.py", f"Open the history of {chosen[0]}", ":material/history:", {LEAD_PARAM: chosen[0]})
 
     sla = in_force(data.versions, as_of.date())
     labels = sla.reason_labels()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, delete, func, insert, text
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, text
 from sqlmodel import Session, SQLModel, select
 
 from sla_model.agreement.sla import Sla, parse_sla, sla_to_dict
@@ -564,4 +564,30 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
     frame["touches"] = frame["touches"].fillna(0).astype(np.int64)
     for c in ("mql_at", "first_touch_at"):
         frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    return frame
+
+
+def find_leads(*, engine: Engine, text: str, limit: int = 20) -> pd.DataFrame:
+    """Leads whose id is ``text`` or whose id, name, company or email contains it (case-insensitive), newest first.
+
+    At most ``limit`` rows: lead_id, first_name, last_name, company, email, owner, created_at.
+    """
+    text = text.strip()
+    columns = ["lead_id", "first_name", "last_name", "company", "email", "owner", "created_at"]
+    if not text:
+        return pd.DataFrame(columns=columns)
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    name = func.lower(Lead.first_name + " " + Lead.last_name)
+    fields = (func.lower(Lead.lead_id), name, func.lower(Lead.company), func.lower(Lead.email))
+    query = (
+        select(*(getattr(Lead, c) for c in columns))
+        .where(or_(Lead.lead_id == text, *(f.like(like, escape="\\") for f in fields)))
+        .order_by((Lead.lead_id != text), Lead.created_at.desc())
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    frame["created_at"] = pd.to_datetime(frame["created_at"]).astype("datetime64[ns]")
     return frame
