@@ -33,7 +33,7 @@ from sla_model.metrics.quality import (
     top_values,
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
-from ui import fmt
+from ui import fmt, lead_quality
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
@@ -205,6 +205,8 @@ else:
         "Whiskers: 95% Wilson intervals; pale bars: small samples. Young MQLs have not had time to convert, so "
         "the latest months pull these rates down."
     )
+
+lead_quality.funnel_section(view)
 
 # --- Voice of sales: the latest rejection notes, verbatim -------------------------------------------------
 st.subheader("Voice of sales")

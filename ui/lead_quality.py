@@ -7,8 +7,12 @@ import textwrap
 import pandas as pd
 import streamlit as st
 
+from sla_model.charts.velocity import funnel_chart
 from sla_model.metrics.stats import SMALL_SAMPLE
+from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import fmt
+from ui.charts import projector, show
+from ui.controls import View
 
 SMALL_TEXT = f"small sample (n < {SMALL_SAMPLE})"
 
@@ -156,3 +160,58 @@ def notes_table(notes: pd.DataFrame, month: str) -> None:
         },
     )
     st.caption(f"The {len(table)} latest rejection notes on {month}'s MQLs, newest first, as the reps wrote them.")
+
+
+# --- The whole funnel, by cohort ---------------------------------------------------------------------------------
+
+FUNNEL_VIEWS = ("Counts", "Conversion", "Days per stage")
+
+
+def cohort_rows(table: pd.DataFrame, view: str, maturing_after: pd.Period | None) -> pd.DataFrame:
+    """The cohort table as shown: counts, step conversions or median days per stage, newest cohort first."""
+    shown = pd.DataFrame({"Cohort": [f"{m:%b %Y}" + (" (maturing)" if maturing_after is not None and m > maturing_after
+                                                       else "") for m in table["month"]]})  # fmt: skip
+    for stage in ("Lead", "MQL", "SAL", "SQL", "Opportunity", "Won", "Lost"):
+        if view == "Counts":
+            shown[stage] = table[stage].map(lambda n: fmt.count(float(n)))
+        elif stage != "Lead":
+            column = table[f"{stage} %" if view == "Conversion" else f"{stage} days"]
+            shown[stage] = column.map(fmt.pct if view == "Conversion" else lambda d: fmt.number(d, 1))
+    return shown.iloc[::-1].reset_index(drop=True)
+
+
+def funnel_caption(view: str, cycle_days: float) -> str:
+    """What the cohort table's figures are, and which cohorts are still maturing."""
+    what = {
+        "Counts": "Leads created in each month that reached each stage (at any time since).",
+        "Conversion": "Each stage as a share of the stage before (Lost: of the opportunities).",
+        "Days per stage": "Median days from the stage before, among the leads with both dates.",
+    }[view]
+    cycle = (
+        f" Nine in ten wins arrive within {fmt.number(cycle_days, 0)} days of the lead's creation, so cohorts younger "
+        "than that are still maturing: their later stages will fill in."
+        if cycle_days == cycle_days
+        else ""
+    )  # fmt: skip
+    return (f"{what} A closed deal exported without its earlier stages counts at each stage it implies; a lead "
+            f"sales rejected stays rejected even if it converted later.{cycle}")  # fmt: skip
+
+
+def funnel_section(view: View, months: int = 12) -> None:
+    """The whole funnel of the month's lead cohort as bars, and the last ``months`` cohorts as a table."""
+    st.subheader(f"The whole funnel: leads created in {view.period:%b %Y}")
+    leads = view.leads
+    cohort = leads[(leads["created_at"] >= view.start) & (leads["created_at"] < view.end)]
+    cycle = cycle_days(leads)
+    if cohort.empty:
+        st.caption(f"No lead was created in {view.period:%B %Y}.")
+    else:
+        stages = funnel_stages(cohort)
+        show(projector(funnel_chart(stages), 300), len(stages), key="funnel_chart")
+    first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
+    table = cohort_funnel(leads, pd.period_range(first, view.period, freq="M"))
+    shown = st.segmented_control("Cohort table", FUNNEL_VIEWS, default=FUNNEL_VIEWS[0], key="funnel_view",
+                                 label_visibility="collapsed") or FUNNEL_VIEWS[0]  # fmt: skip
+    maturing = None if cycle != cycle else (pd.Timestamp(view.data.as_of) - pd.Timedelta(days=cycle)).to_period("M")
+    st.dataframe(cohort_rows(table, shown, maturing), hide_index=True, width="stretch", height="content")
+    st.caption(funnel_caption(shown, cycle))

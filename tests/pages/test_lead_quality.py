@@ -83,7 +83,7 @@ def test_notes_are_the_latest_rejection_notes_verbatim(sample_app, sample):
     assert not at.exception
     expected = latest_notes(sample.feedback, _cohort(sample.leads, "2026-11"), _labels(), n=10)
     assert len(expected) == 10
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "Note" in d.value.columns)
     assert table["Note"].tolist() == expected["note"].tolist()
     assert table["Reason"].tolist() == expected["reason"].tolist()
     assert table["Channel"].tolist() == expected["channel"].astype(str).tolist()
@@ -183,7 +183,34 @@ def test_a_note_that_looks_like_markup_is_shown_as_plain_text(markup_app):
     at = markup_app.run()
     assert not at.exception
     assert metric(at, "Rejected").value == "1"
-    assert at.dataframe[0].value["Note"].tolist() == [MARKUP_NOTE]
+    assert next(d.value for d in at.dataframe if "Note" in d.value.columns)["Note"].tolist() == [MARKUP_NOTE]
     texts = [e.value for e in [*at.markdown, *at.caption, *at.info, *at.title, *at.subheader]]
     assert not any("fit" in t or "script" in t for t in texts)
     assert not any(m.proto.allow_html for m in [*at.markdown, *at.caption])
+
+
+def test_the_whole_funnel_counts_each_cohort_as_the_data_says(sample_app, sample):
+    leads = sample.leads
+    at = sample_app(PAGE, month="2026-09", channel="Webinar")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Opportunity" in d.value.columns)
+    row = table[table["Cohort"].str.startswith("Sep 2026")].iloc[0]
+    sep = leads[(leads["channel"] == "Webinar") & (leads["created_at"].dt.to_period("M") == pd.Period("2026-09", "M"))]
+    # counted straight from the stage columns: a won or lost deal was an opportunity, an SQL and an MQL
+    closed = sep["won_at"].notna() | sep["lost_at"].notna()
+    expected = {
+        "Lead": len(sep),
+        "MQL": int((sep["mql_at"].notna() | sep["accepted_at"].notna() | sep["sql_at"].notna() | closed
+                    | sep["opportunity_at"].notna()).sum()),
+        "Opportunity": int((sep["opportunity_at"].notna() | closed).sum()),
+        "Won": int(sep["won_at"].notna().sum()),
+        "Lost": int(sep["lost_at"].notna().sum()),
+    }  # fmt: skip
+    assert {k: int(row[k].replace(",", "")) for k in expected} == expected
+    first = leads["created_at"].min().to_period("M")  # twelve months back, or as far as the data goes
+    assert len(table) == min(12, (pd.Period("2026-09", "M") - first).n + 1)
+    assert table["Cohort"].iloc[-1] == f"{max(first, pd.Period('2026-09', 'M') - 11):%b %Y}"
+    at.segmented_control(key="funnel_view").set_value("Conversion").run()
+    table = next(d.value for d in at.dataframe if "Opportunity" in d.value.columns)
+    row = table[table["Cohort"].str.startswith("Sep 2026")].iloc[0]
+    assert row["Won"] == fmt.pct(expected["Won"] / expected["Opportunity"])
