@@ -79,3 +79,22 @@ def test_a_stage_dated_before_the_one_before_is_left_out_of_the_median_not_the_c
 def test_a_cohort_matures_when_nine_in_ten_wins_have_arrived():
     assert cycle_days(_leads(), share=0.5) == (24 + 31) / 2
     assert cycle_days(_leads()) == 24 + 0.9 * (31 - 24)  # numpy's linear interpolation between the two wins
+
+
+def test_the_maven_pipeline_funnel_counts_what_its_deal_stages_say():
+    """A real export nobody here wrote: 8,800 opportunities with only a stage and two dates."""
+    from sla_model.generator import sample_dir
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import load_mapping_file
+    from tests.conftest import MAVEN
+
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv")
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    prepared = importer.prepare(read_csv((MAVEN / "sales_pipeline.csv").read_bytes(), name="p.csv"), mapping)
+    f = funnel_stages(prepared.frame).set_index("stage")["count"]
+    stage = raw["deal_stage"].value_counts()
+    assert f["Lead"] == f["MQL"] == len(raw)  # every opportunity was handed to sales
+    assert f["Won"] == stage["Won"] and f["Lost"] == stage["Lost"]
+    assert f["Opportunity"] == stage["Won"] + stage["Lost"] + stage["Engaging"]  # prospects are not opportunities
+    assert f["SQL"] >= f["Opportunity"] and f["SAL"] >= f["Opportunity"]
