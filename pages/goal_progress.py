@@ -24,7 +24,7 @@ from sla_model.metrics.progress import (
     trend_values,
     view_quota,
 )
-from ui import fmt
+from ui import drill, fmt
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.goal_progress import funnel_table, tiles, with_attainment
@@ -59,6 +59,7 @@ elif first.elapsed <= 0:
     st.markdown("**This month has not started yet.**")
 
 tiles(results, currency)
+drill.measure_drill(view)
 
 if view.filtered:
     st.caption(

@@ -96,3 +96,22 @@ def test_tiles_never_show_a_double_negative_or_a_negative_zero(sample_app, month
         if tile.delta:
             assert not tile.delta.startswith(("-", "−")), tile.delta
             assert not re.match(r"^\+?\$?0k? ", tile.delta), tile.delta  # a zero gap reads "on pace"
+
+
+@pytest.mark.parametrize("measure", ["mqls", "sqls", "won", "revenue"])
+def test_each_tile_opens_the_leads_behind_it_and_their_count_is_the_figure(sample_app, measure):
+    at = sample_app("pages/goal_progress.py", month="2026-10", channel="Email")
+    assert not at.exception
+    label = {"mqls": "MQLs", "sqls": "SQLs", "won": "Won deals", "revenue": "Revenue"}[measure]
+    at.pills(key="gp_drill").set_value(measure).run()
+    table = next(d.value for d in at.dataframe if "History" in d.value.columns)
+    title = next(m.value for m in at.markdown if m.value.startswith(f"**{label}, October 2026"))
+    shown = metric(at, label).value
+    if measure == "revenue":  # the tile sums the won deals' amounts
+        assert fmt.money(table["Amount"].sum()) == shown
+        assert title.endswith(f"{fmt.plural(len(table), 'lead')}**")
+    else:
+        assert title == f"**{label}, October 2026: {fmt.plural(int(shown.replace(',', '')), 'lead')}**"
+        assert len(table) == int(shown.replace(",", ""))
+    assert set(table["Channel"]) <= {"Email"}
+    assert table["History"].str.fullmatch(r"lead\?lead=L\d+").all()

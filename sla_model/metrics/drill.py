@@ -1,0 +1,54 @@
+"""The leads behind a figure: every count a page shows can be opened as the rows it counted.
+
+Each function selects with the very predicate the figure's own function uses, so the number of rows is the
+figure by construction (the tests check it against the figure too).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sla_model.metrics.progress import measure_times
+from sla_model.metrics.quality import decision_status, mql_cohort
+
+#: The columns every drill-down shows first: who the lead is and who owns it.
+IDENTITY = ("lead_id", "first_name", "last_name", "company", "owner", "channel")
+#: The columns that explain each figure, after :data:`IDENTITY`.
+EXPLAIN = {
+    "mqls": ("persona", "score", "mql_at"),
+    "sqls": ("mql_at", "accepted_at", "sql_at"),
+    "won": ("sql_at", "won_at", "amount"),
+    "revenue": ("sql_at", "won_at", "amount"),
+    "accepted": ("mql_at", "accepted_at", "sql_at"),
+    "rejected": ("mql_at", "rejected_at", "rejection_reason"),
+    "stale": ("mql_at", "recycled_at", "disqualified_at"),
+    "pending": ("mql_at", "score", "persona"),
+}
+
+
+def measure_leads(leads: pd.DataFrame, measure: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The leads a Goal progress measure counted over ``[start, end)`` (revenue: the won deals it sums)."""
+    times = measure_times(leads, measure)
+    return leads[(times >= start) & (times < end)]
+
+
+def status_leads(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, status: str) -> pd.DataFrame:
+    """The MQLs handed over in ``[start, end)`` with one decision status (accepted, rejected, stale, pending)."""
+    cohort = mql_cohort(leads, start, end)
+    return cohort[decision_status(cohort) == status]
+
+
+def reason_leads(
+    leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, reason: str, by: str | None = None,
+    value: str | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """The month's MQLs rejected for ``reason`` (optionally only where column ``by`` is ``value``)."""
+    rejected = status_leads(leads, start, end, "rejected")
+    rows = rejected[rejected["rejection_reason"].astype(object) == reason]
+    return rows if by is None else rows[rows[by].astype(object) == value]
+
+
+def explain(rows: pd.DataFrame, figure: str) -> pd.DataFrame:
+    """``rows`` with the identity columns and those that explain ``figure``, in the data's order."""
+    columns = [c for c in (*IDENTITY, *EXPLAIN.get(figure, ())) if c in rows.columns]
+    return rows.loc[:, columns].reset_index(drop=True)

@@ -1,0 +1,81 @@
+"""The drill-down panel: the leads behind a figure, as a sortable table that links to each lead's history."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sla_model.exports import safe_csv
+from ui import fmt
+from ui.controls import View
+
+#: How the drill-down names the data's columns.
+HEADINGS = {
+    "lead_id": "Lead",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "owner": "Owner",
+    "channel": "Channel",
+    "persona": "Persona",
+    "score": "Score",
+    "mql_at": "MQL at",
+    "accepted_at": "Accepted at",
+    "rejected_at": "Rejected at",
+    "rejection_reason": "Reason",
+    "recycled_at": "Back to nurture at",
+    "disqualified_at": "Disqualified at",
+    "sql_at": "SQL at",
+    "won_at": "Won at",
+    "amount": "Amount",
+}
+#: At most this many rows are sent to the browser; the CSV holds every row.
+SHOWN = 2_000
+
+
+def shown_frame(rows: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The rows with readable headings, reasons by their label and a link to each lead's history."""
+    out = rows.copy()
+    if "rejection_reason" in out and labels:
+        out["rejection_reason"] = out["rejection_reason"].astype(object).map(lambda r: labels.get(r, r))
+    for c in out.columns:
+        if c.endswith("_at"):
+            out[c] = pd.to_datetime(out[c])
+        elif out[c].dtype == "category":
+            out[c] = out[c].astype(object)
+    out.insert(0, "history", "lead?lead=" + out["lead_id"].astype(str))
+    return out.rename(columns=HEADINGS | {"history": "History"})
+
+
+def leads_panel(title: str, rows: pd.DataFrame, *, key: str, labels: dict[str, str] | None = None) -> None:
+    """A bordered panel: the title with the count, the first :data:`SHOWN` rows, and a CSV of all of them."""
+    with st.container(border=True, key=f"drill_{key}"):
+        st.markdown(f"**{fmt.md_escape(title)}: {fmt.plural(len(rows), 'lead')}**")
+        if rows.empty:
+            st.caption("No lead is behind this figure.")
+            return
+        frame = shown_frame(rows, labels)
+        config = {"History": st.column_config.LinkColumn("History", display_text="open", width=70)}
+        for c in frame.columns:
+            if c.endswith(" at"):
+                config[c] = st.column_config.DatetimeColumn(c, format="D MMM YYYY, HH:mm")
+        if "Amount" in frame:
+            config["Amount"] = st.column_config.NumberColumn("Amount", format="localized")
+        st.dataframe(frame.head(SHOWN), hide_index=True, width="stretch", column_config=config,
+                     height=min(38 + 35 * min(len(frame), SHOWN), 420))  # fmt: skip
+        more = f" (the first {fmt.count(SHOWN)} shown)" if len(frame) > SHOWN else ""
+        st.download_button(f"Download the {fmt.plural(len(frame), 'lead')} as CSV{more}",
+                           safe_csv(frame.drop(columns="History")), file_name=f"{key}.csv", mime="text/csv",
+                           icon=":material/download:", key=f"drill_csv_{key}")  # fmt: skip
+
+
+def measure_drill(view: View) -> None:
+    """Goal progress' drill-down: pick a tile's measure and see the leads it counted this month."""
+    from sla_model.metrics.drill import explain, measure_leads
+    from sla_model.metrics.progress import MEASURE_LABELS
+
+    picked = st.pills("Show the leads behind", list(MEASURE_LABELS), format_func=lambda m: MEASURE_LABELS[m],
+                      key="gp_drill")  # fmt: skip
+    if picked:
+        rows = measure_leads(view.leads, picked, view.start, view.end)
+        leads_panel(f"{MEASURE_LABELS[picked]}, {view.period:%B %Y}", explain(rows, picked), key=f"gp_{picked}")
