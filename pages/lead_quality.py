@@ -33,7 +33,7 @@ from sla_model.metrics.quality import (
     top_values,
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
-from ui import fmt, lead_quality
+from ui import drill, fmt, lead_quality
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
@@ -73,6 +73,7 @@ if cohort.empty:
     )
 else:
     tiles(acc, loop_counts(cohort))
+    drill.status_drill(view, labels)
 
 # --- Acceptance trend and acceptance by channel ----------------------------------------------------------
 left, right = st.columns(2, gap="large")

@@ -79,3 +79,18 @@ def measure_drill(view: View) -> None:
     if picked:
         rows = measure_leads(view.leads, picked, view.start, view.end)
         leads_panel(f"{MEASURE_LABELS[picked]}, {view.period:%B %Y}", explain(rows, picked), key=f"gp_{picked}")
+
+
+#: Lead quality's tiles, by the decision status they count.
+STATUS_LABELS = {"accepted": "Accepted", "rejected": "Rejected", "stale": "Stale", "pending": "Pending"}
+
+
+def status_drill(view: View, labels: dict[str, str]) -> None:
+    """Lead quality's drill-down: the month's MQLs sales accepted, rejected, left unworked or has not decided."""
+    from sla_model.metrics.drill import explain, status_leads
+
+    picked = st.pills("Show the leads behind", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="lq_drill")
+    if picked:
+        rows = status_leads(view.leads, view.start, view.end, picked)
+        title = f"{STATUS_LABELS[picked]} MQLs handed over in {view.period:%B %Y}"
+        leads_panel(title, explain(rows, picked), key=f"lq_{picked}", labels=labels)

@@ -214,3 +214,18 @@ def test_the_whole_funnel_counts_each_cohort_as_the_data_says(sample_app, sample
     table = next(d.value for d in at.dataframe if "Opportunity" in d.value.columns)
     row = table[table["Cohort"].str.startswith("Sep 2026")].iloc[0]
     assert row["Won"] == fmt.pct(expected["Won"] / expected["Opportunity"])
+
+
+@pytest.mark.parametrize(("status", "label", "month"), [("accepted", "Accepted", "2026-09"),
+    ("rejected", "Rejected", "2026-09"), ("pending", "Pending", "2026-11"), ("stale", "Stale", "2026-09")])  # fmt: skip
+def test_each_decision_tile_opens_the_leads_behind_it(sample_app, status, label, month):
+    at = sample_app(PAGE, month=month, channel="Content Syndication")
+    n = int(metric(at, label).value.replace(",", ""))
+    assert n > 0  # every status has leads here, so the panel is a table
+    at.pills(key="lq_drill").set_value(status).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "History" in d.value.columns)
+    assert len(table) == n
+    assert set(table["Channel"]) == {"Content Syndication"}
+    if status == "rejected":  # the reasons read as the SLA names them, not as codes
+        assert set(table["Reason"]) <= set(_labels().values())
