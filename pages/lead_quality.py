@@ -13,7 +13,6 @@ from sla_model.charts.quality import (
     rate_bars,
     rate_bars_height,
     reason_heatmap_chart,
-    reason_pareto_chart,
 )
 from sla_model.metrics.quality import (
     acceptance,
@@ -140,11 +139,12 @@ else:
     pareto = pareto_rows(top_reasons(rejection_reasons(picked, labels)))
     # The caption is markdown: it names the dimension, never the (imported) value.
     scope = f"all {PLURALS[dim]}" if chosen_value == ALL else f"the chosen {DIMENSIONS[dim].lower()}"
-    show(projector(reason_pareto_chart(pareto), 340), len(pareto), key="reason_pareto_chart")
+    clicked = drill.reason_pareto(pareto, key=f"reason_pareto_{dim}_{chosen_value}")
     st.caption(
         f"{fmt.count(pareto['count'].sum())} rejections ({scope}), most frequent reason first; the line adds up "
-        "their share. Fix the first two or three reasons and most rejections go away."
+        "their share. Fix the first two or three reasons and most rejections go away. Click a bar for its leads."
     )
+    drill.reason_drill(picked, pareto, clicked.get("reason"), labels, month)
 
     # The reasons across the chosen dimension: a heatmap of counts (top values; the rest as "Other").
     st.markdown(f"**Rejection reasons by {DIMENSIONS[dim].lower()}**, {month}")

@@ -43,8 +43,12 @@ def shown_frame(rows: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.
             out[c] = pd.to_datetime(out[c])
         elif out[c].dtype == "category":
             out[c] = out[c].astype(object)
+    if {"first_name", "last_name"} <= set(out.columns):  # one column for the name: the table fits 1280 px
+        name = (out["first_name"].fillna("").astype(str) + " " + out["last_name"].fillna("").astype(str)).str.strip()
+        out.insert(out.columns.get_loc("first_name"), "name", name)
+        out = out.drop(columns=["first_name", "last_name"])
     out.insert(0, "history", "lead?lead=" + out["lead_id"].astype(str))
-    return out.rename(columns=HEADINGS | {"history": "History"})
+    return out.rename(columns=HEADINGS | {"history": "History", "name": "Name"})
 
 
 def leads_panel(title: str, rows: pd.DataFrame, *, key: str, labels: dict[str, str] | None = None) -> None:
@@ -94,3 +98,28 @@ def status_drill(view: View, labels: dict[str, str]) -> None:
         rows = status_leads(view.leads, view.start, view.end, picked)
         title = f"{STATUS_LABELS[picked]} MQLs handed over in {view.period:%B %Y}"
         leads_panel(title, explain(rows, picked), key=f"lq_{picked}", labels=labels)
+
+
+def reason_pareto(pareto: pd.DataFrame, *, key: str) -> dict:
+    """The reasons' Pareto chart, clickable: returns the clicked bar's ``{"reason": code}`` (``{}`` if none)."""
+    from sla_model.charts.quality import REASON_PICK, reason_pareto_chart
+    from ui.charts import projector, show
+
+    return show(projector(reason_pareto_chart(pareto, selectable=True), 340), len(pareto), key=key, select=REASON_PICK)
+
+
+def reason_drill(rejected: pd.DataFrame, pareto: pd.DataFrame, reason: str | None, labels: dict[str, str],
+                 month: str) -> None:  # fmt: skip
+    """The rejected MQLs behind one bar of the reasons' Pareto (its reason, the folded rest, or no reason)."""
+    from sla_model.metrics.drill import explain
+
+    if reason is None:
+        return
+    codes = rejected["rejection_reason"].astype(object)
+    if reason == "(other)":
+        rows, title = rejected[~codes.isin(pareto["reason"]) & codes.notna()], "Rejected for the other reasons"
+    elif reason == "(no reason)":
+        rows, title = rejected[codes.isna()], "Rejected without a reason"
+    else:
+        rows, title = rejected[codes == reason], f"Rejected: {labels.get(reason, reason)}"
+    leads_panel(f"{title}, {month}", explain(rows, "rejected"), key=f"lq_reason_{reason}", labels=labels)

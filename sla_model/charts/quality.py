@@ -114,8 +114,14 @@ def acceptance_trend_chart(trend: pd.DataFrame, chosen: pd.Timestamp, chosen_tex
     return band + line + points + rule
 
 
-def reason_pareto_chart(pareto: pd.DataFrame) -> alt.LayerChart:
+#: The name of the Pareto chart's click selection (a clicked bar selects its ``reason`` code).
+REASON_PICK = "reason_pick"
+
+
+def reason_pareto_chart(pareto: pd.DataFrame, *, selectable: bool = False) -> alt.LayerChart:
     """Rejections by reason as bars, most frequent first, with their cumulative share as a line.
+
+    With ``selectable``, clicking a bar selects its reason (the :data:`REASON_PICK` selection, field ``reason``).
 
     ``pareto`` comes from ``quality.top_reasons`` with an ``axis`` label (newlines break it) and ``inside``
     (the count fits inside its bar, drawn in white; otherwise above it).
@@ -130,9 +136,10 @@ def reason_pareto_chart(pareto: pd.DataFrame) -> alt.LayerChart:
         "axis:N", sort=list(pareto["axis"]), title=None, axis=alt.Axis(labelAngle=0, labelExpr=LINES, labelLimit=120)
     )
     base = alt.Chart(pareto).encode(x=x, tooltip=tooltip)
-    bars = base.mark_bar(color=BAD, width=alt.RelativeBandSize(0.7)).encode(
-        y=alt.Y("count:Q", title="Rejections (count)", axis=alt.Axis(tickMinStep=1))
-    )
+    look = {"color": BAD, "width": alt.RelativeBandSize(0.7), "cursor": "pointer" if selectable else "default"}
+    bars = base.mark_bar(**look).encode(y=alt.Y("count:Q", title="Rejections (count)", axis=alt.Axis(tickMinStep=1)))
+    if selectable:
+        bars = bars.add_params(alt.selection_point(name=REASON_PICK, fields=["reason"], on="click", clear="dblclick"))
     # Counts sit inside tall bars (white) and above short ones, clear of the cumulative line.
     count_text = alt.Text("count:Q", format=",")
     inside = base.transform_filter(alt.datum.inside).mark_text(fontSize=14, baseline="top", dy=5, color="white")

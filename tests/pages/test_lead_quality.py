@@ -229,3 +229,19 @@ def test_each_decision_tile_opens_the_leads_behind_it(sample_app, status, label,
     assert set(table["Channel"]) == {"Content Syndication"}
     if status == "rejected":  # the reasons read as the SLA names them, not as codes
         assert set(table["Reason"]) <= set(_labels().values())
+
+
+def test_a_clicked_reason_bar_opens_the_rejected_leads_behind_it(sample_app, sample):
+    at = sample_app(PAGE, month="2026-09")
+    key = "reason_pareto_channel___all__"
+    assert key in at.session_state  # the Pareto chart listens for clicks
+    at.session_state[key] = {"selection": {"reason_pick": [{"reason": "no_budget"}]}}  # as the browser reports it
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "History" in d.value.columns)
+    cohort = _cohort(sample.leads, "2026-09")
+    expected = cohort[cohort["rejected_at"].notna() & (cohort["rejection_reason"].astype(object) == "no_budget")]
+    assert sorted(table["Lead"]) == sorted(expected["lead_id"])
+    assert set(table["Reason"]) == {"No budget"}
+    titles = [m.value.replace("\\", "") for m in at.markdown]  # as read: markdown escapes removed
+    assert f"**Rejected: No budget, September 2026: {len(expected)} leads**" in titles
