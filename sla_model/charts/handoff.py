@@ -21,7 +21,8 @@ def speed_pays_chart(pays: pd.DataFrame, rate: str, title: str) -> alt.LayerChar
         hits=pays[rate],
         sample=pays["small_sample"].map({True: "small", False: "ok"}),
     ).dropna(subset=["rate"])
-    x = alt.X("Bucket:N", sort=list(pays["bucket"]), title=None, axis=alt.Axis(labelAngle=0))
+    axis = alt.Axis(labelAngle=-30, labelOverlap=False, labelLimit=140)
+    x = alt.X("Bucket:N", sort=list(pays["bucket"]), title=None, axis=axis)
     bars = (
         alt.Chart(frame)
         .mark_rule(color=NEUTRAL, strokeWidth=6, opacity=0.6)
