@@ -15,7 +15,7 @@ import pandas as pd
 
 from sla_model.actions import ActionError
 from sla_model.agreement.sla import Sla
-from sla_model.metrics.handoff import at_risk, delay_split, delay_summary
+from sla_model.metrics.handoff import at_risk, delay_split, delay_summary, speed_pays
 from sla_model.metrics.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
 from sla_model.metrics.quality import (
     acceptance,
@@ -428,7 +428,13 @@ def misses(inputs: MeetingInputs, period: pd.Period, currency: str = "USD") -> S
         "misses",
         "Misses and likely causes",
         lines,
-        {"causes": pd.DataFrame({"cause": causes}), "reason_shift": shift, "short_channels": short},
+        {
+            "causes": pd.DataFrame({"cause": causes}),
+            "reason_shift": shift,
+            "short_channels": short,
+            # The evidence for the first-touch rule (metrics.handoff.speed_pays), for the report.
+            "speed_pays": speed_pays(inputs.summary, inputs.leads, inputs.as_of),
+        },
     )
 
 
