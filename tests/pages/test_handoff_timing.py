@@ -356,9 +356,11 @@ def test_speed_bins_of_nothing():
 def test_every_chart_tooltip_names_its_sample_size(sample_app):
     at = sample_app(PAGE)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert len(specs) == 4
+    assert len(specs) == 6  # four timing charts and the two speed-pays charts
     tooltips = json.dumps(specs)
     assert "Judged MQLs" in tooltips and "n (leads)" in tooltips
+    pays = [json.dumps(spec) for spec in specs if "95% low" in json.dumps(spec)]
+    assert len(pays) == 2 and all('"title": "MQLs"' in spec for spec in pays)
 
 
 # --- systems vs human delay, at risk, does speed pay ----------------------------------------------------
