@@ -124,12 +124,18 @@ def speed_pays_section(summary: pd.DataFrame, view: View) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "Speed to lead": shown["bucket"],
-            "MQLs": shown["mqls"].astype(int),
+            "MQLs": [fmt.count(n) for n in shown["mqls"]],
             "MQL→SQL": [rate_text(r, lo, hi) for r, lo, hi in shown[["sql_rate", "sql_low", "sql_high"]].to_numpy()],
             "MQL→won": [rate_text(r, lo, hi) for r, lo, hi in shown[["won_rate", "won_low", "won_high"]].to_numpy()],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key="pays_table")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"MQLs": st.column_config.TextColumn(help="MQLs at least 30 days old in the bucket")},
+        key="pays_table",
+    )
     st.caption(
         f"MQLs handed over at least {MATURE_DAYS} days before the as-of time, from every month"
         + (" (filters apply)" if view.filtered else "")

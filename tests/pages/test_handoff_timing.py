@@ -406,10 +406,10 @@ def test_speed_pays_table_shows_rates_intervals_and_sample_sizes(sample_app, sam
     rule = want[want["kind"] == "rule"]
     table = _frame(at, "Speed to lead")
     assert table["Speed to lead"].tolist() == rule["bucket"].tolist()
-    assert table["MQLs"].tolist() == rule["mqls"].tolist()
+    assert table["MQLs"].tolist() == [fmt.count(n) for n in rule["mqls"]]
     assert table["MQL→won"].tolist() == [
         rate_text(r, lo, hi) for r, lo, hi in rule[["won_rate", "won_low", "won_high"]].to_numpy()
     ]
     at.segmented_control(key="pays_kind").set_value("Fixed hours").run()
     hours = want[want["kind"] == "hours"]
-    assert _frame(at, "Speed to lead")["MQLs"].tolist() == hours["mqls"].tolist()
+    assert _frame(at, "Speed to lead")["MQLs"].tolist() == [fmt.count(n) for n in hours["mqls"]]
