@@ -11,6 +11,7 @@ from sla_model.agreement.sla import in_force
 from sla_model.store.repository import data_as_of, open_mqls
 from ui import fmt
 from ui.data import get_dataset, get_engine
+from ui.handoff_speed import at_risk_section
 from ui.identity import current_actor
 from ui.lead_history import LEAD_PARAM
 from ui.links import page_link
@@ -123,6 +124,10 @@ else:
 st.button("Undo my last action", key="undo", on_click=on_undo, args=(actor,), icon=":material/undo:")
 st.caption(f"Acting as {fmt.md_escape(actor.name)} ({actor.role}). Every action is stored at once with who and "
            "when, and audited; undo reverts your latest decision or touch.")  # fmt: skip
+
+if still_open:  # an empty queue has nothing at risk
+    st.subheader("At risk: breaking a follow-up rule soon")
+    at_risk_section(data.summary, data, "my_risk", owner)
 
 with messages:
     for kind, text in st.session_state.get("flash", []):

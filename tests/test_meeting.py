@@ -122,7 +122,9 @@ def test_voice_of_sales_counts_and_reasons(world):
 def test_breaches_list_the_open_mqls_past_a_rule(world):
     section = meeting.breaches(world)
     assert section.tables["breaches"]["lead_id"].tolist() == ["O1"]
-    assert section.lines[0].startswith("1 open MQLs break a follow-up rule: 1 never touched, 1 without a decision")
+    assert section.lines[0].startswith(
+        "Broken: 1 open MQLs break a follow-up rule: 1 never touched, 1 without a decision"
+    )
     assert "Oldest: O1 (Oldest Corp)" in section.lines[2]
 
 
@@ -208,4 +210,25 @@ def test_without_touch_data_the_breaches_are_judged_on_decisions_only(world):
 
     section = meeting.breaches(dataclasses.replace(world, touches_recorded=False))
     assert section.tables["breaches"]["breach"].tolist() == ["no decision after 72 h"]
-    assert section.lines[0].startswith("1 open MQLs break a follow-up rule: 0 never touched, 1 without a decision")
+    assert section.lines[0].startswith(
+        "Broken: 1 open MQLs break a follow-up rule: 0 never touched, 1 without a decision"
+    )
+
+
+def test_breaches_separate_the_broken_from_those_at_risk_within_the_meeting_horizon():
+    base = small_world()
+    h = small_sla().follow_up.first_touch_hours
+    handoff = AS_OF - pd.Timedelta(hours=h) + pd.Timedelta(hours=2)  # its first touch falls due in 2 h
+    created = handoff - pd.Timedelta(hours=1)  # make_mql hands a lead over an hour after its creation
+    soon = make_mql("R1", f"{created:%Y-%m-%d %H:%M}", channel="Email", owner="Ana Souza")
+    later = make_mql("R2", f"{AS_OF - pd.Timedelta(hours=2):%Y-%m-%d %H:%M}", channel="Email", owner="Ana Souza")
+    leads = pd.concat([base.leads, leads_frame(soon, later)], ignore_index=True)
+    world = meeting.MeetingInputs(
+        leads, touch_summary(leads, touches_frame(), base.versions), base.feedback, base.versions, AS_OF
+    )
+    section = meeting.breaches(world)
+    assert section.tables["breaches"]["lead_id"].tolist() == ["O1"]
+    assert section.lines[0].startswith("Broken: 1 open MQLs")
+    assert section.tables["at_risk"]["lead_id"].tolist() == (["R1", "R2"] if h <= meeting.RISK_HOURS else ["R1"])
+    assert section.tables["at_risk"]["hours_left"].iloc[0] == pytest.approx(2.0)
+    assert section.lines[-1].startswith("At risk: ") and "Ana Souza" in section.lines[-1]

@@ -82,3 +82,13 @@ def test_the_breach_csv_neutralises_formulas(start):
     for column in frame.columns:
         assert not frame[column].str.startswith(FORMULA_START).any(), column
     assert frame.iloc[1]["Company"] == "Plain Co"
+
+
+def test_the_report_carries_the_speed_pays_table(october):
+    """October's five MQLs are over 30 days old and untouched: 2 reached SQL (E1 won, E2), 1 was won."""
+    page = report.to_html(october)
+    assert "<h2>Does speed pay?</h2>" in page
+    assert "<td>Never touched</td><td>5</td><td>40.0% (" in page
+    assert "<td>Within rule</td><td>0</td><td>—</td><td>—</td>" in page
+    won = october.section("misses").tables["speed_pays"].set_index(["kind", "bucket"]).loc[("rule", "Never touched")]
+    assert (won["won"], won["mqls"]) == (1, 5)

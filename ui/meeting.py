@@ -261,8 +261,22 @@ def breaches(section: meeting.Section, review: meeting.Review) -> None:
     """Open follow-up breaches by rep and by lead, with today's list to download."""
     say(section.lines, ":material/alarm:")
     found = section.tables["breaches"]
-    if found.empty:
-        return
+    if not found.empty:
+        broken_tables(section, review)
+    risk = section.tables.get("at_risk")
+    if risk is not None and not risk.empty:
+        st.markdown(f"**At risk** · open MQLs breaking a rule within the next {meeting.RISK_HOURS} h, soonest first")
+        st.dataframe(
+            pd.DataFrame({"Lead": risk["lead_id"], "Company": risk["company"],
+                          "Owner": risk["owner"].astype(object).where(risk["owner"].notna(), "(no owner)"),
+                          "Rule due": risk["rule"], "Time left": [fmt.hours(h) for h in risk["hours_left"]]}),
+            hide_index=True, width="stretch", height=min(38 + 35 * len(risk), 320), key=P + "at_risk",
+        )  # fmt: skip
+
+
+def broken_tables(section: meeting.Section, review: meeting.Review) -> None:
+    """The broken follow-up rules by rep and by lead, with today's list to download."""
+    found = section.tables["breaches"]
     left, right = st.columns([1, 2], gap="large")
     with left:
         by_rep = section.tables["by_rep"]

@@ -38,7 +38,8 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
     Touches logged before the handoff do not count toward its follow-up, and touches on leads
     that are not in ``leads`` are ignored. Columns: lead_id, owner, channel, mql_at,
     first_touch_at, hours_to_first_touch, touches_in_window, touches_total, ``decided``
-    (:func:`sla_model.metrics.lifecycle.decided`), and the rules of :func:`follow_up_rules`.
+    (:func:`sla_model.metrics.lifecycle.decided`), the rules of :func:`follow_up_rules`, and the due times
+    ``first_touch_due`` and ``decision_due``.
     """
     mqls = leads[leads["mql_at"].notna()]
     rules = follow_up_rules(mqls, versions)
@@ -71,7 +72,12 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
         },
         index=mqls.index,
     )
-    return pd.concat([out, rules], axis=1)
+    out = pd.concat([out, rules], axis=1)
+    # --- Due times (wall clock). Placeholder: the business-hours calendar replaces this block. ---
+    out["first_touch_due"] = out["mql_at"] + pd.to_timedelta(out["first_touch_hours"].astype(float), unit="h")
+    out["decision_due"] = out["mql_at"] + pd.to_timedelta(out["decision_hours"].astype(float), unit="h")
+    # --- end of due times ---
+    return out
 
 
 def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sla_model.actions import ActionError
 from sla_model.agreement.sla import Sla
+from sla_model.metrics.handoff import at_risk, delay_split, delay_summary, speed_pays
 from sla_model.metrics.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
 from sla_model.metrics.quality import (
     acceptance,
@@ -409,6 +410,12 @@ def misses(inputs: MeetingInputs, period: pd.Period, currency: str = "USD") -> S
             f"{late:,} MQLs were touched late or never ({fmt_value(1 - speed['share_within'], 'share')} "
             f"of {speed['judged']:,} judged)."
         )
+    delay = delay_summary(delay_split(_month_summary(inputs.summary, period), inputs.leads)).iloc[0]
+    if delay["systems_n"] and delay["human_n"]:
+        causes.append(
+            f"Systems vs human delay: created → handed over (marketing, routing) took a median "
+            f"{delay['systems_median']:.1f} h, handed over → first touch (sales) {delay['human_median']:.1f} h."
+        )
     reps = _rep_speed(inputs, period)
     slow = reps[reps["share_within"] < 0.8].sort_values("share_within", kind="stable").head(3)
     for row in slow.itertuples():
@@ -421,7 +428,13 @@ def misses(inputs: MeetingInputs, period: pd.Period, currency: str = "USD") -> S
         "misses",
         "Misses and likely causes",
         lines,
-        {"causes": pd.DataFrame({"cause": causes}), "reason_shift": shift, "short_channels": short},
+        {
+            "causes": pd.DataFrame({"cause": causes}),
+            "reason_shift": shift,
+            "short_channels": short,
+            # The evidence for the first-touch rule (metrics.handoff.speed_pays), for the report.
+            "speed_pays": speed_pays(inputs.summary, inputs.leads, inputs.as_of),
+        },
     )
 
 
@@ -464,15 +477,35 @@ def voice_of_sales(inputs: MeetingInputs, period: pd.Period, notes: int = 8) -> 
 # --- 5. Follow-up breaches ------------------------------------------------------------------------------------
 
 
+#: The meeting's "at risk" horizon: open MQLs that will break a rule within this many hours.
+RISK_HOURS = 8
+
+
+def _at_risk_line(risk: pd.DataFrame) -> str:
+    """The at-risk sentence of the breaches section."""
+    if risk.empty:
+        return f"At risk: no open MQL falls due in the next {RISK_HOURS} hours."
+    reps = risk["owner"].astype(object).where(risk["owner"].notna(), "(no owner)").value_counts()
+    return (
+        f"At risk: {len(risk):,} more break a rule within the next {RISK_HOURS} hours "
+        f"({', '.join(f'{r} ({n:,})' for r, n in reps.head(3).items())})."
+    )
+
+
 def breaches(inputs: MeetingInputs) -> Section:
-    """Open MQLs breaking a follow-up rule now (from any month: these are the ones to act on), per rep."""
+    """Open MQLs breaking a follow-up rule now ("broken", from any month), per rep, and those about to ("at risk")."""
     found = breach_list(inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded)
+    risk = at_risk(inputs.summary, inputs.leads, inputs.as_of, RISK_HOURS, touches_recorded=inputs.touches_recorded)
     if found.empty:
         return Section(
             "breaches",
             "Follow-up breaches to act on",
-            ["No open MQL breaks a follow-up rule."],
-            {"breaches": found, "by_rep": pd.DataFrame(columns=["owner", "breaches", "oldest_hours"])},
+            ["No open MQL breaks a follow-up rule.", _at_risk_line(risk)],
+            {
+                "breaches": found,
+                "by_rep": pd.DataFrame(columns=["owner", "breaches", "oldest_hours"]),
+                "at_risk": risk,
+            },
         )
     by_rep = (
         found.assign(owner=found["owner"].astype(str))
@@ -484,13 +517,15 @@ def breaches(inputs: MeetingInputs) -> Section:
     no_touch = int(found["breach"].str.contains("no touch").sum())
     no_decision = int(found["breach"].str.contains("no decision").sum())
     lines = [
-        f"{len(found):,} open MQLs break a follow-up rule: {no_touch:,} never touched, {no_decision:,} without "
+        f"Broken: {len(found):,} open MQLs break a follow-up rule: {no_touch:,} never touched, {no_decision:,} without "
         f"a decision past the deadline.",
         f"Most: {', '.join(f'{r.owner} ({r.breaches:,})' for r in by_rep.head(3).itertuples())}.",
         f"Oldest: {found['lead_id'].iloc[0]} ({found['company'].iloc[0]}), {found['age_hours'].iloc[0] / 24:.0f} "
         f"days since handoff.",
+        _at_risk_line(risk),
     ]
-    return Section("breaches", "Follow-up breaches to act on", lines, {"breaches": found, "by_rep": by_rep})
+    data = {"breaches": found, "by_rep": by_rep, "at_risk": risk}
+    return Section("breaches", "Follow-up breaches to act on", lines, data)
 
 
 # --- Decisions carried from earlier meetings -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import textwrap
 
 import altair as alt
@@ -126,6 +127,27 @@ def _section_html(section: Section) -> str:
     return f"<section><h2>{html.escape(section.title)}</h2><ul>{items}</ul>{extra}</section>"
 
 
+def _rate(rate: float, low: float, high: float) -> str:
+    return "—" if math.isnan(rate) else f"{rate:.1%} ({low:.1%}–{high:.1%})"
+
+
+def speed_pays_html(review: Review) -> str:
+    """The "does speed pay?" table (metrics.handoff.speed_pays against the rule), or nothing without MQLs to judge."""
+    misses = next((s for s in review.sections if s.key == "misses"), None)
+    pays = None if misses is None else misses.tables.get("speed_pays")
+    if pays is None or pays["mqls"].sum() == 0:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(r.bucket)}</td><td>{r.mqls:,}</td><td>{_rate(r.sql_rate, r.sql_low, r.sql_high)}</td>"
+        f"<td>{_rate(r.won_rate, r.won_low, r.won_high)}</td></tr>"
+        for r in pays[pays["kind"] == "rule"].itertuples()
+    )
+    return (
+        "<section><h2>Does speed pay?</h2><table><tr><th>First touch</th><th>MQLs</th><th>MQL→SQL</th>"
+        f"<th>MQL→won</th></tr>{rows}</table><p>MQLs at least 30 days old; 95% (Wilson) intervals.</p></section>"
+    )
+
+
 def to_html(review: Review) -> str:
     """The review as one self-contained HTML page (inline CSS, charts as embedded SVG images), one printed page."""
     tile_html = "".join(
@@ -140,7 +162,7 @@ def to_html(review: Review) -> str:
         for name, chart in charts(review).items()
     )
     shown = [s for s in review.sections if s.key != "scorecard"]
-    body = "".join(_section_html(s) for s in shown)
+    body = "".join(_section_html(s) for s in shown) + speed_pays_html(review)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(review.title)}</title><style>{CSS}</style></head><body>"

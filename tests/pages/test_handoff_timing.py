@@ -356,6 +356,60 @@ def test_speed_bins_of_nothing():
 def test_every_chart_tooltip_names_its_sample_size(sample_app):
     at = sample_app(PAGE)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert len(specs) == 4
+    assert len(specs) == 6  # four timing charts and the two speed-pays charts
     tooltips = json.dumps(specs)
     assert "Judged MQLs" in tooltips and "n (leads)" in tooltips
+    pays = [json.dumps(spec) for spec in specs if "95% low" in json.dumps(spec)]
+    assert len(pays) == 2 and all('"title": "MQLs"' in spec for spec in pays)
+
+
+# --- systems vs human delay, at risk, does speed pay ----------------------------------------------------
+
+
+def test_delay_table_splits_routing_from_the_reps_first_touch(sample_app, sample):
+    from sla_model.metrics.handoff import delay_split, delay_summary
+
+    at = sample_app(PAGE)
+    want = delay_summary(delay_split(_expected(sample, "2026-11")["month"], sample[0].leads), "owner")
+    table = _frame(at, "Created → handed over").set_index("Rep")
+    for row in want.itertuples():
+        assert table.loc[row.owner, "MQLs"] == row.mqls
+        assert table.loc[row.owner, "Created → handed over"] == fmt.hours(row.systems_median)
+        assert table.loc[row.owner, "Handed over → first touch"] == fmt.hours(row.human_median)
+    assert metric(at, "Handed over → first touch (median)").value == fmt.hours(
+        delay_summary(delay_split(_expected(sample, "2026-11")["month"], sample[0].leads)).iloc[0]["human_median"]
+    )
+
+
+def test_at_risk_lists_open_mqls_due_within_n_hours_soonest_first(sample_app, sample):
+    from sla_model.metrics.handoff import at_risk
+
+    data, summary = sample
+    at = sample_app(PAGE)
+    at.number_input(key="handoff_risk_hours").set_value(24).run()
+    want = at_risk(summary, data.leads, AS_OF, 24)
+    assert len(want) > 0
+    table = _frame(at, "Rule due")
+    assert table["Lead"].tolist() == want["lead_id"].tolist()
+    assert table["Time left"].tolist() == [fmt.hours(h) for h in want["hours_left"]]
+    broken = set(_frame(at, "Breach")["Lead"])
+    assert not broken & set(table["Lead"])
+
+
+def test_speed_pays_table_shows_rates_intervals_and_sample_sizes(sample_app, sample):
+    from sla_model.metrics.handoff import speed_pays
+    from ui.handoff_speed import rate_text
+
+    data, summary = sample
+    at = sample_app(PAGE)
+    want = speed_pays(summary, data.leads, AS_OF)
+    rule = want[want["kind"] == "rule"]
+    table = _frame(at, "Speed to lead")
+    assert table["Speed to lead"].tolist() == rule["bucket"].tolist()
+    assert table["MQLs"].tolist() == [fmt.count(n) for n in rule["mqls"]]
+    assert table["MQL→won"].tolist() == [
+        rate_text(r, lo, hi) for r, lo, hi in rule[["won_rate", "won_low", "won_high"]].to_numpy()
+    ]
+    at.segmented_control(key="pays_kind").set_value("Fixed hours").run()
+    hours = want[want["kind"] == "hours"]
+    assert _frame(at, "Speed to lead")["MQLs"].tolist() == [fmt.count(n) for n in hours["mqls"]]

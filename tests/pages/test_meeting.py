@@ -305,3 +305,13 @@ def test_a_double_clicked_adopt_is_stored_once(writable_app):
     at.run()
     assert not at.exception and not at.error
     assert [(p.status, p.row_version) for p in decisions.list_proposals(engine=engine)] == [("adopted", 2)]
+
+
+def test_the_breaches_section_shows_the_at_risk_mqls_apart_from_the_broken(sample_app, sample_inputs):
+    at = open_section(sample_app, "breaches")
+    section = meeting.breaches(sample_inputs)
+    risk = section.tables["at_risk"]
+    assert len(risk) > 0 and section.lines[0].startswith("Broken: ") and section.lines[-1].startswith("At risk: ")
+    table = next(d.value for d in at.dataframe if "Rule due" in d.value.columns)
+    assert table["Lead"].tolist() == risk["lead_id"].tolist()
+    assert not set(table["Lead"]) & set(section.tables["breaches"]["lead_id"])

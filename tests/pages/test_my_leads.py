@@ -303,3 +303,19 @@ def test_the_columns_a_rep_acts_on_come_first_so_they_fit_at_1280(sample_app):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "Decide" in d.value.columns)
     assert list(table.columns[:4]) == ["Status", "Lead", "Decide", "First touch"]
+
+
+def test_a_rep_sees_their_mqls_at_risk_within_the_hours_they_choose_soonest_first(writable_app):
+    from sla_model.metrics.handoff import at_risk
+    from sla_model.metrics.timing import touch_summary
+
+    data = generate()
+    summary = touch_summary(data.leads, data.touches, sample_slas())
+    at = _as(writable_app(PAGE), "Jonas Weber")
+    at.number_input(key="my_risk_hours").set_value(48).run()
+    want = at_risk(summary[summary["owner"] == "Jonas Weber"], data.leads, AS_OF, 48)
+    assert len(want) > 0
+    table = next(d.value for d in at.dataframe if "Rule due" in d.value.columns)
+    assert table["Lead"].tolist() == want["lead_id"].tolist()
+    assert set(table["Owner"]) == {"Jonas Weber"}
+    assert want["hours_left"].is_monotonic_increasing
