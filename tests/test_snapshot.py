@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -86,3 +87,15 @@ def test_no_copy_is_kept_when_switched_off(small_engine, db_url, monkeypatch):
     cold_start(small_engine, db_url)
     assert cold_start(small_engine, db_url)[1] == "database"
     assert not snapshot.folder_for(db_url).exists()
+
+
+@pytest.mark.parametrize("frame", ["summary", "leads"])
+def test_a_copy_written_before_a_column_was_added_is_read_again_from_the_database(small_engine, db_url, frame):
+    frames, _ = cold_start(small_engine, db_url)
+    older = getattr(frames, frame).drop(columns=getattr(frames, frame).columns[-1])  # as an older release wrote it
+    epoch = snapshot.epoch(small_engine)
+    stale = dataclasses.replace(frames, **{frame: older})
+    snapshot.save(db_url, epoch_id=epoch, version=data_version(engine=small_engine), frames=stale)
+    again, source = cold_start(small_engine, db_url)
+    assert source == "database"
+    assert_same(again, full(small_engine))

@@ -28,7 +28,15 @@ from sla_model.agreement.sla import Sla
 from sla_model.metrics.timing import touch_summary
 from sla_model.store.db import PROJECT_ROOT, writer
 from sla_model.store.refresh import Frames, catch_up_between
-from sla_model.store.repository import get_meta, load_feedback, load_leads, load_touches
+from sla_model.store.repository import (
+    FEEDBACK_COLUMNS,
+    LEAD_COLUMNS,
+    TOUCH_COLUMNS,
+    get_meta,
+    load_feedback,
+    load_leads,
+    load_touches,
+)
 
 EPOCH_KEY = "dataset_epoch"
 #: Where copies are kept (one folder per database URL); ``SMARKETING_SNAPSHOT_DIR`` moves it.
@@ -109,6 +117,18 @@ def full_frames(engine: Engine, versions: Sequence[Sla]) -> Frames:
     return Frames(leads=leads, touches=touches, feedback=load_feedback(engine=engine), summary=summary)
 
 
+def current_layout(frames: Frames, versions: Sequence[Sla]) -> bool:
+    """Whether a copy has the columns today's code gives: the repository's lead, touch and decision columns, and
+    the touch summary's (recomputed on no rows). A copy written before a column was added is not used.
+    """
+    if list(frames.leads.columns) != LEAD_COLUMNS or list(frames.touches.columns) != TOUCH_COLUMNS:
+        return False
+    if list(frames.feedback.columns) != FEEDBACK_COLUMNS:
+        return False
+    expected = touch_summary(frames.leads.iloc[:0], frames.touches.iloc[:0], versions) if versions else pd.DataFrame()
+    return list(frames.summary.columns) == list(expected.columns)
+
+
 def load_frames(engine: Engine, *, url: str, version: int, versions: Sequence[Sla]) -> tuple[Frames, str]:
     """The data set at data ``version``, from the copy where it can be, else from the database (writing a copy).
 
@@ -117,6 +137,8 @@ def load_frames(engine: Engine, *, url: str, version: int, versions: Sequence[Sl
     """
     epoch_id = epoch(engine) if enabled() else ""
     found = load(url, epoch_id=epoch_id) if enabled() else None
+    if found is not None and not current_layout(found[1], versions):
+        found = None
     if found is not None:
         at, frames = found
         if at == version:
