@@ -118,8 +118,10 @@ def full_frames(engine: Engine, versions: Sequence[Sla]) -> Frames:
 
 
 def current_layout(frames: Frames, versions: Sequence[Sla]) -> bool:
-    """Whether a copy has the columns today's code gives: the repository's lead, touch and decision columns, and
-    the touch summary's (recomputed on no rows). A copy written before a column was added is not used.
+    """Whether a copy has the columns today's code gives; a copy written before a column was added is not used.
+
+    The lead, touch and decision frames must have the repository's columns, and the touch summary those it has
+    today (recomputed on no rows).
     """
     if list(frames.leads.columns) != LEAD_COLUMNS or list(frames.touches.columns) != TOUCH_COLUMNS:
         return False
