@@ -25,7 +25,7 @@ from sla_model.metrics.timing import (
     stage_medians,
     touch_compliance,
 )
-from ui import fmt
+from ui import drill, fmt
 from ui.charts import projector, show
 from ui.controls import View, view_controls
 from ui.handoff_speed import at_risk_section, delay_section, speed_pays_section
@@ -123,6 +123,7 @@ def main() -> None:
         judged = speed_to_lead(month, data.as_of)
         compliance = touch_compliance(month, data.leads, data.as_of)
         speed = tiles(judged, compliance, breaches, view)
+        drill.timing_drill(judged, compliance, breaches, data.leads, view)
 
         st.subheader("Speed to lead")
         handed = f"{len(month):,} MQL{'' if len(month) == 1 else 's'}"

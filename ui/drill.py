@@ -28,6 +28,16 @@ HEADINGS = {
     "sql_at": "SQL at",
     "won_at": "Won at",
     "amount": "Amount",
+    "first_touch_at": "First touch at",
+    "hours_to_first_touch": "Hours to first touch",
+    "first_touch_hours": "Limit (h)",
+    "status": "Judged",
+    "touches_in_window": "Touches in window",
+    "min_touches": "Touches needed",
+    "window_days": "Window (days)",
+    "age_hours": "Age (h)",
+    "touches_total": "Touches",
+    "breach": "Breach",
 }
 #: At most this many rows are sent to the browser; the CSV holds every row.
 SHOWN = 2_000
@@ -123,3 +133,33 @@ def reason_drill(rejected: pd.DataFrame, pareto: pd.DataFrame, reason: str | Non
     else:
         rows, title = rejected[codes == reason], f"Rejected: {labels.get(reason, reason)}"
     leads_panel(f"{title}, {month}", explain(rows, "rejected"), key=f"lq_reason_{reason}", labels=labels)
+
+
+#: Handoff timing's drill-downs, by what they count.
+TIMING_LABELS = {"within": "First touch within the SLA", "late": "First touch late or missed",
+                 "touch_rule": "Touch rule missed", "breaches": "Open breaches"}  # fmt: skip
+_TIMING_COLUMNS = {
+    "within": ("mql_at", "first_touch_at", "hours_to_first_touch", "first_touch_hours"),
+    "late": ("mql_at", "first_touch_at", "hours_to_first_touch", "first_touch_hours", "status"),
+    "touch_rule": ("mql_at", "touches_in_window", "min_touches", "window_days"),
+    "breaches": ("mql_at", "age_hours", "touches_total", "breach"),
+}
+
+
+def timing_drill(judged: pd.DataFrame, compliance: pd.DataFrame, breaches: pd.DataFrame, leads: pd.DataFrame,
+                 view: View) -> None:  # fmt: skip
+    """Handoff timing's drill-down: the month's MQLs behind the speed and touch-rule tiles, and the open breaches."""
+    picked = st.pills("Show the leads behind", list(TIMING_LABELS), format_func=TIMING_LABELS.get, key="ht_drill")
+    if not picked:
+        return
+    rows = {
+        "within": judged[judged["status"] == "within"],
+        "late": judged[judged["status"].isin(["late", "missed"])],
+        "touch_rule": compliance[compliance["judged"] & ~compliance["complies"]],
+        "breaches": breaches,
+    }[picked]
+    names = leads.loc[:, ["lead_id", "first_name", "last_name", "company"]]
+    rows = rows.drop(columns=[c for c in ("company",) if c in rows]).merge(names, on="lead_id", how="left")
+    columns = ["lead_id", "first_name", "last_name", "company", "owner", "channel", *_TIMING_COLUMNS[picked]]
+    scope = "open now, any month" if picked == "breaches" else f"MQLs handed over in {view.period:%B %Y}"
+    leads_panel(f"{TIMING_LABELS[picked]} ({scope})", rows.loc[:, columns], key=f"ht_{picked}")

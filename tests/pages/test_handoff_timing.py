@@ -413,3 +413,31 @@ def test_speed_pays_table_shows_rates_intervals_and_sample_sizes(sample_app, sam
     at.segmented_control(key="pays_kind").set_value("Fixed hours").run()
     hours = want[want["kind"] == "hours"]
     assert _frame(at, "Speed to lead")["MQLs"].tolist() == [fmt.count(n) for n in hours["mqls"]]
+
+
+def _count(text: str, pattern: str) -> int:
+    import re
+
+    found = re.search(pattern, text.replace("\\", ""))
+    assert found, f"{pattern!r} not in {text!r}"
+    return int(found.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("what", ["within", "late", "touch_rule", "breaches"])
+def test_each_timing_tile_opens_the_leads_behind_it(sample_app, what):
+    at = sample_app(PAGE, month="2026-10")
+    captions = [c.value for c in at.caption]
+    speed = [c for c in captions if " judged" in c]  # the Within SLA tile's, then the Touch rule tile's
+    within, judged = _count(speed[0], r"([\d,]+) of"), _count(speed[0], r"of ([\d,]+) judged")
+    complies, rule_judged = _count(speed[1], r"([\d,]+) of"), _count(speed[1], r"of ([\d,]+) judged")
+    expected = {"within": within, "late": judged - within, "touch_rule": rule_judged - complies,
+                "breaches": int(metric(at, "Open breaches").value.replace(",", ""))}[what]  # fmt: skip
+    at.pills(key="ht_drill").set_value(what).run()
+    assert not at.exception
+    if expected == 0:
+        assert "No lead is behind this figure." in [c.value for c in at.caption]
+        return
+    table = next(d.value for d in at.dataframe if "History" in d.value.columns)
+    assert len(table) == expected
+    if what == "late":
+        assert set(table["Judged"]) <= {"late", "missed"}
