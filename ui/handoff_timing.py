@@ -12,6 +12,8 @@ from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.timing import compliance_summary, rep_figures, speed_summary
 from ui import fmt
 from ui.controls import View
+from ui.lead_history import LEAD_PARAM
+from ui.links import page_link
 
 #: Breach-table row height in pixels: above 4rem, so long text wraps onto a second line.
 ROW_HEIGHT = 68
@@ -189,7 +191,7 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
         }
     )
     # Rows taller than 4rem let long text wrap, so every column fits a 1280-pixel projector.
-    st.dataframe(
+    picked = st.dataframe(
         table,
         hide_index=True,
         width="stretch",
@@ -206,7 +208,15 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
             "Breach": st.column_config.TextColumn(width=160),
         },
         key="breach_table",
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    rows = picked.selection.rows
+    if rows:
+        lead_id = str(table["Lead"].iloc[rows[0]])
+        page_link("pages/lead.py", f"Open the history of {lead_id}", ":material/history:", {LEAD_PARAM: lead_id})
+    else:
+        st.caption("Select a row to open that lead's history.")
     export = table.drop(columns="Age").assign(**{"Age (hours)": breaches["age_hours"].to_numpy()})
     export["MQL time"] = export["MQL time"].dt.strftime("%Y-%m-%d %H:%M")
     st.download_button(

@@ -441,3 +441,15 @@ def test_each_timing_tile_opens_the_leads_behind_it(sample_app, what):
     assert len(table) == expected
     if what == "late":
         assert set(table["Judged"]) <= {"late", "missed"}
+
+
+def test_a_selected_breach_row_opens_that_leads_history(sample_app):
+    at = sample_app(PAGE)
+    first = _frame(at, "Breach")["Lead"].iloc[0]
+    assert "Select a row to open that lead's history." in [c.value for c in at.caption]
+    at.session_state["breach_table"] = {"selection": {"rows": [0], "columns": []}}  # as the browser reports a tick
+    at.run()
+    assert not at.exception
+    links = [e.proto for e in at.get("page_link")]
+    shown = [link.label for link in links] or [c.value for c in at.caption]  # a page run alone has no navigation
+    assert any(text.startswith(f"Open the history of {first}") for text in shown), shown
