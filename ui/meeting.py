@@ -286,11 +286,15 @@ def broken_tables(section: meeting.Section, review: meeting.Review) -> None:
             hide_index=True, width="stretch",
         )  # fmt: skip
     with right:
-        st.dataframe(
+        picked = st.dataframe(
             pd.DataFrame({"Lead": found["lead_id"], "Company": found["company"], "Owner": found["owner"],
                           "Since handoff": [fmt.hours(h) for h in found["age_hours"]], "Rule broken": found["breach"]}),
-            hide_index=True, width="stretch", height=320,
+            hide_index=True, width="stretch", height=320, key=P + "breach_rows", on_select="rerun",
+            selection_mode="single-row",
         )  # fmt: skip
+        if picked.selection.rows:
+            lead_id = str(found["lead_id"].iloc[picked.selection.rows[0]])
+            page_link("pages/lead.py", f"Open the history of {lead_id}", ":material/history:", {"lead": lead_id})
     label, name = report.breach_csv_name(review)  # today's list, whatever month is reviewed
     st.download_button(label, lambda: report.breach_csv(review), key=P + "breach_csv", file_name=name,
                        mime="text/csv", icon=":material/download:")  # fmt: skip

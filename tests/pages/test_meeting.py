@@ -315,3 +315,13 @@ def test_the_breaches_section_shows_the_at_risk_mqls_apart_from_the_broken(sampl
     table = next(d.value for d in at.dataframe if "Rule due" in d.value.columns)
     assert table["Lead"].tolist() == risk["lead_id"].tolist()
     assert not set(table["Lead"]) & set(section.tables["breaches"]["lead_id"])
+
+
+def test_a_selected_breach_in_the_meeting_opens_that_leads_history(sample_app, sample_inputs):
+    at = open_section(sample_app, "breaches")
+    first = meeting.breaches(sample_inputs).tables["breaches"]["lead_id"].iloc[0]
+    at.session_state["mt_breach_rows"] = {"selection": {"rows": [0], "columns": []}}  # as the browser reports a tick
+    at.run()
+    assert not at.exception
+    shown = [e.proto.label for e in at.get("page_link")] or [c.value for c in at.caption]
+    assert any(text.startswith(f"Open the history of {first}") for text in shown), shown
