@@ -95,6 +95,9 @@ def _tick(page, row: int, lead_id: str) -> None:
 
     ticked = page.get_by_text(re.compile(rf"^1 selected: {lead_id}"))
     for _ in range(3):
+        # the page is taller than the screen (the at-risk list sits below): after a decision it may be scrolled
+        # down to the buttons, so the queue's first rows are brought back into view before the click
+        page.get_by_test_id("stMain").evaluate("el => el.scrollTo(0, 0)")
         box = _queue_box(page)
         page.mouse.click(box["x"] + 18, box["y"] + 36 + 18 + 35 * row)
         try:
