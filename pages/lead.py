@@ -60,11 +60,12 @@ if st.query_params.get(LEAD_PARAM) != lead_id:
 
 as_of = pd.Timestamp(data_as_of(engine=engine))
 lead = load_leads(engine=engine, lead_ids=[lead_id]).iloc[0]
+trail = lead_audit(engine=engine, lead_id=lead_id)
 history = lead_history(
     lead,
     touches=load_touches(engine=engine, lead_ids=[lead_id]),
     feedback=load_feedback(engine=engine, lead_ids=[lead_id]),
-    audit=lead_audit(engine=engine, lead_id=lead_id),
+    audit=trail,
     versions=data.versions,
     as_of=as_of,
 )
@@ -90,7 +91,6 @@ else:
 
 if actor.role is Role.MANAGER:
     st.subheader("Audit trail")
-    trail = lead_audit(engine=engine, lead_id=lead_id)
     if trail.empty:
         st.caption("No one has acted on this lead in the app: what is shown came from the data.")
     else:
