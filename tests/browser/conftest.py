@@ -124,6 +124,15 @@ def page(browser):
     context.close()
 
 
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+           && !document.querySelector('[data-testid="stSkeleton"]')"""
+
+
+def settle(page) -> None:
+    """Wait until the rerun is over: no running indicator and no skeleton, so no stale element is left on screen."""
+    page.wait_for_function(IDLE)
+
+
 def screenshot(page, name: str) -> Path:
     """Save a screenshot artifact of the current view."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

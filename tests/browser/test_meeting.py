@@ -12,7 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import choose, screenshot, start_app, stop_app
+from tests.browser.conftest import choose, screenshot, settle, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 SECTIONS = ["Scorecard", "Wins to celebrate", "Misses and likely causes", "Voice of sales",
@@ -43,10 +43,11 @@ def test_walk_the_agenda_record_a_decision_and_hand_out_the_report(meeting_url, 
 
     for number, title in enumerate(SECTIONS, start=1):
         expect(page.locator("h2").first).to_have_text(f"{number}. {title}")
+        settle(page)  # the previous section's Next button can linger on screen until the rerun is over
         _no_errors(page)
         screenshot(page, f"meeting_{number}_1920x1080")
         if number < len(SECTIONS):
-            page.get_by_role("button", name=re.compile("^Next: ")).click()
+            page.get_by_role("button", name=re.compile(f"^Next: {number + 1} · ")).click()
 
     page.get_by_test_id("stExpander").get_by_text("Record a decision or action item").click()
     page.get_by_label("What was decided").fill(DECISION)

@@ -8,10 +8,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import choose, screenshot, start_app, stop_app
-
-IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
-           && !document.querySelector('[data-testid="stSkeleton"]')"""
+from tests.browser.conftest import IDLE, choose, screenshot, start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
