@@ -314,6 +314,7 @@ def test_breach_list():
         "touches_total",
         "age_hours",
         "breach",
+        "policy",
     ]
     # oldest first
     assert breaches["lead_id"].tolist() == ["N4", "N8", "N3", "N6", "N7", "N2"]

@@ -90,7 +90,9 @@ def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str |
     hours = st.number_input("Within the next … hours", min_value=1, max_value=24 * 14, value=DEFAULT_RISK_HOURS,
                             step=1, key=f"{key}_hours")  # fmt: skip
     rows = summary if owner is None else summary[summary["owner"] == owner]
-    risk = at_risk(rows, data.leads, as_of, float(hours), touches_recorded=data.touches_recorded)
+    risk = at_risk(
+        rows, data.leads, as_of, float(hours), touches_recorded=data.touches_recorded, versions=data.versions
+    )
     st.caption(
         f"Open MQLs not in breach yet whose next rule falls due by {as_of + pd.Timedelta(hours=hours):%d %b %Y, %H:%M}"
         f" UTC ({fmt.plural(int(hours), 'hour')} after the data's as-of time {as_of:%d %b %H:%M}), soonest first."

@@ -15,7 +15,7 @@ import streamlit as st
 from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, decide, log_touch, undo_last
 from sla_model.agreement.sla import Sla
-from sla_model.metrics.timing import follow_up_rules
+from sla_model.metrics.timing import follow_up_rules, working_hours_left
 from ui import fmt
 from ui.data import get_engine
 from ui.selection import RowSelection
@@ -60,9 +60,8 @@ def queue_table(
     view at 1280×720; ``with_owner`` adds the owner after them.
     """
     rules = follow_up_rules(queue, versions)
-    hours_since = (as_of - queue["mql_at"]) / pd.Timedelta(hours=1)
-    decide_left = rules["decision_hours"].to_numpy(float) - hours_since.to_numpy()
-    touch_left = np.where(queue["touches"] > 0, np.nan, rules["first_touch_hours"].to_numpy(float) - hours_since)
+    decide_left = working_hours_left(rules, "decision_due", as_of, versions)
+    touch_left = np.where(queue["touches"] > 0, np.nan, working_hours_left(rules, "first_touch_due", as_of, versions))
     overdue = (decide_left < 0) | (np.nan_to_num(touch_left, nan=1) < 0)
     soon = ~overdue & ((decide_left < 8) | (np.nan_to_num(touch_left, nan=99) < 2))
     table = pd.DataFrame(

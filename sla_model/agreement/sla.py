@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from sla_model.agreement.calendar import Calendar, as_calendar
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -96,13 +98,64 @@ class SqlDefinition(_Strict):
         return self
 
 
+Touches = Annotated[int, Field(ge=1, le=50)]
+WindowDays = Annotated[int, Field(ge=1, le=90)]
+
+
+class Policy(_Strict):
+    """A follow-up policy for one segment of MQLs: who it covers, and the rules that replace the standard ones.
+
+    An MQL is covered when it meets every condition given (channels, a demo request, company size,
+    personas); the first policy that covers it wins, and MQLs no policy covers get the standard rules.
+    A rule left out is the standard one.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    channels: list[str] = []
+    demo_request: bool | None = None
+    min_company_size: NonNegInt = 0
+    personas: list[str] = []
+    first_touch_hours: Hours | None = None
+    min_touches: Touches | None = None
+    touch_window_days: WindowDays | None = None
+    decision_hours: Hours | None = None
+
+    @model_validator(mode="after")
+    def _covers_someone(self) -> Policy:
+        if not (self.channels or self.demo_request is not None or self.min_company_size or self.personas):
+            raise ValueError(f"policy {self.name!r} names no condition (channels, demo_request, "
+                             "min_company_size or personas), so it would cover every MQL")  # fmt: skip
+        return self
+
+
 class FollowUp(_Strict):
-    """Sales' commitment on every MQL handed over."""
+    """Sales' commitment on every MQL handed over: the standard rules, and policies for segments that differ."""
 
     first_touch_hours: Hours
-    min_touches: Annotated[int, Field(ge=1, le=50)]
-    touch_window_days: Annotated[int, Field(ge=1, le=90)]
+    min_touches: Touches
+    touch_window_days: WindowDays
     decision_hours: Hours
+    policies: list[Policy] = []
+
+    @model_validator(mode="after")
+    def _unique_policy_names(self) -> FollowUp:
+        names = [p.name for p in self.policies]
+        dupes = sorted({n for n in names if names.count(n) > 1} | ({STANDARD} & set(names)))
+        if dupes:
+            raise ValueError(
+                f"follow-up policy names must be unique and not {STANDARD!r}; repeated: {', '.join(dupes)}"
+            )
+        return self
+
+    def rules(self, policy: Policy | None = None) -> dict[str, float]:
+        """The four rules of ``policy`` (the standard ones where it says nothing), or the standard rules."""
+        keys = ("first_touch_hours", "min_touches", "touch_window_days", "decision_hours")
+        own = {k: getattr(policy, k) for k in keys} if policy else {}
+        return {k: own[k] if own.get(k) is not None else getattr(self, k) for k in keys}
+
+
+#: The name of the rules that apply to MQLs no policy covers.
+STANDARD = "Standard"
 
 
 class RejectionReason(_Strict):
@@ -140,6 +193,7 @@ class Sla(_Strict):
     rejection_reasons: Annotated[list[RejectionReason], Field(min_length=1)]
     recycle: Recycle
     review: Review
+    calendar: Annotated[Calendar, BeforeValidator(as_calendar)] = Calendar()
 
     @model_validator(mode="after")
     def _unique_reason_codes(self) -> Sla:
@@ -293,7 +347,10 @@ TERM_LABELS = {
     "follow_up.min_touches": "Contact attempts, at least",
     "follow_up.touch_window_days": "Contact attempts within (days)",
     "follow_up.decision_hours": "Accept or reject within (hours)",
+    "follow_up.policies": "Follow-up policies",
     "recycle.stale_after_days": "Back to nurture undecided after (days)",
+    "calendar.timezone": "Time zone",
+    "calendar.holidays": "Holidays",
     "review.monthly": "Monthly review",
     "review.mid_month_checkin": "Mid-month check-in",
     "review.attendees": "Attendees",
@@ -312,6 +369,10 @@ def term_label(path: str) -> str:
     """
     if path in TERM_LABELS:
         return TERM_LABELS[path]
+    if path.startswith("calendar.hours."):
+        return "Business hours · " + path.removeprefix("calendar.hours.").title()
+    if path.startswith("calendar.owner_timezones."):
+        return "Time zone · " + path.removeprefix("calendar.owner_timezones.")
     if path.startswith("quotas.mqls_by_channel."):
         return "MQL quota · " + path.removeprefix("quotas.mqls_by_channel.")
     if path.startswith("rejection_reasons."):

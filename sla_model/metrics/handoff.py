@@ -5,19 +5,23 @@
 * :func:`at_risk`: open MQLs that will break a follow-up rule within the next N hours, soonest first.
 * :func:`speed_pays`: MQL→SQL and MQL→won by speed-to-lead bucket, with 95% intervals and sample sizes.
 
-"Within the next N hours" is measured by :func:`hours_left` only, so the clock (wall clock or business hours)
-is switched in one place.
+"Within the next N hours" counts working hours on each lead's own clock (its SLA version's business-hours
+calendar, :func:`sla_model.metrics.timing.working_hours_left`) when the versions are given, wall-clock hours
+(:func:`hours_left`) otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from sla_model.agreement.sla import Sla
 from sla_model.metrics.lifecycle import is_open, sql_reached_at
 from sla_model.metrics.stats import rate_frame
+from sla_model.metrics.timing import working_hours_left
 
 HOUR = np.timedelta64(1, "h")
 #: Fixed speed-to-lead buckets (upper edges in hours, ``(a, b]``), the last one open-ended.
@@ -99,23 +103,28 @@ def at_risk(
     within_hours: float,
     *,
     touches_recorded: bool = True,
+    versions: Sequence[Sla] | None = None,
 ) -> pd.DataFrame:
     """Open MQLs not in breach yet that will break a follow-up rule within the next ``within_hours``.
 
-    Rules (due times from the summary's ``first_touch_due`` and ``decision_due``, the touch window from
-    ``mql_at`` + ``window_days``): first touch (no touch yet), the touch rule (fewer than K touches in the
+    Hours are working hours on each lead's clock when ``versions`` are given (the ones the summary was built
+    with), wall-clock hours otherwise. Rules (due times from the summary's ``first_touch_due``,
+    ``window_due`` and ``decision_due``): first touch (no touch yet), the touch rule (fewer than K touches in the
     window) and the decision (no accept/reject). An MQL already breaking any rule is "broken"
     (:func:`sla_model.metrics.timing.breach_list`), not at risk. Each row names the soonest rule due:
     lead_id, company, owner, channel, mql_at, due, ``rule``, ``hours_left``; soonest first.
     """
     rows = leads.loc[summary.index]
-    window_due = summary["mql_at"] + pd.to_timedelta(summary["window_days"], unit="D")
+    window_due = summary["window_due"]
+    if versions is None:
+        until = lambda column: hours_left(summary[column], as_of)  # noqa: E731
+    else:
+        until = lambda column: working_hours_left(summary, column, as_of, versions)  # noqa: E731
     left = {
-        "first touch": np.where(summary["touches_total"].eq(0) & touches_recorded,
-                                hours_left(summary["first_touch_due"], as_of), np.nan),
+        "first touch": np.where(summary["touches_total"].eq(0) & touches_recorded, until("first_touch_due"), np.nan),
         "touch rule": np.where((summary["touches_in_window"] < summary["min_touches"]) & touches_recorded,
-                               hours_left(window_due, as_of), np.nan),
-        "decision": hours_left(summary["decision_due"], as_of),
+                               until("window_due"), np.nan),
+        "decision": until("decision_due"),
     }  # fmt: skip
     due = {"first touch": summary["first_touch_due"], "touch rule": window_due, "decision": summary["decision_due"]}
     table = np.column_stack(list(left.values()))
@@ -135,6 +144,7 @@ def at_risk(
             "mql_at": summary["mql_at"].to_numpy()[risk],
             "due": due_at[risk, pick[risk]],
             "rule": names[pick[risk]],
+            "policy": summary["policy"].to_numpy()[risk] if "policy" in summary else "",
             "hours_left": soonest[risk],
         }
     )

@@ -8,28 +8,98 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sla_model.agreement.sla import Sla, in_force_index, ordered
+from sla_model.agreement.calendar import lead_clocks, per_clock
+from sla_model.agreement.sla import STANDARD, Policy, Sla, in_force_index, ordered
 from sla_model.metrics.lifecycle import decided, is_open, sql_reached_at
 from sla_model.metrics.stats import SMALL_SAMPLE, safe_rate, wilson_interval
 
 HOUR = pd.Timedelta(hours=1)
 
 
+def policy_mask(leads: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """True where a lead meets every condition of a follow-up policy."""
+    mask = np.ones(len(leads), dtype=bool)
+    if policy.channels:
+        mask &= leads["channel"].astype(object).isin(policy.channels).to_numpy()
+    if policy.demo_request is not None and "demo_request" in leads:
+        mask &= leads["demo_request"].to_numpy(dtype=bool, na_value=False) == policy.demo_request
+    if policy.min_company_size:
+        mask &= leads["company_size"].to_numpy(dtype=float, na_value=0) >= policy.min_company_size
+    if policy.personas:
+        mask &= leads["persona"].astype(object).isin(policy.personas).to_numpy()
+    return mask
+
+
 def follow_up_rules(leads: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
-    """The follow-up rules in force at each lead's handoff (MQL time), one row per lead."""
+    """The follow-up rules in force at each lead's handoff (MQL time), one row per lead, and when each is due.
+
+    The version in force at the handoff judges the lead; within it, the first follow-up policy that covers
+    the lead (``policy``; :data:`~sla_model.agreement.sla.STANDARD` when none does). Due times count on that
+    version's business-hours calendar, in the rep's time zone (:mod:`sla_model.agreement.calendar`):
+    ``first_touch_due`` and ``decision_due`` add working hours to the handoff, ``window_due`` is the close of
+    the D-th business day after it (D × 24 hours on a 24/7 calendar). ``clock`` names the clock the lead's
+    times count on, for :func:`working_hours_left`.
+    """
     by_date = ordered(versions)
-    idx = in_force_index(by_date, leads["mql_at"].to_numpy())
-    pick = lambda f: np.array([f(s) for s in by_date])[idx]  # noqa: E731
-    return pd.DataFrame(
+    n = len(leads)
+    mql_at = leads["mql_at"].to_numpy(dtype="datetime64[ns]")
+    version = in_force_index(by_date, mql_at) if n else np.zeros(0, dtype=int)
+    names = np.full(n, STANDARD, dtype=object)
+    columns = {
+        k: np.zeros(n, dtype=float) for k in ("first_touch_hours", "min_touches", "window_days", "decision_hours")
+    }
+    for i, sla in enumerate(by_date):
+        mine = version == i
+        if not mine.any():
+            continue
+        left = mine.copy()
+        for policy in [*sla.follow_up.policies, None]:
+            covered = left & (policy_mask(leads, policy) if policy else True)
+            left &= ~covered
+            rules = sla.follow_up.rules(policy)
+            names[covered] = policy.name if policy else STANDARD
+            columns["first_touch_hours"][covered] = rules["first_touch_hours"]
+            columns["min_touches"][covered] = rules["min_touches"]
+            columns["window_days"][covered] = rules["touch_window_days"]
+            columns["decision_hours"][covered] = rules["decision_hours"]
+    codes, clocks = lead_clocks([s.calendar for s in by_date], version, leads["owner"].to_numpy())
+    out = pd.DataFrame(
         {
-            "sla_version": pick(lambda s: s.meta.version),
-            "first_touch_hours": pick(lambda s: s.follow_up.first_touch_hours),
-            "min_touches": pick(lambda s: s.follow_up.min_touches),
-            "window_days": pick(lambda s: s.follow_up.touch_window_days),
-            "decision_hours": pick(lambda s: s.follow_up.decision_hours),
+            "sla_version": np.array([s.meta.version for s in by_date])[version] if n else np.zeros(0, dtype=int),
+            "policy": names,
+            "first_touch_hours": columns["first_touch_hours"],
+            "min_touches": columns["min_touches"].astype(np.int64),
+            "window_days": columns["window_days"].astype(np.int64),
+            "decision_hours": columns["decision_hours"],
+            "clock": codes,
+            "first_touch_due": per_clock(codes, clocks, "add_hours", mql_at, columns["first_touch_hours"]),
+            "window_due": per_clock(codes, clocks, "add_days", mql_at, columns["window_days"].astype(np.int64)),
+            "decision_due": per_clock(codes, clocks, "add_hours", mql_at, columns["decision_hours"]),
         },
         index=leads.index,
     )
+    return out
+
+
+def working_hours_left(
+    frame: pd.DataFrame, due: str, as_of: dt.datetime | pd.Timestamp, versions: Sequence[Sla]
+) -> np.ndarray:
+    """Working hours from ``as_of`` until each row's ``due`` column, on the row's own clock (negative once overdue).
+
+    ``frame`` holds the ``clock`` column of :func:`follow_up_rules` (a touch summary does).
+    """
+    _, clocks = lead_clocks([s.calendar for s in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
+    as_of64 = np.full(len(frame), pd.Timestamp(as_of).to_datetime64(), dtype="datetime64[ns]")
+    return per_clock(frame["clock"].to_numpy(), clocks, "hours_between", as_of64, frame[due].to_numpy("datetime64[ns]"))
+
+
+def working_hours_between(frame: pd.DataFrame, start, end, versions: Sequence[Sla]) -> np.ndarray:
+    """Working hours from ``start`` to ``end`` (per-row arrays or scalars) on each row's clock."""
+    _, clocks = lead_clocks([s.calendar for s in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
+    shape = len(frame)
+    start = np.broadcast_to(np.asarray(start, dtype="datetime64[ns]"), shape)
+    end = np.broadcast_to(np.asarray(end, dtype="datetime64[ns]"), shape)
+    return per_clock(frame["clock"].to_numpy(), clocks, "hours_between", start, end)
 
 
 def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
@@ -37,9 +107,9 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
 
     Touches logged before the handoff do not count toward its follow-up, and touches on leads
     that are not in ``leads`` are ignored. Columns: lead_id, owner, channel, mql_at,
-    first_touch_at, hours_to_first_touch, touches_in_window, touches_total, ``decided``
-    (:func:`sla_model.metrics.lifecycle.decided`), the rules of :func:`follow_up_rules`, and the due times
-    ``first_touch_due`` and ``decision_due``.
+    first_touch_at, hours_to_first_touch (working hours on the lead's clock), touches_in_window, touches_total,
+    ``decided`` (:func:`sla_model.metrics.lifecycle.decided`), and the rules, policy and due times of
+    :func:`follow_up_rules`.
     """
     mqls = leads[leads["mql_at"].notna()]
     rules = follow_up_rules(mqls, versions)
@@ -51,13 +121,14 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
     pos, at = pos[known], at[known]
     after = at >= mql_at[pos]
     pos, at = pos[after], at[after]
-    window_end = mql_at + (rules["window_days"].to_numpy() * np.timedelta64(1, "D")).astype("timedelta64[ns]")
+    window_end = rules["window_due"].to_numpy(dtype="datetime64[ns]")
     in_window = at < window_end[pos]
     order = np.lexsort((at, pos))
     first_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     uniq, first_idx = np.unique(pos[order], return_index=True)
     first_at[uniq] = at[order][first_idx]
-    hours = (first_at - mql_at) / np.timedelta64(1, "h")
+    _, clocks = lead_clocks([v.calendar for v in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
+    hours = per_clock(rules["clock"].to_numpy(), clocks, "hours_between", mql_at, first_at)
     out = pd.DataFrame(
         {
             "lead_id": mqls["lead_id"].to_numpy(),
@@ -72,12 +143,7 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
         },
         index=mqls.index,
     )
-    out = pd.concat([out, rules], axis=1)
-    # --- Due times (wall clock). Placeholder: the business-hours calendar replaces this block. ---
-    out["first_touch_due"] = out["mql_at"] + pd.to_timedelta(out["first_touch_hours"].astype(float), unit="h")
-    out["decision_due"] = out["mql_at"] + pd.to_timedelta(out["decision_hours"].astype(float), unit="h")
-    # --- end of due times ---
-    return out
+    return pd.concat([out, rules], axis=1)
 
 
 def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> pd.DataFrame:
@@ -95,7 +161,7 @@ def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> p
     as_of = pd.Timestamp(as_of).to_datetime64()
     hours = summary["hours_to_first_touch"].to_numpy()
     limit = summary["first_touch_hours"].to_numpy(dtype=float)
-    deadline = summary["mql_at"].to_numpy(dtype="datetime64[ns]") + (limit * 3.6e12).astype("timedelta64[ns]")
+    deadline = summary["first_touch_due"].to_numpy(dtype="datetime64[ns]")
     touched = ~np.isnan(hours)
     closed = summary["decided"].to_numpy(dtype=bool) if "decided" in summary else np.zeros(len(summary), bool)
     status = np.select(
@@ -152,7 +218,7 @@ def touch_compliance(summary: pd.DataFrame, leads: pd.DataFrame, as_of: dt.datet
     Only MQLs whose window is over, or that already comply, are judged (``judged``).
     """
     rows = leads.loc[summary.index]
-    window_end = summary["mql_at"] + pd.to_timedelta(summary["window_days"], unit="D")
+    window_end = summary["window_due"]
     accepted_in = rows["accepted_at"] < window_end
     rejected_in = (rows["rejected_at"] < window_end) & (rows["rejection_reason"].astype(object) != "no_response")
     converted_in = sql_reached_at(rows) < window_end
@@ -200,13 +266,11 @@ def breach_list(
     rows = leads.loc[summary.index]
     open_ = is_open(rows)
     age_hours = (as_of - summary["mql_at"]) / HOUR
-    no_touch = summary["touches_total"].eq(0) & (age_hours > summary["first_touch_hours"]) & touches_recorded
+    no_touch = summary["touches_total"].eq(0) & (summary["first_touch_due"] < as_of) & touches_recorded
     too_few = (
-        (age_hours > summary["window_days"] * 24)
-        & (summary["touches_in_window"] < summary["min_touches"])
-        & touches_recorded
+        (summary["window_due"] < as_of) & (summary["touches_in_window"] < summary["min_touches"]) & touches_recorded
     )
-    no_decision = age_hours > summary["decision_hours"]
+    no_decision = summary["decision_due"] < as_of
     breach = open_ & (no_touch | too_few | no_decision)
     out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()
     out.insert(1, "company", rows.loc[breach, "company"].to_numpy())
@@ -226,6 +290,7 @@ def breach_list(
             parts.append(f"no decision after {a:g} h")
         reasons.append("; ".join(parts))
     out["breach"] = reasons
+    out["policy"] = summary.loc[breach, "policy"].to_numpy()
     return out.sort_values("mql_at", kind="stable").reset_index(drop=True)
 
 

@@ -134,7 +134,7 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
     speed = speed_to_lead(summary, as_of).iloc[0]
     cadence = touch_compliance(summary, frame, as_of).iloc[0]
     mql_at = pd.Timestamp(row["mql_at"])
-    first_due = mql_at + row["first_touch_hours"] * HOUR
+    first_due = pd.Timestamp(row["first_touch_due"])
     first = {
         "within": ("met", f"first touch after {_hours(row['hours_to_first_touch'])}"),
         "late": ("broken", f"first touch after {_hours(row['hours_to_first_touch'])}"),
@@ -143,13 +143,13 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
         "untracked": ("not judged", "decided without a touch recorded"),
     }[speed["status"]]
     out = [_check(f"First touch within {row['first_touch_hours']:g} h", first_due, *first)]
-    window_end = mql_at + pd.Timedelta(days=int(row["window_days"]))
+    window_end = pd.Timestamp(row["window_due"])
     n = int(row["touches_in_window"])
     touched = f"{n} touch{'' if n == 1 else 'es'} in the window, {int(row['min_touches'])} needed"
     cadence_result = "met" if cadence["complies"] else ("broken" if cadence["judged"] else "running")
     out.append(_check(f"{int(row['min_touches'])} touches within {int(row['window_days'])} days", window_end,
                       cadence_result, touched))  # fmt: skip
-    decision_due = mql_at + row["decision_hours"] * HOUR
+    decision_due = pd.Timestamp(row["decision_due"])
     decided_at = pd.Series([_when(lead.get(c)) for c in DECISION_COLUMNS], dtype="datetime64[ns]").min()
     if pd.isna(decided_at):
         result = "broken" if as_of > decision_due else "running"

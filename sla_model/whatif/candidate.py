@@ -126,7 +126,7 @@ class Candidate(BaseModel):
             "mqls_by_channel": dict(self.mqls_by_channel),
         }
         doc["mql"] = self.definition.model_dump(mode="json")
-        doc["follow_up"] = {
+        doc["follow_up"] = doc["follow_up"] | {  # the base's follow-up policies carry over unchanged
             "first_touch_hours": self.first_touch_hours,
             "min_touches": self.min_touches,
             "touch_window_days": self.touch_window_days,

@@ -1,0 +1,304 @@
+"""Business hours and tiered follow-up policies, against times worked out by hand.
+
+Every timestamp in the data is naive UTC; the comments give each one in the calendar's local time.
+"""
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sla_model.agreement.calendar import WEEKDAYS, Calendar, work_clock
+from sla_model.agreement.sla import STANDARD, SlaError, load_sla_file, parse_sla, sla_to_dict
+from sla_model.metrics.handoff import at_risk
+from sla_model.metrics.timing import breach_list, follow_up_rules, speed_to_lead, touch_summary, working_hours_left
+from tests.factories import leads_frame, make_lead, make_sla, make_touch, touches_frame
+
+WEEK_9_TO_5 = dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")
+NEW_YORK = Calendar(timezone="America/New_York", hours=WEEK_9_TO_5, holidays=[dt.date(2026, 11, 26)])
+BERLIN = Calendar(timezone="Europe/Berlin", hours=WEEK_9_TO_5, holidays=[dt.date(2026, 12, 25)])
+
+
+def _utc(text: str) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(text), "ns")
+
+
+def _one(values) -> pd.Timestamp:
+    (value,) = np.asarray(values)
+    return pd.Timestamp(value)
+
+
+# --- the clock ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "due", "why"),
+    [
+        # Friday 6 Nov 2026 16:00 EST = 21:00 UTC: 1 h on Friday, 7 on Monday → Monday 16:00 EST.
+        ("2026-11-06 21:00", 8, "2026-11-09 21:00", "over a weekend"),
+        # Friday 17:00 EST: the clock starts Monday 09:00 → Monday 17:00 EST = 22:00 UTC.
+        ("2026-11-06 22:00", 8, "2026-11-09 22:00", "handed over at closing time"),
+        # Saturday noon: outside hours, due Monday 09:00 + 2 h = 11:00 EST = 16:00 UTC.
+        ("2026-11-07 17:00", 2, "2026-11-09 16:00", "handed over on a Saturday"),
+        # Wednesday 25 Nov 16:00 EST + 4 h: 1 h Wednesday, Thursday is Thanksgiving, 3 h Friday → 12:00 EST.
+        ("2026-11-25 21:00", 4, "2026-11-27 17:00", "over a holiday"),
+        # Tuesday 07:00 EST, before opening: due 09:00 + 1 h = 10:00 EST = 15:00 UTC.
+        ("2026-11-10 12:00", 1, "2026-11-10 15:00", "before opening"),
+        # Friday 30 Oct 16:00 EDT (20:00 UTC) + 2 h: New York leaves daylight saving on 1 Nov, so Monday's
+        # 10:00 EST is 15:00 UTC, not 14:00.
+        ("2026-10-30 20:00", 2, "2026-11-02 15:00", "New York's DST change"),
+        # 8 business hours from Monday 09:00 EST fill the day exactly: due at its close, not next morning.
+        ("2026-11-09 14:00", 8, "2026-11-09 22:00", "a whole day"),
+    ],
+)
+def test_new_york_due_times(start, hours, due, why):
+    clock = work_clock(NEW_YORK)
+    assert _one(clock.add_hours(_utc(start), hours)) == pd.Timestamp(due), why
+
+
+def test_berlin_due_times_across_daylight_saving_and_christmas():
+    clock = work_clock(BERLIN)
+    # Friday 23 Oct 2026 16:00 CEST = 14:00 UTC; Berlin leaves DST on Sunday 25 Oct; +3 h: 1 h Friday,
+    # then Monday 09:00 CET + 2 h = 11:00 CET = 10:00 UTC.
+    assert _one(clock.add_hours(_utc("2026-10-23 14:00"), 3)) == pd.Timestamp("2026-10-26 10:00")
+    # Friday 27 Mar 2026 16:00 CET = 15:00 UTC; DST starts on Sunday 29 Mar; +2 h → Monday 10:00 CEST = 08:00 UTC.
+    assert _one(clock.add_hours(_utc("2026-03-27 15:00"), 2)) == pd.Timestamp("2026-03-30 08:00")
+    # Thursday 24 Dec 16:00 CET + 4 h: 1 h Thursday, Christmas Day off, 3 h Monday 28 Dec → 12:00 CET = 11:00 UTC.
+    assert _one(clock.add_hours(_utc("2026-12-24 15:00"), 4)) == pd.Timestamp("2026-12-28 11:00")
+    # Working hours between Friday 15:00 CEST and Monday 10:00 CET: 2 + 1.
+    between = clock.hours_between(_utc("2026-10-23 13:00"), _utc("2026-10-26 09:00"))
+    assert between.tolist() == [3.0]
+
+
+def test_business_days_end_at_the_close_of_the_dth_day_after_the_handoff_day():
+    clock = work_clock(NEW_YORK)
+    # Handed over Tuesday 10 Nov: 2 business days → the close of Thursday 12 Nov (17:00 EST = 22:00 UTC).
+    assert _one(clock.add_days(_utc("2026-11-10 15:00"), 2)) == pd.Timestamp("2026-11-12 22:00")
+    # Wednesday 25 Nov + 1 business day skips Thanksgiving: Friday's close.
+    assert _one(clock.add_days(_utc("2026-11-25 15:00"), 1)) == pd.Timestamp("2026-11-27 22:00")
+    # Friday 22:30 EST is Saturday 03:30 UTC: the local day (Friday) counts, so 1 business day is Monday.
+    assert _one(clock.add_days(_utc("2026-11-07 03:30"), 1)) == pd.Timestamp("2026-11-09 22:00")
+
+
+def test_a_24_7_calendar_is_the_wall_clock():
+    clock = work_clock(Calendar())
+    assert _one(clock.add_hours(_utc("2026-11-07 17:00"), 2.5)) == pd.Timestamp("2026-11-07 19:30")
+    assert _one(clock.add_days(_utc("2026-11-07 17:00"), 3)) == pd.Timestamp("2026-11-10 17:00")
+    assert clock.hours_between(_utc("2026-11-07 17:00"), _utc("2026-11-07 15:00")).tolist() == [-2.0]
+
+
+def test_lunch_breaks_and_missing_times():
+    lunch = Calendar(timezone="UTC", hours={"mon": "09:00-12:00, 13:00-17:00"})
+    clock = work_clock(lunch)
+    # Monday 9 Nov 11:00 + 2 h: 1 h before lunch, 1 h after → 14:00.
+    assert _one(clock.add_hours(_utc("2026-11-09 11:00"), 2)) == pd.Timestamp("2026-11-09 14:00")
+    out = clock.add_hours(np.array(["NaT", "2026-11-09 11:00"], dtype="datetime64[ns]"), 1)
+    assert np.isnat(out[0]) and pd.Timestamp(out[1]) == pd.Timestamp("2026-11-09 12:00")
+    assert np.isnan(clock.hours_between(np.array(["NaT"], dtype="datetime64[ns]"), _utc("2026-11-09 11:00"))[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+    hours=st.floats(min_value=0.25, max_value=400, allow_nan=False),
+)
+def test_adding_working_hours_and_measuring_them_agree(start, hours):
+    clock = work_clock(BERLIN)
+    due = clock.add_hours(np.datetime64(start, "ns"), hours)
+    assert clock.hours_between(np.datetime64(start, "ns"), due)[0] == pytest.approx(hours, abs=1e-6)
+    assert due[0] >= np.datetime64(start, "ns")
+
+
+# --- the SLA file --------------------------------------------------------------------------------------
+
+
+def test_calendar_and_policies_in_an_sla_file(tmp_path: Path):
+    path = tmp_path / "sla.toml"
+    base = (Path(__file__).parents[1] / "sample_data" / "sla" / "v1.toml").read_text(encoding="utf-8")
+    path.write_text(
+        base
+        + """
+[calendar]
+timezone = "America/New_York"
+hours = { mon = "09:00-17:00", tue = "09:00-17:00", wed = "09:00-17:00", thu = "09:00-17:00", fri = "09:00-17:00" }
+holidays = [2026-11-26, 2026-12-25]
+owner_timezones = { "Jonas Weber" = "Europe/Berlin" }
+
+[[follow_up.policies]]
+name = "Demo requests"
+demo_request = true
+first_touch_hours = 1
+
+[[follow_up.policies]]
+name = "Enterprise"
+min_company_size = 1000
+first_touch_hours = 4
+decision_hours = 24
+""",
+        encoding="utf-8",
+    )
+    sla = load_sla_file(path)
+    assert sla.calendar.timezone == "America/New_York" and sla.calendar.holidays[0] == dt.date(2026, 11, 26)
+    assert [p.name for p in sla.follow_up.policies] == ["Demo requests", "Enterprise"]
+    assert sla.follow_up.rules(sla.follow_up.policies[1])["decision_hours"] == 24
+    assert sla.follow_up.rules(sla.follow_up.policies[0])["decision_hours"] == sla.follow_up.decision_hours
+    assert parse_sla(sla_to_dict(sla)) == sla  # stored and read back unchanged
+
+
+def test_old_sla_files_load_as_24_7_with_one_policy():
+    sample = Path(__file__).parents[1] / "sample_data"
+    for path in sorted(sample.glob("sla/*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data.pop("calendar", None)
+        data["follow_up"].pop("policies", None)
+        sla = parse_sla(data)
+        assert sla.calendar.always and sla.follow_up.policies == []
+    written = sla_to_dict(make_sla()) | {"calendar": "24/7"}
+    assert parse_sla(written).calendar.always
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"calendar": {"timezone": "Mars/Olympus", "hours": WEEK_9_TO_5}}, "calendar.timezone: 'Mars/Olympus' is not"),
+        ({"calendar": {"hours": {"monday": "09:00-17:00"}}}, "'monday' is not a weekday"),
+        ({"calendar": {"hours": {"mon": "17:00-09:00"}}}, "must end after it starts"),
+        ({"calendar": {"hours": {"mon": "9-5"}}}, "'9-5' is not a span like 09:00-17:00"),
+        ({"calendar": {"holidays": [dt.date(2026, 12, 25)]}}, "needs working hours"),
+        ({"calendar": "weekdays"}, 'calendar must be "24/7" or a table'),
+    ],
+)
+def test_bad_calendars_name_the_field(section, message):
+    with pytest.raises(SlaError, match=message.replace("(", r"\(")):
+        parse_sla(sla_to_dict(make_sla()) | section, source="sla.toml")
+
+
+def test_bad_policies_name_the_problem():
+    data = sla_to_dict(make_sla())
+    data["follow_up"]["policies"] = [{"name": "Everyone", "first_touch_hours": 1}]
+    with pytest.raises(SlaError, match="policy 'Everyone' names no condition"):
+        parse_sla(data)
+    data["follow_up"]["policies"] = [{"name": "A", "channels": ["Events"]}, {"name": "A", "demo_request": True}]
+    with pytest.raises(SlaError, match="repeated: A"):
+        parse_sla(data)
+    data["follow_up"]["policies"] = [{"name": STANDARD, "channels": ["Events"]}]
+    with pytest.raises(SlaError, match="repeated: Standard"):
+        parse_sla(data)
+
+
+# --- the rules on leads --------------------------------------------------------------------------------
+
+TIERED = make_sla(
+    meta={"version": 1, "effective_from": dt.date(2026, 1, 1)},
+    follow_up={
+        "first_touch_hours": 8,
+        "min_touches": 2,
+        "touch_window_days": 2,
+        "decision_hours": 16,
+        "policies": [
+            {"name": "Demo requests", "demo_request": True, "first_touch_hours": 1},
+            {"name": "Enterprise", "min_company_size": 1000, "first_touch_hours": 4, "decision_hours": 8},
+        ],
+    },
+    calendar={"timezone": "America/New_York", "hours": WEEK_9_TO_5, "holidays": [dt.date(2026, 11, 26)],
+              "owner_timezones": {"Jonas Weber": "Europe/Berlin"}},
+)  # fmt: skip
+#: Friday 6 Nov 2026 16:00 EST.
+FRIDAY_4PM = "2026-11-06 21:00"
+
+
+def _tiered_leads() -> pd.DataFrame:
+    return leads_frame(
+        # A demo request from a big company: the first policy that covers it wins (1 h).
+        make_lead("demo-big", mql_at=FRIDAY_4PM, demo_request=True, company_size=5000, owner="Grace Kim"),
+        make_lead("big", mql_at=FRIDAY_4PM, company_size=1200, owner="Grace Kim"),
+        make_lead("small", mql_at=FRIDAY_4PM, company_size=20, owner="Grace Kim"),
+        # Jonas works in Berlin: Friday 22:00 CET is after hours, his clock starts Monday 09:00 CET (08:00 UTC).
+        make_lead("berlin", mql_at=FRIDAY_4PM, company_size=20, owner="Jonas Weber"),
+    )
+
+
+def test_first_matching_policy_wins_and_due_times_count_business_hours():
+    rules = follow_up_rules(_tiered_leads(), [TIERED])
+    assert rules["policy"].tolist() == ["Demo requests", "Enterprise", STANDARD, STANDARD]
+    assert rules["first_touch_hours"].tolist() == [1.0, 4.0, 8.0, 8.0]
+    assert rules["decision_hours"].tolist() == [16.0, 8.0, 16.0, 16.0]
+    # 1 h: due Friday 17:00 EST; 4 h: 1 on Friday + 3 on Monday → 12:00 EST; 8 h → Monday 16:00 EST.
+    # Berlin: Monday 09:00 CET + 8 h = 17:00 CET = 16:00 UTC.
+    assert rules["first_touch_due"].tolist() == [pd.Timestamp(t) for t in
+                                                 ("2026-11-06 22:00", "2026-11-09 17:00", "2026-11-09 21:00",
+                                                  "2026-11-09 16:00")]  # fmt: skip
+    # Decision in 16 h: 1 h Friday + 8 Monday + 7 Tuesday → Tuesday 16:00 EST; 8 h → Monday 16:00 EST.
+    decision = ("2026-11-10 21:00", "2026-11-09 21:00", "2026-11-10 21:00")
+    assert rules["decision_due"].tolist()[:3] == [pd.Timestamp(t) for t in decision]
+    # 2 touches within 2 business days of Friday: the close of Tuesday (17:00 EST; 17:00 CET for Berlin).
+    assert rules["window_due"].tolist() == [pd.Timestamp(t) for t in
+                                            ["2026-11-10 22:00"] * 3 + ["2026-11-10 16:00"]]  # fmt: skip
+
+
+def test_speed_to_lead_counts_business_hours_and_a_touch_before_the_clock_starts_is_on_time():
+    leads = _tiered_leads()
+    touches = touches_frame(
+        make_touch("small", "2026-11-07 15:00"),  # Saturday 10:00 EST: only Friday's last hour counted → 1 h
+        make_touch("berlin", "2026-11-07 10:00"),  # Saturday 11:00 CET: before Jonas's clock starts → 0 h
+        make_touch("big", "2026-11-09 18:00"),  # Monday 13:00 EST: 1 h Friday + 4 h Monday = 5 h > 4 → late
+        make_touch("demo-big", "2026-11-06 21:45"),  # 45 minutes
+    )
+    summary = touch_summary(leads, touches, [TIERED])
+    judged = speed_to_lead(summary, pd.Timestamp("2026-11-10 12:00")).set_index("lead_id")
+    assert judged.loc["small", "hours_to_first_touch"] == 1.0 and judged.loc["small", "status"] == "within"
+    assert judged.loc["berlin", "hours_to_first_touch"] == 0.0 and judged.loc["berlin", "status"] == "within"
+    assert judged.loc["big", "hours_to_first_touch"] == 5.0 and judged.loc["big", "status"] == "late"
+    assert judged.loc["demo-big", "hours_to_first_touch"] == 0.75 and judged.loc["demo-big", "status"] == "within"
+    # Untouched, the standard lead is due Monday 16:00 EST (21:00 UTC): open at 20:00 UTC, missed after.
+    untouched = touch_summary(leads, touches.iloc[:0], [TIERED])
+    assert (
+        speed_to_lead(untouched, pd.Timestamp("2026-11-09 20:00")).set_index("lead_id").loc["small", "status"] == "open"
+    )
+    assert (
+        speed_to_lead(untouched, pd.Timestamp("2026-11-09 21:01")).set_index("lead_id").loc["small", "status"]
+        == "missed"
+    )
+
+
+def test_the_breach_list_names_the_policy_broken_and_waits_for_business_hours():
+    leads = _tiered_leads()
+    summary = touch_summary(leads, touches_frame(), [TIERED])
+    # Saturday: 20 wall-clock hours after the handoff, only the demo request (due Friday 17:00 EST) is broken.
+    saturday = breach_list(summary, leads, pd.Timestamp("2026-11-07 17:00"))
+    assert saturday["lead_id"].tolist() == ["demo-big"] and saturday["policy"].tolist() == ["Demo requests"]
+    assert saturday["breach"].tolist() == ["no touch after 1 h"]
+    # Monday 12:30 EST: the enterprise lead's 4 business hours ran out at 12:00, and Jonas's lead (Berlin,
+    # due 17:00 CET = 16:00 UTC) too; the standard New York lead has until 16:00 EST.
+    monday = breach_list(summary, leads, pd.Timestamp("2026-11-09 17:30"))
+    assert set(monday["lead_id"]) == {"demo-big", "big", "berlin"}
+    assert monday.set_index("lead_id").loc["big", "policy"] == "Enterprise"
+
+
+def test_time_left_and_breach_risk_count_working_hours():
+    leads = _tiered_leads()
+    summary = touch_summary(leads, touches_frame(), [TIERED])
+    saturday = pd.Timestamp("2026-11-07 17:00")
+    # On Saturday no working hour passes: the standard lead still has 7 of its 8 first-touch hours.
+    left = working_hours_left(summary, "first_touch_due", saturday, [TIERED])
+    assert left.tolist() == [0.0, 3.0, 7.0, 8.0]
+    risk = at_risk(summary, leads, saturday, 4, versions=[TIERED])
+    # Within 4 business hours: the enterprise lead (3 h left). The demo request has no working hour left: broken.
+    assert risk["lead_id"].tolist() == ["big"] and risk["policy"].tolist() == ["Enterprise"]
+    assert risk["hours_left"].tolist() == [3.0]
+    # On the wall clock the same Saturday would put nobody at risk within 4 h (big is due in 48 h).
+    assert at_risk(summary, leads, saturday, 4)["lead_id"].tolist() == []
+
+
+def test_a_what_if_candidate_published_keeps_the_calendar_and_the_policies():
+    from sla_model.whatif.candidate import Candidate
+
+    candidate = Candidate.from_sla(TIERED, team_size=3, capacity_per_rep_week=20).replace(first_touch_hours=6)
+    published = candidate.to_sla(TIERED, version=2, effective_from=dt.date(2026, 12, 1), author="Maya", change_note="")
+    assert published.follow_up.first_touch_hours == 6
+    assert published.follow_up.policies == TIERED.follow_up.policies and published.calendar == TIERED.calendar
