@@ -121,18 +121,17 @@ def _proposals(engine: Engine, inputs: MeetingInputs) -> pd.DataFrame:
 def due_messages(*, engine: Engine, inputs: MeetingInputs, settings: AlertSettings, email: bool = True,
                  webhook: bool = False) -> list[compose.Message]:  # fmt: skip
     """Every alert due as of the inputs' moment, for the channels that are configured."""
-    addresses = rep_addresses(engine=engine, settings=settings) if email else {}
-    if not email:
-        settings = settings.model_copy(update={"managers": []})
+    addresses = rep_addresses(engine=engine, settings=settings)
     risk = compose.at_risk(inputs.summary, inputs.leads, inputs.as_of, settings.risk_hours,
                            touches_recorded=inputs.touches_recorded)  # fmt: skip
     found = compose.overdue(inputs)
-    return [
+    messages = [
         *compose.risk_messages(risk, settings, addresses, webhook=webhook),
         *compose.breach_messages(found, settings, addresses, webhook=webhook),
         *compose.digest_messages(inputs, found, settings, addresses),
-        *_reports(engine, inputs, settings, addresses if email else {}, webhook),
+        *_reports(engine, inputs, settings, addresses, webhook),
     ]
+    return [m for m in messages if email or m.channel != "email"]
 
 
 def notify(*, engine: Engine, channels: Channels, as_of: dt.datetime | None = None,

@@ -60,7 +60,7 @@ def claim(*, engine: Engine, messages: Iterable[Message], now: dt.datetime) -> i
     with Session(writer(engine)) as session:
         for row in rows:
             statement = make(OutboxEntry).values(**row).on_conflict_do_nothing(index_elements=list(OUTBOX_KEY))
-            new += session.exec(statement).rowcount
+            new += len(session.exec(statement.returning(OutboxEntry.id)).all())  # a row back: this run claimed it
         session.commit()
     return new
 
