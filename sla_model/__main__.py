@@ -194,7 +194,11 @@ def _notify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run = notify(engine=make_engine(), channels=channels, as_of=args.as_of)
+    engine = make_engine()
+    try:
+        run = notify(engine=engine, channels=channels, as_of=args.as_of)
+    finally:
+        engine.dispose()
     for note in run.notes:
         print(f"note: {note}")
     if run.quiet:
