@@ -12,6 +12,7 @@ from sla_model.access import Actor
 from sla_model.alerts import (
     KINDS,
     MAX_ATTEMPTS,
+    WEBHOOK_KINDS,
     AlertSettings,
     SettingsError,
     SmtpConfig,
@@ -101,8 +102,8 @@ def settings_form(engine: Engine, actor: Actor, settings: AlertSettings, version
             width="stretch",
             column_config={"Name": st.column_config.TextColumn(required=True), "Email": st.column_config.TextColumn()},
         )
-        st.multiselect("Also post to the team webhook", list(KINDS), settings.webhook_kinds, format_func=KINDS.get,
-                       key=P + "webhook_kinds")  # fmt: skip
+        st.multiselect("Also post to the team webhook", list(WEBHOOK_KINDS), settings.webhook_kinds,
+                       format_func=KINDS.get, key=P + "webhook_kinds")  # fmt: skip
         st.subheader("When")
         a, b = st.columns(2)
         a.number_input("Warn a rep this many hours before a lead breaks a rule", 0.5, 336.0, settings.risk_hours,
@@ -115,7 +116,13 @@ def settings_form(engine: Engine, actor: Actor, settings: AlertSettings, version
         quiet = settings.quiet_start is not None and settings.quiet_end is not None
         st.checkbox("Quiet hours: send nothing between", quiet, key=P + "quiet")
         a, b = st.columns(2)
-        a.selectbox("Quiet from", HOURS, settings.quiet_start or 22, format_func=_hour, key=P + "quiet_start")
+        a.selectbox(
+            "Quiet from",
+            HOURS,
+            22 if settings.quiet_start is None else settings.quiet_start,
+            format_func=_hour,
+            key=P + "quiet_start",
+        )
         b.selectbox("Quiet until", HOURS, settings.quiet_end if quiet else 7, format_func=_hour, key=P + "quiet_end")
         a.number_input("Monthly report to the attendees from day", 1, 28, settings.review_day, key=P + "review_day")
         b.number_input("Mid-month check-in from day", 1, 28, settings.checkin_day, key=P + "checkin_day")

@@ -37,6 +37,7 @@ from sla_model.alerts.outbox import (
 )
 from sla_model.alerts.settings import (
     KINDS,
+    WEBHOOK_KINDS,
     AlertSettings,
     SettingsError,
     load_settings,
@@ -49,6 +50,7 @@ __all__ = [
     "KINDS",
     "MAX_ATTEMPTS",
     "WEBHOOK",
+    "WEBHOOK_KINDS",
     "AlertSettings",
     "Channels",
     "Delivered",

@@ -133,9 +133,14 @@ def escape_slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def webhook_payload(subject: str, body: str) -> dict[str, str]:
-    """The JSON an incoming webhook takes (Slack; Mattermost and Teams read the same ``text``)."""
-    return {"text": f"*{escape_slack(subject)}*\n{escape_slack(body)}"}
+def webhook_payload(subject: str, body: str) -> dict[str, str | bool]:
+    r"""The JSON an incoming webhook takes (Slack; Mattermost and Teams read the same ``text``), formatting off.
+
+    Examples:
+        >>> webhook_payload("Breach: *Acme*", "<b>x</b>")
+        {'text': 'Breach: *Acme*\n&lt;b&gt;x&lt;/b&gt;', 'mrkdwn': False}
+    """
+    return {"text": f"{escape_slack(subject)}\n{escape_slack(body)}", "mrkdwn": False}
 
 
 def post_webhook(url: str, payload: dict, *, timeout: float = TIMEOUT) -> None:

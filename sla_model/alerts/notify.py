@@ -23,7 +23,6 @@ from sla_model.alerts.channels import (
 from sla_model.alerts.settings import AlertSettings, load_settings, rep_addresses
 from sla_model.metrics.coverage import has_touches
 from sla_model.review.meeting import MeetingInputs
-from sla_model.store.db import database_url
 from sla_model.store.models import OutboxEntry, utcnow
 from sla_model.store.repository import clock, data_version, list_sla_versions
 from sla_model.store.snapshot import load_frames
@@ -76,8 +75,12 @@ def load_inputs(*, engine: Engine, as_of: dt.datetime | None = None) -> MeetingI
     with Session(engine) as session:
         versions = list_sla_versions(session=session)
     moment = as_of or clock(engine=engine).as_of
-    url = engine.url.render_as_string(hide_password=False) if engine.url else database_url()
-    frames, _ = load_frames(engine, url=url, version=data_version(engine=engine), versions=versions)
+    frames, _ = load_frames(
+        engine,
+        url=engine.url.render_as_string(hide_password=False),
+        version=data_version(engine=engine),
+        versions=versions,
+    )
     return MeetingInputs(frames.leads, frames.summary, frames.feedback, versions, moment,
                          touches_recorded=has_touches(frames.touches))  # fmt: skip
 

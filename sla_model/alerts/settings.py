@@ -27,6 +27,8 @@ KINDS = {
     "checkin": "Mid-month check-in (to the attendees)",
 }
 CHANGED = "the alert settings were saved by someone else meanwhile: reload and try again"
+#: The kinds that may also go to the team's webhook (a digest is one rep's own).
+WEBHOOK_KINDS = tuple(k for k in KINDS if k != "digest")
 Hour = Annotated[int, Field(ge=0, le=23)]
 
 
@@ -96,10 +98,10 @@ class AlertSettings(BaseModel):
     @field_validator("webhook_kinds")
     @classmethod
     def _kinds(cls, value: list[str]) -> list[str]:
-        unknown = set(value) - set(KINDS)
+        unknown = set(value) - set(WEBHOOK_KINDS)
         if unknown:
-            raise ValueError(f"unknown alert kinds: {', '.join(sorted(unknown))}")
-        return [k for k in KINDS if k in value]
+            raise ValueError(f"alert kinds not posted to a webhook: {', '.join(sorted(unknown))}")
+        return [k for k in WEBHOOK_KINDS if k in value]
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         """A naive UTC moment as local time (naive) in the settings' time zone."""
