@@ -307,3 +307,102 @@ def test_quiet_hours_in_a_time_zone():
     s = AlertSettings(timezone="Europe/Berlin", quiet_start=20, quiet_end=7)
     # 19:30 UTC in November is 20:30 in Berlin (quiet); 06:30 UTC is 07:30 (not)
     assert s.quiet(dt.datetime(2026, 11, 10, 19, 30)) and not s.quiet(dt.datetime(2026, 11, 10, 6, 30))
+
+
+# --- Failing servers and odd text ----------------------------------------------------------------------------------
+
+
+class _Silent:
+    """A TCP server that accepts connections and then never answers (``drop``: closes them at once)."""
+
+    def __init__(self, drop: bool) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.drop = drop
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.drop:
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def stop(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+class _Rejecting(SmtpSink):
+    """An SMTP server that answers every message with a temporary failure."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        return "451 Try again later"
+
+
+@pytest.mark.parametrize(
+    ("server", "error"),
+    [
+        ("timeout", "SMTP 127.0.0.1:{port}: SMTPServerDisconnected: Connection unexpectedly closed: timed out"),
+        ("drop", "SMTP 127.0.0.1:{port}: SMTPServerDisconnected: Connection unexpectedly closed"),
+        ("reject", "SMTP 451: Try again later"),
+    ],
+)
+def test_a_server_that_times_out_drops_or_rejects_leaves_the_alerts_failed_not_sent(planted, server, error):
+    if server == "reject":
+        sink = _Rejecting().start()
+        port, stop = sink.port, sink.stop
+    else:
+        silent = _Silent(drop=server == "drop")
+        port, stop = silent.port, silent.stop
+    try:
+        config = SmtpSink(port=port).config()
+        channels = Channels(type(config)(host=config.host, port=port, security="none", sender=config.sender,
+                                         timeout=0.3))  # fmt: skip
+        run = notify(engine=planted, channels=channels, as_of=AS_OF, now=lambda: AS_OF)
+    finally:
+        stop()
+    assert run.delivered.sent == 0 and run.delivered.failed == len(EXPECTED)
+    rows = outbox(planted)
+    assert {(e.status, e.sent_at) for e in rows} == {("failed", None)}
+    assert {e.last_error for e in rows} == {error.format(port=port)}
+
+
+def test_a_line_break_in_a_company_name_cannot_add_a_header(planted, smtp):
+    from sqlalchemy import update
+
+    from sla_model.store.models import Lead
+    from sla_model.store.repository import bump_data_version
+
+    with Session(planted) as session:
+        session.exec(update(Lead).where(Lead.lead_id == "L-LATE").values(company="Evil\r\nBcc: spy@example.com"))
+        bump_data_version(session=session)
+        session.commit()
+    notify(engine=planted, channels=Channels(smtp.config()), as_of=AS_OF)
+    breach = next(m for m in smtp.received if "L-LATE" in m.subject and m.subject.startswith("Breach"))
+    assert breach.subject == "Breach: lead L-LATE (Evil Bcc: spy@example.com): no touch after 4 h"
+    assert breach.message["Bcc"] is None and breach.recipients == [ANA]
+    assert all("spy@example.com" not in m.recipients for m in smtp.received)
+
+
+def test_a_signed_in_reps_own_address_is_used_when_the_settings_name_none(planted, smtp):
+    from sla_model.access import set_user
+
+    settings, version = load_settings(engine=planted)
+    save_settings(engine=planted, actor=MANAGER, expected_version=version,
+                  settings={**settings.model_dump(), "addresses": {"VP Sales": VP}})  # fmt: skip
+    set_user(engine=planted, actor=MANAGER, email="Ana.Souza@Example.com", role=Role.REP, rep="Ana Souza")
+    notify(engine=planted, channels=Channels(smtp.config()), as_of=AS_OF)
+    to = {r for m in smtp.received for r in m.recipients}
+    assert to == {"ana.souza@example.com", BOSS, VP, CMO}  # Ben has no address: his alerts are not decided
