@@ -28,9 +28,12 @@ P = "alerts_"
 HOURS = list(range(24))
 STATUS_WORDS = {"pending": "Waiting", "sending": "Sending", "sent": "Sent", "failed": "Failed, will retry",
                 "given up": "Given up"}  # fmt: skip
+#: Each kind of alert in a word or two, for the outbox table.
+KIND_WORDS = {"risk": "Breach risk", "breach": "Breach", "escalation": "Escalation", "digest": "Daily digest",
+              "report": "Monthly report", "checkin": "Mid-month check-in"}  # fmt: skip
 OUTBOX_COLUMNS = {
     "When": st.column_config.TextColumn(width=130),
-    "What": st.column_config.TextColumn(width=170),
+    "What": st.column_config.TextColumn(width=130),
     "To": st.column_config.TextColumn(width=180),
     "Status": st.column_config.TextColumn(width=120),
     "Attempts": st.column_config.NumberColumn(width=70),
@@ -186,7 +189,7 @@ def outbox_table(frame: pd.DataFrame) -> pd.DataFrame:
     waiting = frame["status"] != "sent"
     return pd.DataFrame({
         "When": frame["sent_at"].fillna(frame["created_at"]).map(lambda t: f"{t:%Y-%m-%d %H:%M}"),
-        "What": frame["kind"].map(lambda k: KINDS.get(k, k)),
+        "What": frame["kind"].map(lambda k: KIND_WORDS.get(k, k)),
         "To": frame["recipient"].where(frame["channel"] == "email", "Team webhook"),
         "Status": status,
         "Attempts": frame["attempts"],
