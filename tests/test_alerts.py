@@ -406,3 +406,18 @@ def test_a_signed_in_reps_own_address_is_used_when_the_settings_name_none(plante
     notify(engine=planted, channels=Channels(smtp.config()), as_of=AS_OF)
     to = {r for m in smtp.received for r in m.recipients}
     assert to == {"ana.souza@example.com", BOSS, VP, CMO}  # Ben has no address: his alerts are not decided
+
+
+def test_the_mid_month_check_in_goes_to_the_attendees_from_its_day(planted, smtp, hook):
+    settings, version = load_settings(engine=planted)
+    save_settings(engine=planted, actor=MANAGER, expected_version=version,
+                  settings={**settings.model_dump(), "review_day": 28, "checkin_day": 10,
+                            "webhook_kinds": ["checkin"]})  # fmt: skip
+    notify(engine=planted, channels=Channels(smtp.config(), hook.url), as_of=AS_OF - dt.timedelta(days=1))
+    assert not [m for m in smtp.received if "November" in m.subject]  # the 9th: not yet
+    notify(engine=planted, channels=Channels(smtp.config(), hook.url), as_of=AS_OF)
+    got = {(r, m.subject) for m in smtp.received for r in m.recipients if "November" in m.subject}
+    assert got == {(VP, "Mid-month check-in · November 2026"), (CMO, "Mid-month check-in · November 2026")}
+    [posted] = hook.posted
+    assert posted["text"].startswith("Mid-month check-in · November 2026\nMid-month check-in · November 2026, as of")
+    assert not [m for m in smtp.received if "October" in m.subject]  # the review day is the 28th
