@@ -119,7 +119,7 @@ def risk_messages(
                 period=f"{due:%Y-%m-%dT%H:%M}",
                 subject=_one_line(
                     f"At risk: lead {row.lead_id} ({row.company}) is due for its {row.rule} in {_hours(row.hours_left)}"
-                ),  # fmt: skip
+                ),
                 body=(
                     f"Lead {row.lead_id} ({row.company}, {row.channel}) breaks the SLA's {row.rule} rule at "
                     f"{_when(settings, due)}, in {_hours(row.hours_left)}.\n\n"
@@ -222,12 +222,12 @@ def digest_messages(
             _listed(
                 [f"{r.lead_id} ({r.company}): {r.breach}, since {_when(settings, r.since)}" for r in late.itertuples()],
                 "Overdue",
-            )  # fmt: skip
+            )
             + "\n"
             + _listed(
                 [f"{r.lead_id} ({r.company}): {r.rule} due {_when(settings, r.due)}" for r in soon.itertuples()],
                 "Due today",
-            )  # fmt: skip
+            )
             + f"\nOpen MQLs in your queue: {n_open:,}.\n\nYour queue: {page_url(settings, 'my_leads')}\n"
             + f"Turn this digest off: {page_url(settings, 'alerts')}\n"
         )

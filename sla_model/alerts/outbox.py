@@ -45,11 +45,23 @@ def backoff(attempts: int) -> dt.timedelta:
 def claim(*, engine: Engine, messages: Iterable[Message], now: dt.datetime) -> int:
     """Insert each message not claimed before (its key is unique), in one transaction; returns how many were new."""
     rows = [
-        {"kind": m.kind, "channel": m.channel, "recipient": m.recipient, "subject_key": m.subject_key[:200],
-         "period": m.period, "subject": m.subject, "body": m.body, "attachment": m.attachment, "status": "pending",
-         "attempts": 0, "last_error": "", "next_attempt_at": now, "created_at": now}
+        {
+            "kind": m.kind,
+            "channel": m.channel,
+            "recipient": m.recipient,
+            "subject_key": m.subject_key[:200],
+            "period": m.period,
+            "subject": m.subject,
+            "body": m.body,
+            "attachment": m.attachment,
+            "status": "pending",
+            "attempts": 0,
+            "last_error": "",
+            "next_attempt_at": now,
+            "created_at": now,
+        }
         for m in messages
-    ]  # fmt: skip
+    ]
     if not rows:
         return 0
     dialect = engine.dialect.name
@@ -84,7 +96,7 @@ def _take(engine: Engine, entry_id: int, now: dt.datetime) -> bool:
                 OutboxEntry.status != "sent",
                 OutboxEntry.next_attempt_at <= now,
                 OutboxEntry.attempts < MAX_ATTEMPTS,
-            )  # fmt: skip
+            )
             .values(status="sending", attempts=OutboxEntry.attempts + 1, next_attempt_at=now + LEASE)
         ).rowcount
         session.commit()
@@ -123,7 +135,7 @@ def deliver(*, engine: Engine, send: Callable[[OutboxEntry], None], now: Callabl
             select(OutboxEntry.id)
             .where(
                 OutboxEntry.status != "sent", OutboxEntry.next_attempt_at <= now(), OutboxEntry.attempts < MAX_ATTEMPTS
-            )  # fmt: skip
+            )
             .order_by(OutboxEntry.id)
         ).all()
     sent = failed = given_up = 0

@@ -153,7 +153,7 @@ def _write(engine: Engine, actor: Actor, new: AlertSettings, expected: int, acti
                 .where(AlertSettingsRow.id == 1, AlertSettingsRow.row_version == expected)
                 .values(
                     document=new.model_dump_json(), updated_by=actor.name, updated_at=utcnow(), row_version=expected + 1
-                )  # fmt: skip
+                )
             )
             if done.rowcount != 1:
                 raise SettingsError(CHANGED)
