@@ -421,3 +421,15 @@ def test_the_mid_month_check_in_goes_to_the_attendees_from_its_day(planted, smtp
     [posted] = hook.posted
     assert posted["text"].startswith("Mid-month check-in · November 2026\nMid-month check-in · November 2026, as of")
     assert not [m for m in smtp.received if "October" in m.subject]  # the review day is the 28th
+
+
+def test_a_breach_older_than_the_window_is_in_the_digest_but_not_alerted(planted, smtp):
+    settings, version = load_settings(engine=planted)
+    save_settings(engine=planted, actor=MANAGER, expected_version=version,
+                  settings={**settings.model_dump(), "breach_window_days": 1})  # fmt: skip
+    notify(engine=planted, channels=Channels(smtp.config()), as_of=AS_OF)
+    subjects = {m.subject for m in smtp.received}
+    assert not [s for s in subjects if "L-OLD" in s]  # in breach for 2 days, the window is 1
+    assert "Breach: lead L-LATE (Acme Analytics): no touch after 4 h" in subjects
+    ben = next(m for m in smtp.received if m.subject.startswith("Your leads") and m.recipients == ["ben@example.com"])
+    assert "  L-OLD (<b>Bold</b> & Co): no touch after 4 h; no decision after 48 h" in ben.text

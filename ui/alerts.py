@@ -113,6 +113,8 @@ def settings_form(engine: Engine, actor: Actor, settings: AlertSettings, version
                        step=0.5, key=P + "risk_hours")  # fmt: skip
         b.number_input("Escalate to the managers after this many hours in breach", 0.0, 720.0,
                        settings.escalation_hours, step=1.0, key=P + "escalation_hours")  # fmt: skip
+        st.number_input("Alert breaches that began within this many days (older ones are in the digest)", 1, 365,
+                        settings.breach_window_days, key=P + "breach_window_days")  # fmt: skip
         zones = sorted(available_timezones() | {"UTC"})
         a.selectbox("Time zone", zones, zones.index(settings.timezone), key=P + "timezone")
         b.selectbox("Daily digest from", HOURS, settings.digest_hour, format_func=_hour, key=P + "digest_hour")
@@ -146,6 +148,7 @@ def _save(engine: Engine, actor: Actor, settings: AlertSettings, version: int, a
         "webhook_kinds": state[P + "webhook_kinds"],
         "risk_hours": state[P + "risk_hours"],
         "escalation_hours": state[P + "escalation_hours"],
+        "breach_window_days": int(state[P + "breach_window_days"]),
         "timezone": state[P + "timezone"],
         "digest_hour": state[P + "digest_hour"],
         "quiet_start": state[P + "quiet_start"] if quiet else None,

@@ -161,9 +161,12 @@ def overdue(inputs: MeetingInputs) -> pd.DataFrame:
 def breach_messages(
     found: pd.DataFrame, settings: AlertSettings, addresses: Mapping[str, str], *, webhook: bool = False
 ) -> list[Message]:
-    """To each owner, their MQLs in breach; to the managers (and webhook), those in breach past the escalation delay."""
+    """To each owner, their MQLs in breach; to the managers (and webhook), those in breach past the escalation delay.
+
+    Only breaches that began within the settings' breach window are alerted.
+    """
     out = []
-    for row in found.itertuples():
+    for row in found[found["overdue_hours"] <= settings.breach_window_days * 24].itertuples():
         since = pd.Timestamp(row.since)
         owner = _owner(row.owner)
         facts = (

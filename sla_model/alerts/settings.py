@@ -57,6 +57,9 @@ class AlertSettings(BaseModel):
     base_url: str = "http://localhost:8501"
     risk_hours: Annotated[float, Field(gt=0, le=336)] = 8.0
     escalation_hours: Annotated[float, Field(ge=0, le=720)] = 24.0
+    #: Breaches that began longer ago than this are not alerted one by one (the digest lists them): a first run
+    #: on imported history does not send one email per MQL left open years ago.
+    breach_window_days: Annotated[int, Field(ge=1, le=365)] = 7
     timezone: str = "UTC"
     quiet_start: Hour | None = None
     quiet_end: Hour | None = None
