@@ -21,6 +21,7 @@ pages = {
     "Sales desk": [
         st.Page("pages/my_leads.py", title="My leads", icon=":material/inbox:"),
         st.Page("pages/lead.py", title="Lead history", icon=":material/history:", url_path="lead"),
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     ],
     "Agreement": [
         st.Page("pages/sla.py", title="The SLA", icon=":material/contract:"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
                        "database; without either flag the database keeps its choice)")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check the files and list problems; write nothing")
     imp.add_argument("--problems", metavar="CSV", help="write every problem found to this CSV file")
+    notify = sub.add_parser(
+        "notify",
+        help="send the alerts, digests and review reports that are due, then exit (for cron or a timer)",
+        description="Send every alert that is due: breach risk and breaches to reps, escalations to managers, the "
+        "daily digests and the review reports, by email (SMARKETING_SMTP_*) and the team's webhook "
+        "(SMARKETING_WEBHOOK_URL). Each alert is sent once, however often or in how many places this runs at once; "
+        "failed ones are retried with back-off by later runs. Exits 1 when a delivery failed.",
+    )
+    notify.add_argument("--as-of", type=_moment, help="judge the data as of this UTC time (default: the data's clock)")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -156,7 +166,48 @@ def _run(args: argparse.Namespace) -> int:
         return _import(args)
     elif args.command == "upgrade":
         return _upgrade()
+    elif args.command == "notify":
+        return _notify(args)
     return 0
+
+
+def _moment(text: str) -> dt.datetime:
+    """A ``--as-of`` value: an ISO date and time, taken as UTC (an offset is converted to UTC).
+
+    Examples:
+        >>> _moment("2026-10-05T09:30"), _moment("2026-10-05 11:30+02:00")
+        (datetime.datetime(2026, 10, 5, 9, 30), datetime.datetime(2026, 10, 5, 9, 30))
+    """
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date and time: {text!r}") from exc
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _notify(args: argparse.Namespace) -> int:
+    """``python -m sla_model notify``: one run of the alerts (:func:`sla_model.alerts.notify`)."""
+    from sla_model.alerts import Channels, notify
+
+    try:
+        channels = Channels.load()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine()
+    try:
+        run = notify(engine=engine, channels=channels, as_of=args.as_of)
+    finally:
+        engine.dispose()
+    for note in run.notes:
+        print(f"note: {note}")
+    if run.quiet:
+        print(f"{run.as_of:%Y-%m-%d %H:%M} UTC is in the quiet hours: nothing sent")
+        return 0
+    done = run.delivered
+    print(f"as of {run.as_of:%Y-%m-%d %H:%M} UTC: {run.claimed:,} new alerts; sent {done.sent:,}, failed "
+          f"{done.failed:,} (retried by a later run), given up {done.given_up:,}")  # fmt: skip
+    return 1 if done.failed or done.given_up else 0
 
 
 def _upgrade() -> int:

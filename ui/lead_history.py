@@ -35,6 +35,9 @@ ACTION_WORDS = {
     "seed": "Loaded the sample data",
     "set_user": "Set a user's role",
     "save_mapping": "Saved an import mapping",
+    "save_alert_settings": "Changed the alert settings",
+    "mute_digest": "Turned their daily digest off",
+    "unmute_digest": "Turned their daily digest on",
 }
 #: The record an audit entry is about, in words.
 ENTITY_WORDS = {
@@ -47,6 +50,7 @@ ENTITY_WORDS = {
     "saved_mapping": "Import mapping",
     "decision": "Meeting decision",
     "proposal": "Proposal",
+    "alert_settings": "Alert settings",
 }
 #: Audit table column widths.
 AUDIT_COLUMNS = {

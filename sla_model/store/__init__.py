@@ -15,6 +15,8 @@ from sla_model.store.db import (
 )
 from sla_model.store.models import (
     OPEN_MQL,
+    OUTBOX_KEY,
+    AlertSettingsRow,
     AppUser,
     AuditEntry,
     DataChange,
@@ -24,6 +26,7 @@ from sla_model.store.models import (
     Lead,
     LeadBase,
     MetaEntry,
+    OutboxEntry,
     Proposal,
     SavedMapping,
     SlaVersion,
@@ -91,6 +94,7 @@ from sla_model.store.sqlite_bulk import (
 )
 
 __all__ = [
+    "AlertSettingsRow",
     "AppUser",
     "AuditEntry",
     "BASELINE",
@@ -119,6 +123,8 @@ __all__ = [
     "MAX_VERSIONS",
     "MetaEntry",
     "OPEN_MQL",
+    "OUTBOX_KEY",
+    "OutboxEntry",
     "PROJECT_ROOT",
     "Proposal",
     "SNAPSHOT_KEY",

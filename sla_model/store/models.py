@@ -1,11 +1,11 @@
-"""Database tables: SLA versions, leads, touches, sales feedback, the audit log and metadata."""
+"""Database tables: SLA versions, leads, touches, sales feedback, the audit log, metadata and alerts."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, Index, Text, text
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -186,3 +186,41 @@ class Proposal(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: NaiveDatetime | None = None
     row_version: int = 1
+
+
+# Alert settings: recipients, thresholds and quiet hours of the notifications, one validated JSON document
+# (:class:`sla_model.alerts.settings.AlertSettings`) in a single row.
+class AlertSettingsRow(SQLModel, table=True):
+    __tablename__ = "alert_settings"
+    id: int = Field(default=1, primary_key=True)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    row_version: int = 1
+
+
+#: What makes an alert the same alert: sent once per kind, channel, recipient, subject (a lead and rule, a rep,
+#: a month) and period (a day, a due time).
+OUTBOX_KEY = ("kind", "channel", "recipient", "subject_key", "period")
+
+
+# Alert outbox: every alert decided on, claimed by its unique key before it is sent, with its delivery state
+# ("pending" → "sending" → "sent", or "failed" with the error and when to try again).
+class OutboxEntry(SQLModel, table=True):
+    __tablename__ = "alert_outbox"
+    __table_args__ = (UniqueConstraint(*OUTBOX_KEY, name="uq_alert_outbox_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    channel: str = Field(max_length=10)  # "email" | "webhook"
+    recipient: str = Field(max_length=254)
+    subject_key: str = Field(max_length=200)
+    period: str = Field(max_length=40)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    attachment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the report's HTML
+    status: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    next_attempt_at: NaiveDatetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime | None = None
