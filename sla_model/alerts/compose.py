@@ -137,12 +137,12 @@ def risk_messages(
 def overdue(inputs: MeetingInputs) -> pd.DataFrame:
     """The open MQLs in breach (:func:`sla_model.metrics.timing.breach_list`) with when the breach began.
 
-    ``since`` is the earliest due time among the rules broken, ``overdue_hours`` the hours since (by
-    :func:`sla_model.metrics.handoff.hours_left`, so business hours switch here too).
+    ``since`` is the earliest due time among the rules broken (due times count business hours, from the
+    summary), ``overdue_hours`` the wall-clock hours since.
     """
     found = breach_list(inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded)
     summary = inputs.summary.set_index("lead_id").loc[found["lead_id"]]
-    window_due = summary["mql_at"] + pd.to_timedelta(summary["window_days"], unit="D")
+    window_due = summary["window_due"]
     recorded = inputs.touches_recorded
     dues = [
         (summary["first_touch_due"], summary["touches_total"].eq(0).to_numpy() & recorded),

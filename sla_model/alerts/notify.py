@@ -126,7 +126,7 @@ def due_messages(*, engine: Engine, inputs: MeetingInputs, settings: AlertSettin
     """Every alert due as of the inputs' moment, for the channels that are configured."""
     addresses = rep_addresses(engine=engine, settings=settings)
     risk = compose.at_risk(inputs.summary, inputs.leads, inputs.as_of, settings.risk_hours,
-                           touches_recorded=inputs.touches_recorded)  # fmt: skip
+                           touches_recorded=inputs.touches_recorded, versions=inputs.versions)  # fmt: skip
     found = compose.overdue(inputs)
     messages = [
         *compose.risk_messages(risk, settings, addresses, webhook=webhook),
