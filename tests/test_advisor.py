@@ -28,9 +28,16 @@ OTHERS = (("Finance Lead", 40), ("IT Director", 800), ("IT Director", 40), ("Dev
 def _group(persona: str, size: int, month: pd.Period, won: int, accepted: int, rejected: int) -> list[dict]:
     outcomes = ["won"] * won + ["accepted"] * accepted + ["rejected"] * rejected
     return [
-        make_mql(f"{persona[:2]}{size}-{month}-{i}", month.start_time + pd.Timedelta(days=i % 28, hours=9),
-                 outcome=outcome, reason="not_icp" if outcome == "rejected" else None, amount=DEAL,
-                 persona=persona, company_size=size, score=60)  # fmt: skip
+        make_mql(
+            f"{persona[:2]}{size}-{month}-{i}",
+            month.start_time + pd.Timedelta(days=i % 28, hours=9),
+            outcome=outcome,
+            reason="not_icp" if outcome == "rejected" else None,
+            amount=DEAL,
+            persona=persona,
+            company_size=size,
+            score=60,
+        )  # fmt: skip
         for i, outcome in enumerate(outcomes)
     ]
 
