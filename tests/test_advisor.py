@@ -78,6 +78,8 @@ def test_the_advisor_finds_the_planted_definition(planted):
     assert best.acceptance_rate == pytest.approx(0.9)
     assert best.load_per_rep_week == pytest.approx(20 / WEEKS_A_MONTH)
     assert best.recorded_share == 1.0
+    # the replay prices every MQL at the one cell's rate: 78 wins of 1,620 MQLs, so it cannot see the group
+    assert best.replay_revenue == pytest.approx(20 * 78 / 1_620 * DEAL)
     # nothing reaches the goal with a better acceptance
     f = advice.figures[advice.figures["eligible"] & (advice.figures["revenue_gap"] >= 0)]
     assert f["acceptance_rate"].max() == pytest.approx(0.9)

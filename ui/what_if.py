@@ -13,6 +13,7 @@ from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, publish_sla
 from sla_model.agreement.sla import Sla, SlaError, sla_to_dict
 from sla_model.metrics.funnel import TRAILING_MONTHS, FunnelRates, reverse_funnel
+from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.review.decisions import MAX_TEXT, list_proposals, propose
 from sla_model.whatif import (
     CRITERION_FIELDS,
@@ -32,6 +33,15 @@ from ui.links import page_link
 
 DEFAULT_CAPACITY = 15.0  # MQLs a rep can work a week, until the team says otherwise
 P = "wi_"  # widget key prefix
+#: How the advisor works, behind its heading's help icon.
+ADVISOR_HELP = (
+    "The advisor varies the score threshold, the personas, the minimum company size and the triggers; the "
+    "countries stay as set above. Leads sales already worked count with their own recorded outcome, so a "
+    "definition that picks better leads shows it; the others count with the rates of their channel and score "
+    f"band. Only definitions with at least {SMALL_SAMPLE} MQLs accepted or rejected over the history (recorded "
+    "or expected) are shown: fewer say little about acceptance. The replay above prices every MQL by channel "
+    "and score band; each card shows its figure too, the one the page shows once you use the definition."
+)
 FIELDS = [
     "score_threshold", "personas", "min_company_size", "countries", "demo_request", "min_page_views",
     "min_form_submissions", "quota_mqls", "quota_sqls", "quota_won", "revenue_goal", "average_deal_size",
@@ -87,8 +97,10 @@ def definition_text(d: Definition) -> str:
 def option_text(o: Option, advice: Advice, currency: str) -> str:
     """An option's figures in one line: revenue against the goal, load against capacity, acceptance, MQLs."""
     text, _, _ = fmt.gap(o.revenue_gap, fmt.pct(abs(o.revenue_gap)), "above goal", "short of goal", "on goal")
+    text = text.removeprefix("+")  # in a sentence, "4% above goal" says it once
     return (
-        f"Revenue {fmt.money(o.revenue, currency)} a month ({text}) · {fmt.number(o.load_per_rep_week, 1)} MQLs "
+        f"Revenue {fmt.money(o.revenue, currency)} a month ({text}; the replay: "
+        f"{fmt.money(o.replay_revenue, currency)}) · {fmt.number(o.load_per_rep_week, 1)} MQLs "
         f"per rep a week (capacity {fmt.compact(advice.capacity_per_rep_week)}) · {fmt.pct(o.acceptance_rate)} "
         f"accepted · {fmt.count(o.mqls)} MQLs a month"
     )
@@ -417,17 +429,14 @@ def show_summary(r: WhatIfResult, candidate: Candidate, currency: str, empty_fie
 
 def show_advisor(base: Candidate, candidate: Candidate, currency: str) -> None:
     """The Pareto-best MQL definitions for the candidate's goal and team, each one click from being the candidate."""
-    st.subheader("Advisor: which definition would get there")
+    st.subheader("Advisor: which definition would get there", help=ADVISOR_HELP)
     advice = get_advice(advisor_inputs(base, candidate))
     flash("advice_flash")
     st.caption(
-        f"Searched {fmt.count(advice.evaluated)} MQL definitions (score threshold, personas, company size, triggers; "
-        f"the countries above) for {fmt.money(advice.revenue_goal, currency)} a month with "
-        f"{fmt.plural(advice.team_size, 'rep')} working up to {fmt.compact(advice.capacity_per_rep_week)} MQLs a "
-        f"week each. These are the best trade-offs between revenue, acceptance and load within capacity: none of "
-        f"the others does better on all three. Leads sales already worked count with their own recorded outcome, "
-        "others with their channel and score band's rates; the replay above, once you use one, prices every MQL "
-        "by channel and score band."
+        f"Searched {fmt.count(advice.evaluated)} MQL definitions for {fmt.money(advice.revenue_goal, currency)} a "
+        f"month with {fmt.plural(advice.team_size, 'rep')} at up to {fmt.compact(advice.capacity_per_rep_week)} MQLs "
+        "a week each. These are the best trade-offs of revenue, acceptance and load within capacity: no other "
+        "definition beats one of them on all three."
     )
     if not advice.options:
         st.info(
@@ -440,13 +449,12 @@ def show_advisor(base: Candidate, candidate: Candidate, currency: str) -> None:
                          | {"personas": tuple(sorted(candidate.personas))})  # fmt: skip
     for n, o in enumerate(advice.options):
         with st.container(border=True):
-            text, action = st.columns([4, 1], vertical_alignment="center")
-            text.markdown(f"**{fmt.md_escape(definition_text(o.definition))}**")
-            text.caption(option_text(o, advice, currency))
+            st.markdown(f"**{fmt.md_escape(definition_text(o.definition))}**")
+            st.caption(option_text(o, advice, currency))
             in_use = o.definition == current
-            action.button("In use" if in_use else "Use as candidate", key=f"{P}advice_{n}", disabled=in_use,
-                          on_click=use_definition, args=(o.definition,), width="stretch",
-                          type="secondary" if in_use else "primary")  # fmt: skip
+            st.button("In use" if in_use else "Use as candidate", key=f"{P}advice_{n}", disabled=in_use,
+                      on_click=use_definition, args=(o.definition,), icon=":material/check:" if in_use else None,
+                      type="secondary" if in_use else "primary")  # fmt: skip
 
 
 def flash(key: str) -> str | None:

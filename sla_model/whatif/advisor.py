@@ -38,7 +38,8 @@ Method (:func:`advise`):
    definitions that reach the revenue goal (when fewer than ``top`` do, the front definitions nearest the
    goal join them). From the pool: the most revenue, the best acceptance, the lightest load; then, one by
    one, the definition farthest from those already picked (figures scaled to their range in the pool).
-   They are listed by revenue, most first.
+   They are listed by revenue, most first. Each also carries the revenue the page's replay (:func:`evaluate`,
+   channel × score band rates for every MQL) gives it, so the two estimates sit side by side.
 
 Assumptions: the history's conversion holds for the leads a definition would admit (as in the replay);
 leads a definition admits but the history never handed over behave like the handed-over leads of their
@@ -60,6 +61,7 @@ from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.whatif.arrays import WhatIfArrays, _share_by
 from sla_model.whatif.candidate import Candidate
 from sla_model.whatif.criteria import _member
+from sla_model.whatif.evaluation import evaluate
 
 #: Score thresholds tried (the candidate's own is added).
 SCORE_THRESHOLDS = (0, 20, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 90)
@@ -197,6 +199,9 @@ class Option:
     acceptance_rate: float
     #: The share of its MQLs the history handed to sales (their outcomes are recorded, the rest estimated).
     recorded_share: float
+    #: The expected revenue :func:`evaluate` gives the candidate with this definition (the page's replay),
+    #: which prices every MQL by channel × score band: what the page shows once the option is used.
+    replay_revenue: float
 
     @property
     def meets_goal(self) -> bool:
@@ -447,6 +452,7 @@ def advise(arrays: WhatIfArrays, candidate: Candidate, *, top: int = 5, grid: Gr
             load_per_rep_week=float(load[i]),
             acceptance_rate=float(acceptance[i]),
             recorded_share=float(recorded[i]),
+            replay_revenue=evaluate(arrays, _definition(grid, i).apply(candidate)).revenue.expected,
         )
         for i in picks
     )

@@ -39,7 +39,7 @@ def test_the_advisor_lists_the_engines_options(sample_app, engine_inputs):
     assert all(o.load_per_rep_week <= 15 for o in advice.options)
     searched = next(c.value for c in at.caption if c.value.startswith("Searched "))
     assert f"Searched {fmt.count(advice.evaluated)} MQL definitions" in searched
-    assert "up to 15 MQLs a week each" in searched
+    assert "reps at up to 15 MQLs a week each" in searched
 
 
 def test_use_as_candidate_sets_the_definition_and_the_replay_follows(sample_app, engine_inputs):
@@ -62,6 +62,7 @@ def test_use_as_candidate_sets_the_definition_and_the_replay_follows(sample_app,
     assert at.number_input(key="wi_quota_mqls").value == base.quota_mqls  # only the definition changed
     expected = evaluate(arrays, chosen.apply(base), baseline=base)
     assert metric(at, "MQLs").value == fmt.count(expected.mqls) != before
+    assert metric(at, "Revenue").value == fmt.money(options[pick].replay_revenue)  # the card's replay figure
     assert any("The candidate's MQL definition is now: " in s.value.replace("\\", "") for s in at.success)
     used = at.button(key=f"wi_advice_{pick}")
     assert used.label == "In use" and used.disabled
