@@ -141,6 +141,20 @@ def test_no_option_is_dominated_by_any_definition_evaluated(sample):
     assert len({o.definition for o in advice.options}) == len(advice.options)
 
 
+def test_options_come_near_the_goal_and_spread_over_the_trade_offs(sample):
+    _, team, advice = sample
+    front = advice.figures[advice.figures["on_front"]]
+    near = 0.8 * min(team.revenue_goal, front["revenue"].max())
+    assert len(advice.options) == 5
+    assert all(o.revenue >= near for o in advice.options)
+    assert [o.revenue for o in advice.options] == sorted((o.revenue for o in advice.options), reverse=True)
+    assert advice.options[0].revenue == front["revenue"].max()  # the most revenue within capacity comes first
+    pool = front[front["revenue"] >= near]
+    ends = pool[pool["revenue_gap"] >= 0] if (pool["revenue_gap"] >= 0).any() else pool
+    assert max(o.acceptance_rate for o in advice.options) >= ends["acceptance_rate"].max()
+    assert min(o.load_per_rep_week for o in advice.options) <= ends["load_per_rep_week"].min()
+
+
 def test_figures_count_the_leads_mql_mask_admits(sample):
     arrays, team, advice = sample
     history = (arrays.month >= 0) & (arrays.month < arrays.n_months)

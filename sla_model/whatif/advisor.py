@@ -35,9 +35,11 @@ Method (:func:`advise`):
    load, and is better in one. Definitions with the very same figures (they admit the same leads) keep the
    simplest (fewest criteria in use).
 5. **The few shown** (``top``, 5 by default), picked from the front so they differ. The pool is the front
-   definitions that reach the revenue goal (when fewer than ``top`` do, the front definitions nearest the
-   goal join them). From the pool: the most revenue, the best acceptance, the lightest load; then, one by
-   one, the definition farthest from those already picked (figures scaled to their range in the pool).
+   definitions that bring at least ``NEAR_GOAL`` (80%) of the revenue goal (of the most revenue on the front,
+   when that is short of the goal): options far below the goal answer another question. From the pool: the
+   most revenue; among those that reach the goal (else the whole pool), the best acceptance and the lightest
+   load; then, one by one, the definition farthest from those already picked (figures scaled to their range
+   in the pool), so the rest spread over the trade-offs.
    They are listed by revenue, most first. Each also carries the revenue the page's replay (:func:`evaluate`,
    channel × score band rates for every MQL) gives it, so the two estimates sit side by side.
 
@@ -73,6 +75,8 @@ PAGE_VIEWS = (0, 10, 20)
 FORM_SUBMISSIONS = (0, 2, 3)
 #: Up to this many personas, every subset is tried; beyond, any persona, each alone and all but one.
 ALL_SUBSETS_UP_TO = 6
+#: Options shown bring at least this share of the goal (of the most revenue any brings, when none reaches it).
+NEAR_GOAL = 0.8
 #: The definition fields the advisor sets on a candidate.
 DEFINITION_FIELDS = (
     "score_threshold",
@@ -363,15 +367,15 @@ def pareto_front(revenue: np.ndarray, acceptance: np.ndarray, load: np.ndarray) 
     return front
 
 
-def _pick(f: pd.DataFrame, top: int) -> list[int]:
+def _pick(f: pd.DataFrame, top: int, goal: float) -> list[int]:
     """Up to ``top`` rows of the front ``f``, different from each other (see the module's step 5)."""
     if f.empty:
         return []
-    pool = f[f["revenue_gap"] >= 0]
-    if len(pool) < top:  # too few reach the goal: the nearest to it join them
-        pool = pd.concat([pool, f[f["revenue_gap"] < 0].nlargest(top - len(pool), "revenue")])
-    picks = [int(pool["revenue"].idxmax()), int(pool["acceptance_rate"].idxmax())]
-    picks = list(dict.fromkeys([*picks, int(pool["load_per_rep_week"].idxmin())]))[:top]
+    pool = f[f["revenue"] >= NEAR_GOAL * min(goal, f["revenue"].max())]
+    reach = pool[pool["revenue_gap"] >= 0]
+    ends = reach if len(reach) else pool
+    picks = [int(pool["revenue"].idxmax()), int(ends["acceptance_rate"].idxmax())]
+    picks = list(dict.fromkeys([*picks, int(ends["load_per_rep_week"].idxmin())]))[:top]
     cols = ["revenue", "acceptance_rate", "load_per_rep_week"]
     span = (pool[cols].max() - pool[cols].min()).replace(0, 1)
     scaled = ((pool[cols] - pool[cols].min()) / span).to_numpy()
@@ -441,7 +445,7 @@ def advise(arrays: WhatIfArrays, candidate: Candidate, *, top: int = 5, grid: Gr
     distinct = idx[order[first]]
     on_front = distinct[pareto_front(revenue[distinct], acceptance[distinct], load[distinct])]
     figures.loc[on_front, "on_front"] = True
-    picks = _pick(figures.loc[on_front], top)
+    picks = _pick(figures.loc[on_front], top, candidate.revenue_goal)
     options = tuple(
         Option(
             definition=_definition(grid, i),
