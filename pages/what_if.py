@@ -89,6 +89,7 @@ def workbench() -> None:
         st.session_state[P + "candidate"] = candidate
         r = evaluate(arrays, candidate, baseline=base)
         wi.show_summary(r, candidate, cur, data.empty_fields)
+        wi.show_advisor(base, candidate, cur)
 
         st.subheader("MQLs per month")
         long = monthly_mqls_frame(r.monthly, sla.meta.version)

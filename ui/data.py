@@ -25,7 +25,7 @@ from sla_model.store.repository import (
 )
 from sla_model.store.schema import SchemaError
 from sla_model.store.snapshot import load_frames
-from sla_model.whatif import WhatIfArrays
+from sla_model.whatif import Advice, Candidate, WhatIfArrays
 from sla_model.whatif import prepare as prepare_whatif
 from ui.fmt import literal
 
@@ -202,3 +202,16 @@ def get_follow_up_replay(*, first_touch_hours: float, min_touches: int, touch_wi
     data = get_dataset()
     rules = (float(first_touch_hours), int(min_touches), int(touch_window_days), float(decision_hours))
     return _follow_up(database_url(), data.version, rules)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Searching MQL definitions…")
+def _advice(url: str, version: int, search_for: str) -> Advice:
+    from sla_model.whatif import advise
+
+    return advise(_whatif_arrays(url, version), Candidate.model_validate_json(search_for))
+
+
+def get_advice(search_for: Candidate) -> Advice:
+    """:func:`sla_model.whatif.advise` over the current data set (cached per data version and search inputs)."""
+    data = get_dataset()
+    return _advice(database_url(), data.version, search_for.model_dump_json())

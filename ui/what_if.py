@@ -13,16 +13,35 @@ from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, publish_sla
 from sla_model.agreement.sla import Sla, SlaError, sla_to_dict
 from sla_model.metrics.funnel import TRAILING_MONTHS, FunnelRates, reverse_funnel
+from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.review.decisions import MAX_TEXT, list_proposals, propose
-from sla_model.whatif import CRITERION_FIELDS, Candidate, WhatIfArrays, WhatIfResult, unmeetable_criteria
+from sla_model.whatif import (
+    CRITERION_FIELDS,
+    Advice,
+    Candidate,
+    Definition,
+    Option,
+    WhatIfArrays,
+    WhatIfResult,
+    unmeetable_criteria,
+)
 from sla_model.whatif.scenario import BOUNDS, WHOLE, ScenarioFileError, out_of_bounds, read_scenario
 from sla_model.whatif.suggest import rescale_channel_quotas
 from ui import fmt
-from ui.data import get_engine
+from ui.data import get_advice, get_engine
 from ui.links import page_link
 
 DEFAULT_CAPACITY = 15.0  # MQLs a rep can work a week, until the team says otherwise
 P = "wi_"  # widget key prefix
+#: How the advisor works, behind its heading's help icon.
+ADVISOR_HELP = (
+    "The advisor varies the score threshold, the personas, the minimum company size and the triggers; the "
+    "countries stay as set above. Leads sales already worked count with their own recorded outcome, so a "
+    "definition that picks better leads shows it; the others count with the rates of their channel and score "
+    f"band. Only definitions with at least {SMALL_SAMPLE} MQLs accepted or rejected over the history (recorded "
+    "or expected) are shown: fewer say little about acceptance. The replay above prices every MQL by channel "
+    "and score band; each card shows its figure too, the one the page shows once you use the definition."
+)
 FIELDS = [
     "score_threshold", "personas", "min_company_size", "countries", "demo_request", "min_page_views",
     "min_form_submissions", "quota_mqls", "quota_sqls", "quota_won", "revenue_goal", "average_deal_size",
@@ -51,6 +70,49 @@ def criterion_text(name: str, candidate: Candidate) -> str:
         "min_page_views": f"page views ≥ {fmt.count(candidate.min_page_views)}",
         "min_form_submissions": f"form submissions ≥ {fmt.count(candidate.min_form_submissions)}",
     }[name]
+
+
+def definition_text(d: Definition) -> str:
+    """An advisor's MQL definition in words (persona names as the data spells them, not escaped).
+
+    Examples:
+        >>> definition_text(Definition(55, ("Finance Lead", "IT Director"), 250, True, 0, 3))
+        'Score ≥ 55, a demo request or 3+ form submissions · Finance Lead or IT Director · company size ≥ 250'
+        >>> definition_text(Definition(60, (), 0, False, 0, 0))
+        'Score ≥ 60 · any persona · any company size'
+    """
+    engaged = [f"Score ≥ {fmt.count(d.score_threshold)}"]
+    if d.demo_request:
+        engaged.append("a demo request")
+    if d.min_page_views:
+        engaged.append(f"{fmt.count(d.min_page_views)}+ page views")
+    if d.min_form_submissions:
+        engaged.append(f"{fmt.count(d.min_form_submissions)}+ form submissions")
+    engaged_text = engaged[0] if len(engaged) == 1 else f"{', '.join(engaged[:-1])} or {engaged[-1]}"
+    personas = " or ".join(d.personas) if d.personas else "any persona"
+    size = f"company size ≥ {fmt.count(d.min_company_size)}" if d.min_company_size else "any company size"
+    return f"{engaged_text} · {personas} · {size}"
+
+
+def option_text(o: Option, advice: Advice, currency: str) -> str:
+    """An option's figures in one line: revenue against the goal, load against capacity, acceptance, MQLs."""
+    text, _, _ = fmt.gap(o.revenue_gap, fmt.pct(abs(o.revenue_gap)), "above goal", "short of goal", "on goal")
+    text = text.removeprefix("+")  # in a sentence, "4% above goal" says it once
+    return (
+        f"Revenue {fmt.money(o.revenue, currency)} a month ({text}; the replay: "
+        f"{fmt.money(o.replay_revenue, currency)}) · {fmt.number(o.load_per_rep_week, 1)} MQLs "
+        f"per rep a week (capacity {fmt.compact(advice.capacity_per_rep_week)}) · {fmt.pct(o.acceptance_rate)} "
+        f"accepted · {fmt.count(o.mqls)} MQLs a month"
+    )
+
+
+def advisor_inputs(base: Candidate, candidate: Candidate) -> Candidate:
+    """What the advisor searches for: the candidate's goal, deal size, team, capacity and countries.
+
+    The rest comes from the SLA in force, so moving a definition control does not start a new search.
+    """
+    keep = ("countries", "revenue_goal", "average_deal_size", "team_size", "capacity_per_rep_week")
+    return base.replace(**{name: getattr(candidate, name) for name in keep})
 
 
 def and_list(items: list[str]) -> str:
@@ -198,6 +260,19 @@ def candidate_from_controls(base: Candidate) -> Candidate:
         channels = rescale_channel_quotas(channels, total, values["quota_mqls"])
     values["mqls_by_channel"] = tuple(channels.items())
     return base.replace(**values)
+
+
+def use_definition(definition: Definition) -> None:
+    """Make an advisor's definition the candidate's; the quotas, goal, team and follow-up stay as they are."""
+    base = st.session_state[P + "base"]
+    try:
+        current = candidate_from_controls(base)
+    except ValueError:  # the controls are not a valid SLA: start from the SLA in force
+        current = base
+    load_controls(definition.apply(current))
+    st.session_state[P + "advice_flash"] = (
+        "success", f"The candidate's MQL definition is now: {definition_text(definition)}. Quotas, goal and "
+        "team are unchanged.")  # fmt: skip
 
 
 def on_import() -> None:
@@ -350,6 +425,36 @@ def show_summary(r: WhatIfResult, candidate: Candidate, currency: str, empty_fie
             f"the history never handed to sales (bands {', '.join(r.extrapolated_bands)}); their estimates "
             "borrow the nearest observed rates.", icon=":material/science:",
         )  # fmt: skip
+
+
+def show_advisor(base: Candidate, candidate: Candidate, currency: str) -> None:
+    """The Pareto-best MQL definitions for the candidate's goal and team, each one click from being the candidate."""
+    st.subheader("Advisor: which definition would get there", help=ADVISOR_HELP)
+    advice = get_advice(advisor_inputs(base, candidate))
+    flash("advice_flash")
+    st.caption(
+        f"Searched {fmt.count(advice.evaluated)} MQL definitions for {fmt.money(advice.revenue_goal, currency)} a "
+        f"month with {fmt.plural(advice.team_size, 'rep')} at up to {fmt.compact(advice.capacity_per_rep_week)} MQLs "
+        "a week each. These are the best trade-offs of revenue, acceptance and load within capacity: no other "
+        "definition beats one of them on all three."
+    )
+    if not advice.options:
+        st.info(
+            f"No definition keeps {fmt.plural(advice.team_size, 'rep')} within "
+            f"{fmt.compact(advice.capacity_per_rep_week)} MQLs a week with enough decided MQLs to judge: add reps or "
+            "raise the capacity.", icon=":material/group_add:",
+        )  # fmt: skip
+        return
+    current = Definition(**{name: getattr(candidate, name) for name in Definition.__dataclass_fields__}
+                         | {"personas": tuple(sorted(candidate.personas))})  # fmt: skip
+    for n, o in enumerate(advice.options):
+        with st.container(border=True):
+            st.markdown(f"**{fmt.md_escape(definition_text(o.definition))}**")
+            st.caption(option_text(o, advice, currency))
+            in_use = o.definition == current
+            st.button("In use" if in_use else "Use as candidate", key=f"{P}advice_{n}", disabled=in_use,
+                      on_click=use_definition, args=(o.definition,), icon=":material/check:" if in_use else None,
+                      type="secondary" if in_use else "primary")  # fmt: skip
 
 
 def flash(key: str) -> str | None:

@@ -16,8 +16,19 @@ Every public name is importable from here; the modules that hold them:
 - :mod:`~sla_model.whatif.scenario`: scenario files and the controls' ranges (a new range check goes here);
 - :mod:`~sla_model.whatif.backtest`: how far a scenario can be trusted, replayed over past months;
 - :mod:`~sla_model.whatif.suggest`: a first SLA drafted from the team's own history.
+- :mod:`~sla_model.whatif.advisor`: :func:`advise`, the grid of MQL definitions searched at once for the
+  Pareto-best few (revenue, acceptance, load within capacity).
 """
 
+from sla_model.whatif.advisor import (
+    Advice,
+    Definition,
+    Grid,
+    Option,
+    advise,
+    default_grid,
+    pareto_front,
+)
 from sla_model.whatif.arrays import (
     NO_CHANNEL,
     NO_REASON,
@@ -83,6 +94,13 @@ from sla_model.whatif.verdict import (
 )
 
 __all__ = [
+    "Advice",
+    "Definition",
+    "Grid",
+    "Option",
+    "advise",
+    "default_grid",
+    "pareto_front",
     "BACKTEST_COLUMNS",
     "BACKTEST_MEASURES",
     "BOUNDS",
