@@ -28,7 +28,7 @@ from sla_model.metrics.timing import (
 from ui import drill, fmt
 from ui.charts import projector, show
 from ui.controls import View, view_controls
-from ui.handoff_speed import at_risk_section, delay_section, speed_pays_section
+from ui.handoff_speed import at_risk_section, delay_section, policy_section, speed_pays_section
 from ui.handoff_timing import breach_section, interval_text, rep_table, tiles, version_notes, with_rep_labels
 
 TREND_MONTHS = 12
@@ -140,6 +140,7 @@ def main() -> None:
             st.markdown(f"**Touch rule: {f.min_touches} touches within {f.touch_window_days} days** · lowest first")
             rep_comp_rows = compliance_by_rep(compliance, view)
         rep_table(rep_speed_rows, rep_comp_rows, month)
+        policy_section(judged, compliance, view)
         delay_section(month, view)
 
     breach_section(breaches, view)

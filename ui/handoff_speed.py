@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sla_model.agreement.sla import STANDARD
 from sla_model.charts.handoff import speed_pays_chart
 from sla_model.metrics.handoff import MATURE_DAYS, at_risk, delay_split, delay_summary, speed_pays
 from sla_model.metrics.stats import SMALL_SAMPLE
+from sla_model.metrics.timing import compliance_by, speed_by
 from ui import fmt
 from ui.charts import projector, show
 from ui.controls import View
@@ -152,3 +154,46 @@ def rate_text(rate: float, low: float, high: float) -> str:
     if pd.isna(rate):
         return "—"
     return f"{fmt.pct(rate, 1)} ({fmt.pct(low, 1)}–{fmt.pct(high, 1)})"
+
+
+def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -> None:
+    """Compliance per follow-up policy: first touch in time and the touch rule, with 95% intervals and sample sizes.
+
+    Shown when the month's MQLs were judged by more than one policy (an SLA with ``[[follow_up.policies]]``).
+    """
+    if judged["policy"].nunique() < 2:
+        return
+    speed = speed_by(judged[judged["judged"]], "policy").set_index("policy")
+    touch = compliance_by(compliance, "policy").set_index("policy")
+    rules = judged.groupby("policy", observed=True)[["first_touch_hours", "min_touches", "window_days"]].first()
+    counts = judged["policy"].value_counts()
+    order = [STANDARD, *sorted(set(counts.index) - {STANDARD}, key=lambda p: -counts[p])]
+    order = [p for p in order if p in counts.index]
+    unit = "business h" if not view.sla.calendar.always else "h"
+
+    def share(frame: pd.DataFrame, policy: str, ok: str, n: str, value: str) -> str:
+        if policy not in frame.index or not frame.loc[policy, n]:
+            return "not judged yet"
+        row = frame.loc[policy]
+        flag = " · small sample" if row[n] < SMALL_SAMPLE else ""
+        interval = f"95% CI {fmt.pct(row['low'])}–{fmt.pct(row['high'])}"
+        return f"{fmt.pct(row[value])} ({int(row[ok]):,} of {int(row[n]):,}; {interval}){flag}"
+
+    table = pd.DataFrame(
+        {
+            "Policy": order,
+            "MQLs": [int(counts[p]) for p in order],
+            "First touch within": [f"{rules.loc[p, 'first_touch_hours']:g} {unit}" for p in order],
+            "In time": [share(speed, p, "within", "judged", "share_within") for p in order],
+            "Touch rule": [
+                f"{int(rules.loc[p, 'min_touches'])} in {int(rules.loc[p, 'window_days'])} days" for p in order
+            ],
+            "Complying": [share(touch, p, "complies", "judged", "share") for p in order],
+        }
+    )
+    st.subheader(f"By follow-up policy · {view.period:%B %Y}")
+    st.caption(
+        "Each MQL is judged by the first policy of the SLA in force at its handoff that covers it; "
+        f"MQLs no policy covers get the {STANDARD.lower()} rules."
+    )
+    st.dataframe(table, hide_index=True, width="stretch")

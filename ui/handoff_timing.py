@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from sla_model.agreement.sla import Sla
+from sla_model.agreement.sla import STANDARD, Sla
 from sla_model.exports import safe_csv
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.timing import compliance_summary, rep_figures, speed_summary
@@ -22,10 +22,20 @@ ROW_HEIGHT = 68
 def rules_text(sla: Sla) -> str:
     """The follow-up rules of a version in words."""
     f = sla.follow_up
-    return (
-        f"first touch within {f.first_touch_hours:g} h, {f.min_touches} touches within {f.touch_window_days} days, "
-        f"accept or reject within {f.decision_hours:g} h"
+    hours, days = ("h", "days") if sla.calendar.always else ("business hours", "business days")
+    text = (
+        f"first touch within {f.first_touch_hours:g} {hours}, {f.min_touches} touches within {f.touch_window_days} "
+        f"{days}, accept or reject within {f.decision_hours:g} {hours}"
     )
+    if not sla.calendar.always:
+        text += f" (business hours: {sla.calendar.describe()})"
+    for policy in f.policies:
+        rules = f.rules(policy)
+        text += (
+            f"; {policy.name}: first touch within {rules['first_touch_hours']:g} {hours}, accept or reject within "
+            f"{rules['decision_hours']:g} {hours}"
+        )
+    return text
 
 
 def interval_text(low: float, high: float) -> str:
@@ -190,6 +200,8 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
             "Breach": breaches["breach"].astype(str),
         }
     )
+    if "policy" in breaches and breaches["policy"].ne(STANDARD).any():
+        table["Policy"] = breaches["policy"].astype(str).to_numpy()
     # Rows taller than 4rem let long text wrap, so every column fits a 1280-pixel projector.
     picked = st.dataframe(
         table,
@@ -206,6 +218,7 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
             "Age": st.column_config.TextColumn(width=60, help="Time since the handoff"),
             "Touches": st.column_config.NumberColumn(width=66, help="Touches since the handoff"),
             "Breach": st.column_config.TextColumn(width=160),
+            "Policy": st.column_config.TextColumn(width=104, help="The follow-up policy the lead is judged by"),
         },
         key="breach_table",
         on_select="rerun",

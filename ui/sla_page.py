@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sla_model.agreement.sla import Sla, term_label
+from sla_model.agreement.sla import STANDARD, Sla, term_label
 from sla_model.metrics.funnel import customers_needed
 from ui import fmt
 
@@ -48,12 +48,18 @@ def contract(sla: Sla) -> None:
             st.dataframe(per, hide_index=True, width="stretch")
     with right, st.container(border=True):
         st.subheader(":material/support_agent: Sales commits")
+        hours, days = ("hours", "days") if sla.calendar.always else ("business hours", "business days")
         st.markdown(
-            f"- **First touch within {fu.first_touch_hours:g} hours** of every MQL's handoff\n"
-            f"- **At least {fu.min_touches} contact attempts within {fu.touch_window_days} days**\n"
-            f"- **Accept or reject within {fu.decision_hours:g} hours**, always with a reason from the list below\n"
+            f"- **First touch within {fu.first_touch_hours:g} {hours}** of every MQL's handoff\n"
+            f"- **At least {fu.min_touches} contact attempts within {fu.touch_window_days} {days}**\n"
+            f"- **Accept or reject within {fu.decision_hours:g} {hours}**, always with a reason from the list below\n"
             "- Report every closed and rejected lead back to marketing"
         )
+        if not sla.calendar.always:
+            st.caption("Clocks count business hours: " + fmt.md_escape(sla.calendar.describe()) + ".")
+        if fu.policies:
+            st.dataframe(policy_table(sla), hide_index=True, width="stretch")
+            st.caption(f"The first policy that covers an MQL sets its rules; the rest get the {STANDARD.lower()} ones.")
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         st.subheader(":material/rule: Definitions")
@@ -141,3 +147,31 @@ def diff_table(changes: list[tuple[str, object, object]], old: int, new: int) ->
             f"Version {new}": [show_value(b) for _, _, b in changes],
         }
     )
+
+
+def policy_table(sla: Sla) -> pd.DataFrame:
+    """The follow-up policies of a version, in the order they are tried, then the standard rules."""
+    fu = sla.follow_up
+    rows = []
+    for policy in [*fu.policies, None]:
+        rules = fu.rules(policy)
+        covers = "every other MQL"
+        if policy:
+            parts = []
+            if policy.channels:
+                parts.append("channel " + ", ".join(policy.channels))
+            if policy.demo_request is not None:
+                parts.append("a demo request" if policy.demo_request else "no demo request")
+            if policy.min_company_size:
+                parts.append(f"{policy.min_company_size:,}+ employees")
+            if policy.personas:
+                parts.append("persona " + ", ".join(policy.personas))
+            covers = "; ".join(parts)
+        rows.append({
+            "Policy": policy.name if policy else STANDARD,
+            "Covers": covers,
+            "First touch (h)": rules["first_touch_hours"],
+            "Touches": f"{rules['min_touches']} in {rules['touch_window_days']} days",
+            "Decide within (h)": rules["decision_hours"],
+        })  # fmt: skip
+    return pd.DataFrame(rows)
