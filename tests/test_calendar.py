@@ -302,3 +302,20 @@ def test_a_what_if_candidate_published_keeps_the_calendar_and_the_policies():
     published = candidate.to_sla(TIERED, version=2, effective_from=dt.date(2026, 12, 1), author="Maya", change_note="")
     assert published.follow_up.first_touch_hours == 6
     assert published.follow_up.policies == TIERED.follow_up.policies and published.calendar == TIERED.calendar
+
+
+def test_a_leads_history_names_its_policy_and_business_hours():
+    from sla_model.review.history import lead_history
+
+    leads = _tiered_leads()
+    lead = leads.set_index("lead_id", drop=False).loc["big"]
+    touches = touches_frame(make_touch("big", "2026-11-09 18:00"))  # Monday 13:00 EST: 5 business hours, late
+    empty = pd.DataFrame(columns=["lead_id", "reason", "note", "at", "rep"])
+    audit = pd.DataFrame(columns=["at", "actor", "action", "detail"])
+    history = lead_history(lead, touches=touches, feedback=empty, audit=audit, versions=[TIERED],
+                           as_of=pd.Timestamp("2026-11-10 12:00"))  # fmt: skip
+    checks = history.checks.set_index("rule")
+    assert checks.loc["First touch within 4 business h (Enterprise)", "result"] == "broken"
+    assert checks.loc["First touch within 4 business h (Enterprise)", "due"] == pd.Timestamp("2026-11-09 17:00")
+    assert checks.loc["Accept or reject within 8 business h (Enterprise)", "due"] == pd.Timestamp("2026-11-09 21:00")
+    assert "2 touches within 2 business days (Enterprise)" in checks.index

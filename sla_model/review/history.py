@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sla_model.agreement.sla import Sla, in_force
+from sla_model.agreement.sla import STANDARD, Sla, in_force
 from sla_model.metrics.lifecycle import DECISION_COLUMNS, is_open
 from sla_model.metrics.quality import decision_status
 from sla_model.metrics.timing import HOUR, speed_to_lead, touch_compliance, touch_summary
@@ -134,6 +134,9 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
     speed = speed_to_lead(summary, as_of).iloc[0]
     cadence = touch_compliance(summary, frame, as_of).iloc[0]
     mql_at = pd.Timestamp(row["mql_at"])
+    always = in_force(versions, mql_at.date()).calendar.always
+    hours, days = ("h", "days") if always else ("business h", "business days")
+    policy = "" if row["policy"] == STANDARD else f" ({row['policy']})"
     first_due = pd.Timestamp(row["first_touch_due"])
     first = {
         "within": ("met", f"first touch after {_hours(row['hours_to_first_touch'])}"),
@@ -142,12 +145,12 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
         "open": ("running", "no touch yet"),
         "untracked": ("not judged", "decided without a touch recorded"),
     }[speed["status"]]
-    out = [_check(f"First touch within {row['first_touch_hours']:g} h", first_due, *first)]
+    out = [_check(f"First touch within {row['first_touch_hours']:g} {hours}{policy}", first_due, *first)]
     window_end = pd.Timestamp(row["window_due"])
     n = int(row["touches_in_window"])
     touched = f"{n} touch{'' if n == 1 else 'es'} in the window, {int(row['min_touches'])} needed"
     cadence_result = "met" if cadence["complies"] else ("broken" if cadence["judged"] else "running")
-    out.append(_check(f"{int(row['min_touches'])} touches within {int(row['window_days'])} days", window_end,
+    out.append(_check(f"{int(row['min_touches'])} touches within {int(row['window_days'])} {days}{policy}", window_end,
                       cadence_result, touched))  # fmt: skip
     decision_due = pd.Timestamp(row["decision_due"])
     decided_at = pd.Series([_when(lead.get(c)) for c in DECISION_COLUMNS], dtype="datetime64[ns]").min()
@@ -157,7 +160,9 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
     else:
         result = "met" if decided_at <= decision_due else "broken"
         detail = f"decided after {_hours((decided_at - mql_at) / HOUR)}"
-    out.append(_check(f"Accept or reject within {row['decision_hours']:g} h", decision_due, result, detail))
+    out.append(
+        _check(f"Accept or reject within {row['decision_hours']:g} {hours}{policy}", decision_due, result, detail)
+    )
     return out
 
 
