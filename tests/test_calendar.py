@@ -319,3 +319,30 @@ def test_a_leads_history_names_its_policy_and_business_hours():
     assert checks.loc["First touch within 4 business h (Enterprise)", "due"] == pd.Timestamp("2026-11-09 17:00")
     assert checks.loc["Accept or reject within 8 business h (Enterprise)", "due"] == pd.Timestamp("2026-11-09 21:00")
     assert "2 touches within 2 business days (Enterprise)" in checks.index
+
+
+def test_the_what_if_replay_counts_the_same_business_hours_as_the_pages():
+    from sla_model.whatif.follow_up import follow_up_replay
+
+    hours_only = make_sla(follow_up={"first_touch_hours": 4, "min_touches": 2, "touch_window_days": 2,
+                                     "decision_hours": 16}, calendar=TIERED.calendar)  # fmt: skip
+    leads = _tiered_leads()
+    touches = touches_frame(
+        make_touch("small", "2026-11-09 16:30"),  # 1 h Friday + 2.5 h Monday = 3.5 h: within 4
+        make_touch("big", "2026-11-09 17:30"),  # 4.5 h: late (on the wall clock it would be 68.5 h, also late)
+        make_touch("berlin", "2026-11-09 10:00"),  # Berlin: Monday 09:00 CET start + 2 h: within
+    )
+    as_of = pd.Timestamp("2026-11-20 12:00")
+    judged = speed_to_lead(touch_summary(leads, touches, [hours_only]), as_of)
+    replay = follow_up_replay(leads, touches, months=pd.PeriodIndex(["2026-11"], freq="M"), as_of=as_of,
+                              first_touch_hours=4, min_touches=2, touch_window_days=2, decision_hours=16,
+                              calendar=hours_only.calendar)  # fmt: skip
+    first = replay.loc["first_touch"]
+    assert (first["judged"], first["within"]) == (
+        int(judged["judged"].sum()),
+        int((judged["status"] == "within").sum()),
+    )
+    assert (first["judged"], first["within"]) == (4, 2)  # demo-big never touched (missed), big late
+    wall = follow_up_replay(leads, touches, months=pd.PeriodIndex(["2026-11"], freq="M"), as_of=as_of,
+                            first_touch_hours=4, min_touches=2, touch_window_days=2, decision_hours=16)  # fmt: skip
+    assert wall.loc["first_touch", "within"] == 0  # on the wall clock every touch came days after the handoff

@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sla_model.agreement.sla import Sla
+from sla_model.agreement.sla import Sla, ordered
 from sla_model.generator import seed_sample
 from sla_model.metrics.coverage import empty_fields, has_touches
 from sla_model.store.db import database_url, is_sqlite, make_engine
@@ -185,7 +185,8 @@ def get_whatif_arrays() -> WhatIfArrays:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _follow_up(url: str, version: int, rules: tuple[float, int, int, float]) -> pd.DataFrame:
+def _follow_up(url: str, version: int, rules: tuple[float, int, int, float], calendar: str) -> pd.DataFrame:
+    from sla_model.agreement.calendar import Calendar
     from sla_model.whatif import follow_up_replay
 
     data, arrays = _dataset(url, version), _whatif_arrays(url, version)
@@ -193,15 +194,20 @@ def _follow_up(url: str, version: int, rules: tuple[float, int, int, float]) -> 
     return follow_up_replay(
         data.leads, data.touches, months=arrays.months, as_of=arrays.as_of,
         first_touch_hours=first, min_touches=k, touch_window_days=d, decision_hours=a,
+        calendar=Calendar.model_validate_json(calendar),
     )  # fmt: skip
 
 
 def get_follow_up_replay(*, first_touch_hours: float, min_touches: int, touch_window_days: int,
                          decision_hours: float) -> pd.DataFrame:  # fmt: skip
-    """:func:`sla_model.whatif.follow_up_replay` over the current data set (cached per data version and rules)."""
+    """:func:`sla_model.whatif.follow_up_replay` over the current data set (cached per data version and rules).
+
+    Hours count on the business-hours calendar of the latest SLA version, the one a candidate would replace.
+    """
     data = get_dataset()
     rules = (float(first_touch_hours), int(min_touches), int(touch_window_days), float(decision_hours))
-    return _follow_up(database_url(), data.version, rules)
+    calendar = ordered(data.versions)[-1].calendar.model_dump_json() if data.versions else "{}"
+    return _follow_up(database_url(), data.version, rules, calendar)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Searching MQL definitions…")

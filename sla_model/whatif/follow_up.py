@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from sla_model.agreement.calendar import Calendar, lead_clocks, per_clock
 from sla_model.metrics.lifecycle import sql_reached_at
 from sla_model.metrics.stats import safe_rate
 
@@ -26,6 +27,7 @@ def follow_up_replay(
     min_touches: int,
     touch_window_days: int,
     decision_hours: float,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
     """How the history's MQLs would have fared under candidate follow-up rules, from their recorded touches.
 
@@ -45,6 +47,9 @@ def follow_up_replay(
     Without a single touch in ``touches`` the two touch rules judge nothing (the data says nothing
     about the reps). ``breaches_per_month`` is the judged MQLs outside the rule ÷ months.
 
+    Hours and days count on ``calendar`` (business hours, in each rep's time zone; 24/7 when None), as the
+    pages count them (:func:`sla_model.metrics.timing.follow_up_rules`).
+
     Returns:
         One row per rule of :data:`FOLLOW_UP_RULES`, columns :data:`FOLLOW_UP_COLUMNS`
         (``share_within`` NaN where nothing is judged).
@@ -56,14 +61,15 @@ def follow_up_replay(
     rows = leads[in_history]
     mql_at = mql_at[in_history]
     n = len(rows)
-    hour = np.timedelta64(3600, "s").astype("timedelta64[ns]")
 
+    codes, clocks = lead_clocks([calendar or Calendar()], np.zeros(n, dtype=int), rows["owner"].to_numpy())
     pos = pd.Index(rows["lead_id"]).get_indexer(touches["lead_id"]) if n else np.full(len(touches), -1)
     at = touches["at"].to_numpy(dtype="datetime64[ns]")
     known = pos >= 0
     pos, at = pos[known], at[known]
     after = at >= mql_at[pos]
-    pos, offset = pos[after], (at[after] - mql_at[pos[after]]) / hour
+    pos, at = pos[after], at[after]
+    offset = per_clock(codes[pos], clocks, "hours_between", mql_at[pos], at)
     first = np.full(n, np.inf)
     np.minimum.at(first, pos, offset)
     recorded = len(touches) > 0
@@ -74,11 +80,12 @@ def follow_up_replay(
     # First touch.
     touched = np.isfinite(first)
     ft_within = touched & (first <= first_touch_hours)
-    ft_judged = (touched | (~is_decided & (mql_at + first_touch_hours * hour <= as_of64))) & recorded
+    first_due = per_clock(codes, clocks, "add_hours", mql_at, np.full(n, float(first_touch_hours)))
+    ft_judged = (touched | (~is_decided & (first_due <= as_of64))) & recorded
 
     # K touches within D days, or a decision inside the window.
-    window_end = mql_at + np.timedelta64(touch_window_days, "D").astype("timedelta64[ns]")
-    in_window = np.bincount(pos[offset < touch_window_days * 24], minlength=n)
+    window_end = per_clock(codes, clocks, "add_days", mql_at, np.full(n, int(touch_window_days)))
+    in_window = np.bincount(pos[at < window_end[pos]], minlength=n)
     accepted_in = rows["accepted_at"].to_numpy(dtype="datetime64[ns]") < window_end
     reason = rows["rejection_reason"].astype(object).to_numpy()
     rejected_in = (rows["rejected_at"].to_numpy(dtype="datetime64[ns]") < window_end) & (reason != "no_response")
@@ -87,9 +94,11 @@ def follow_up_replay(
     t_judged = (t_within | (window_end <= as_of64)) & recorded
 
     # Decision within A hours.
-    d_hours = (decided_at - mql_at) / hour
+    d_hours = per_clock(codes, clocks, "hours_between", mql_at, decided_at)
     d_within = is_decided & (d_hours <= decision_hours)
-    d_judged = is_decided | (mql_at + decision_hours * hour <= as_of64)
+    d_judged = is_decided | (
+        per_clock(codes, clocks, "add_hours", mql_at, np.full(n, float(decision_hours))) <= as_of64
+    )
 
     div = max(len(months), 1)
     out = []
