@@ -346,3 +346,10 @@ def test_the_what_if_replay_counts_the_same_business_hours_as_the_pages():
     wall = follow_up_replay(leads, touches, months=pd.PeriodIndex(["2026-11"], freq="M"), as_of=as_of,
                             first_touch_hours=4, min_touches=2, touch_window_days=2, decision_hours=16)  # fmt: skip
     assert wall.loc["first_touch", "within"] == 0  # on the wall clock every touch came days after the handoff
+
+
+def test_an_sla_with_policies_and_a_calendar_writes_to_toml_and_reads_back():
+    import tomli_w
+
+    text = tomli_w.dumps(sla_to_dict(TIERED))  # a policy leaves rules out: nothing in the file is null
+    assert parse_sla(tomllib.loads(text)) == TIERED

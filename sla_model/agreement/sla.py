@@ -261,7 +261,7 @@ def load_sla_file(path: str | Path) -> Sla:
 
 def sla_to_dict(sla: Sla) -> dict:
     """The SLA as plain JSON-compatible data (dates as ISO strings)."""
-    return sla.model_dump(mode="json")
+    return sla.model_dump(mode="json", exclude_none=True)
 
 
 def in_force(versions: Sequence[Sla], day: dt.date) -> Sla:
