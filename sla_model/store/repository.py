@@ -531,7 +531,8 @@ def seed_if_empty(
 def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
     """Open MQLs (:func:`sla_model.metrics.lifecycle.is_open`: no decision timestamp), fresh from the database.
 
-    With ``owner``, only that rep's. Adds ``touches`` (count) and ``first_touch_at`` from touches at
+    With ``owner``, only that rep's. Holds what follow-up policies match on (channel, persona, company size,
+    demo request). Adds ``touches`` (count) and ``first_touch_at`` from touches at
     or after the handoff. Oldest handoff first. The open MQLs are found by their own partial index and their
     touches looked up lead by lead (the touch table's lead index), so the queue costs what it lists, not what
     the database holds.
@@ -545,6 +546,8 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
             Lead.company,
             Lead.channel,
             Lead.persona,
+            Lead.company_size,
+            Lead.demo_request,
             Lead.score,
             Lead.owner,
             Lead.mql_at,
@@ -556,12 +559,13 @@ def open_mqls(*, engine: Engine, owner: str | None = None) -> pd.DataFrame:
     )
     if owner is not None:
         query = query.where(Lead.owner == owner)
-    columns = ["lead_id", "first_name", "last_name", "company", "channel", "persona", "score", "owner", "mql_at",
-               "touches", "first_touch_at"]  # fmt: skip
+    columns = ["lead_id", "first_name", "last_name", "company", "channel", "persona", "company_size", "demo_request",
+               "score", "owner", "mql_at", "touches", "first_touch_at"]  # fmt: skip
     with Session(engine) as session:
         rows = session.exec(query).all()
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
     frame["touches"] = frame["touches"].fillna(0).astype(np.int64)
+    frame["demo_request"] = frame["demo_request"].astype(bool)  # follow-up policies match on it and company_size
     for c in ("mql_at", "first_touch_at"):
         frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
     return frame
