@@ -319,8 +319,10 @@ def mid_month_moment(month: pd.Period, as_of: dt.datetime | pd.Timestamp) -> pd.
 def backtest(
     leads: pd.DataFrame, as_of: dt.datetime | pd.Timestamp, months: int = 12, *, n_sims: int = 2000
 ) -> pd.DataFrame:
-    """For each of the last ``months`` complete months: the forecast made as far into it as ``as_of`` is into
-    its own month, from what was known then, against how the month ended (known at ``as_of``).
+    """The forecast backtested on each of the last ``months`` complete months, from what was known then.
+
+    Each month is forecast as far into it as ``as_of`` is into its own month, and compared with how the month
+    ended (as known at ``as_of``).
 
     Months with less than :data:`RATE_DAYS` days of MQL history before their forecast moment are left out.
     One row per month and measure: ``month``, ``measure``, ``forecast_at``, ``actual``, ``median``, ``lo80``,

@@ -41,7 +41,7 @@ MQL→SQL rate needs a model of how speed changes conversion, not an accounting 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +58,8 @@ FACTOR_LABELS = {
     "sql_to_won": "SQL → won rate",
     "deal_size": "Deal size",
 }
+#: The factors as a sentence names them ("most of it is the deal size").
+FACTOR_WORDS = FACTOR_LABELS | {"deal_size": "deal size"}
 #: What a period can be compared with: the same month a quarter before, or a year before.
 COMPARISONS = {"quarter": 3, "year": 12}
 COMPARISON_LABELS = {"goal": "the goal", "quarter": "the same month last quarter", "year": "the same month last year"}
@@ -72,7 +74,10 @@ def log_mean(a: float, b: float) -> float:
     """
     if a == b:
         return float(a)
-    return float((a - b) / (np.log(a) - np.log(b)))
+    d = float(np.log(a) - np.log(b))
+    if abs(d) < 1e-9:  # equal up to rounding: the mean's series, L = b·(1 + d/2 + d²/6)
+        return float(b * (1 + d / 2 + d * d / 6))
+    return float((a - b) / d)
 
 
 def _merged_groups(c0: np.ndarray, c1: np.ndarray) -> list[tuple[int, int]]:
@@ -166,7 +171,7 @@ def decompose(base_counts: Sequence[float], actual_counts: Sequence[float], **wh
     ``where`` fills :class:`Gap`'s ``against``, ``start`` and ``end`` (defaults: goal, NaT, NaT).
 
     Examples:
-        >>> g = decompose([100, 20, 5, 50_000], [100, 10, 5, 25_000])  # half the SQLs, twice their win rate, half the deal
+        >>> g = decompose([100, 20, 5, 50_000], [100, 10, 5, 25_000])  # SQLs halve, win rate doubles, deal halves
         >>> round(g.gap), {k: round(v) for k, v in g.effects.items()}
         (-25000, {'volume': 0, 'mql_to_sql': -25000, 'sql_to_won': 25000, 'deal_size': -25000})
     """
@@ -192,9 +197,7 @@ def _codes(leads: pd.DataFrame, column: str | None) -> tuple[np.ndarray, list[st
     return values.cat.codes.to_numpy().astype(np.int64), [str(c) for c in values.cat.categories]
 
 
-def stage_counts(
-    leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None = None
-) -> pd.DataFrame:
+def stage_counts(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
     """MQLs, SQLs, won deals and won revenue in ``[start, end)``, in total or per value of column ``by``.
 
     Each stage counts by its own event's time (:func:`sla_model.metrics.progress.measure_times`); one row per
@@ -238,9 +241,7 @@ def gap_vs_goal(
     return decompose(goal_counts(sla, share), actual, against="goal", start=start, end=stop)
 
 
-def comparison_window(
-    start: pd.Timestamp, stop: pd.Timestamp, months_back: int
-) -> tuple[pd.Timestamp, pd.Timestamp]:
+def comparison_window(start: pd.Timestamp, stop: pd.Timestamp, months_back: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The comparison period: ``[start, stop)`` moved back by whole months (same length of a month-to-date).
 
     Examples:
@@ -313,3 +314,28 @@ def waterfall_steps(gap: Gap, baseline_label: str = "Baseline", actual_label: st
     out["order"] = range(len(out))
     out["value"] = out["end"] - out["start"]
     return out[["step", "order", "kind", "start", "end", "value"]]
+
+
+def gap_sentence(gap: Gap, money: Callable[[float], str], baseline: str | None = None) -> str:
+    """The gap in one sentence: how far revenue is from the baseline and which factor explains most of it.
+
+    ``money`` formats an amount (a positive one); ``baseline`` names what is compared with (default: from
+    ``gap.against``).
+
+    Examples:
+        >>> g = decompose([100, 20, 5, 50_000], [100, 16, 4, 40_000])
+        >>> gap_sentence(g, lambda x: f"${x:,.0f}")
+        'Revenue is $10,000 below the goal; most of it is the MQL → SQL rate ($10,000 lower).'
+    """
+    what = baseline or COMPARISON_LABELS[gap.against]
+    if gap.gap == 0 and not any(gap.effects.values()):
+        return f"Revenue is level with {what}."
+    main = gap.main
+    effect = gap.effects[main]
+    where = "above" if gap.gap > 0 else "below" if gap.gap < 0 else "level with"
+    size = f"{money(abs(gap.gap))} " if gap.gap else ""
+    most = "most of it is" if gap.gap else "the biggest shift is"
+    return (
+        f"Revenue is {size}{where} {what}; {most} the {FACTOR_WORDS[main]} "
+        f"({money(abs(effect))} {'higher' if effect > 0 else 'lower'})."
+    )
