@@ -89,9 +89,9 @@ def test_negative_revenue_is_refused():
         decompose([1, 1, 1, -5], [1, 1, 1, 5])
 
 
-side = st.tuples(
-    st.integers(0, 5_000), st.integers(0, 2_000), st.integers(0, 500), st.integers(0, 10**9)
-).map(lambda t: [t[0], t[1], t[2], t[3] / 100 if t[2] else 0.0])  # revenue in cents, only where something was won
+side = st.tuples(st.integers(0, 5_000), st.integers(0, 2_000), st.integers(0, 500), st.integers(0, 10**9)).map(
+    lambda t: [t[0], t[1], t[2], t[3] / 100 if t[2] else 0.0]
+)  # revenue in cents, only where something was won
 
 
 @settings(max_examples=400, deadline=None)

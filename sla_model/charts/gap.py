@@ -9,6 +9,8 @@ from sla_model.charts.style import BAD, GOOD, NEUTRAL
 
 #: Bar colours by step kind (``metrics.gap.waterfall_steps``): totals grey, effects blue up and orange down.
 KIND_COLOURS = {"total": NEUTRAL, "up": GOOD, "down": BAD, "none": NEUTRAL}
+#: Axis labels as 50k, 1.2M (and a plain 0, not "0k").
+_SHORT = "datum.value == 0 ? '0' : format(datum.value, '~s')"
 
 
 def waterfall_chart(steps: pd.DataFrame, unit: str = "USD") -> alt.LayerChart:
@@ -24,7 +26,7 @@ def waterfall_chart(steps: pd.DataFrame, unit: str = "USD") -> alt.LayerChart:
     )
     kinds = list(KIND_COLOURS)
     bars = base.mark_bar(size=46).encode(
-        y=alt.Y("start:Q", title=f"Revenue ({unit})", axis=alt.Axis(labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')")),
+        y=alt.Y("start:Q", title=f"Revenue ({unit})", axis=alt.Axis(labelExpr=_SHORT)),
         y2="end:Q",
         color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=list(KIND_COLOURS.values())), legend=None),
         tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("label:N", title="Amount")],
