@@ -125,7 +125,7 @@ def weekday_rates(mql: np.ndarray, as_of: pd.Timestamp, days: int = RATE_DAYS) -
     lo = day0 - days * DAY
     inside = (mql >= lo) & (mql < day0)
     counts = np.bincount(((mql[inside] - lo) // DAY).astype(np.int64), minlength=days)[:days].astype(float)
-    weekday = (pd.Timestamp(lo).dayofweek + np.arange(days)) % 7
+    weekday = (pd.Timestamp(lo).day_of_week + np.arange(days)) % 7
     per = np.bincount(weekday, weights=counts, minlength=7)
     n = np.bincount(weekday, minlength=7)
     means = np.where(n > 0, per / np.maximum(n, 1), 0.0)
@@ -153,7 +153,7 @@ def remaining_days(
     hi = np.minimum((days + pd.Timedelta(days=1)).to_numpy(dtype="datetime64[ns]"), np.datetime64(end, "ns"))
     share = (hi - lo) / DAY
     to_end = (np.datetime64(end, "ns") - (lo + (hi - lo) / 2)) / DAY
-    return days.dayofweek.to_numpy(), share.astype(float), to_end.astype(float)
+    return days.day_of_week.to_numpy(), share.astype(float), to_end.astype(float)
 
 
 def win_curves(

@@ -148,6 +148,16 @@ def speed_pays_html(review: Review) -> str:
     )
 
 
+def gap_html(review: Review) -> str:
+    """Revenue against the goal, by factor (the misses' waterfall as a list), or nothing before the month starts."""
+    misses = next((s for s in review.sections if s.key == "misses"), None)
+    steps = None if misses is None else misses.tables.get("gap")
+    if steps is None or not len(steps):
+        return ""
+    items = "".join(f"<li>{html.escape(r.step)}: {html.escape(r.label)}</li>" for r in steps.itertuples())
+    return f"<section><h2>Revenue against the goal, by factor</h2><ul>{items}</ul></section>"
+
+
 def to_html(review: Review) -> str:
     """The review as one self-contained HTML page (inline CSS, charts as embedded SVG images), one printed page."""
     tile_html = "".join(
@@ -162,7 +172,7 @@ def to_html(review: Review) -> str:
         for name, chart in charts(review).items()
     )
     shown = [s for s in review.sections if s.key != "scorecard"]
-    body = "".join(_section_html(s) for s in shown) + speed_pays_html(review)
+    body = "".join(_section_html(s) for s in shown) + gap_html(review) + speed_pays_html(review)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(review.title)}</title><style>{CSS}</style></head><body>"
