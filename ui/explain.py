@@ -21,6 +21,8 @@ from ui import fmt
 from ui.charts import show
 
 P = "ex_"  # widget key prefix
+#: The forecast's measures inside a sentence.
+NAMES = {"mqls": "MQLs", "won": "won deals", "revenue": "revenue"}
 
 
 # --- Cached computations ----------------------------------------------------------------------------------------
@@ -105,26 +107,28 @@ def forecast_table(forecast: fc.Forecast, results: dict[str, Progress], currency
 
 
 def coverage_sentence(cover: pd.DataFrame) -> str:
-    """The backtest's result, e.g. ``Backtest: the 80% range held in 7 of the last 10 months for MQLs, …``."""
+    """The backtest's result, e.g. ``… the 80% range held in 7 of 10 months for MQLs, …``."""
     if cover.empty or int(cover["months"].max()) == 0:
         return "Backtest: there is not enough history yet to test the forecast on past months."
-    parts = [
-        f"{fc.FORECAST_LABELS[r.measure]} {r.held80} of {r.months} (95% range: {r.held95})" for r in cover.itertuples()
-    ]
+    rows = list(cover.itertuples())
+    held = ", ".join(f"{r.held80} of {r.months} for {NAMES[r.measure]}" for r in rows)
+    wide = ", ".join(f"{r.held95} of {r.months}" for r in rows)
     return (
-        "Backtest, forecasting each of the last complete months from what was known as far into it as today is "
-        "into this one: the 80% range held for " + "; ".join(parts) + "."
+        f"Backtest over the last {int(cover['months'].max())} complete months, each forecast from only what was "
+        f"known as far into that month as today is into this one: the 80% range held in {held} "
+        f"(the 95% range: {wide})."
     )
 
 
 # --- Sections ---------------------------------------------------------------------------------------------------
 
 
-def waterfall(gap: gp.Gap, currency: str, baseline: str, *, key: str, height: int = 320) -> None:
-    """The gap's waterfall and its sentence."""
+def waterfall(gap: gp.Gap, currency: str, baseline: str, *, key: str, height: int = 320, large: bool = False) -> None:
+    """The gap's waterfall and its sentence (in large type with ``large``, as the meeting says things)."""
     steps = gp.waterfall_steps(gap, baseline_label=baseline[:1].upper() + baseline[1:], actual_label="Actual")
     steps["label"] = [step_label(k, v, currency) for k, v in zip(steps["kind"], steps["value"], strict=True)]
-    st.markdown(fmt.md_escape(gp.gap_sentence(gap, lambda x: fmt.money(x, currency), baseline)))
+    sentence = fmt.md_escape(gp.gap_sentence(gap, lambda x: fmt.money(x, currency), baseline))
+    st.markdown(f"#### {sentence}" if large else sentence)
     show(projector(waterfall_chart(steps, currency), height), len(steps) * 2, key=key)
 
 
@@ -179,4 +183,5 @@ def meeting_gap(leads: pd.DataFrame, versions: list[Sla], period: pd.Period, as_
         return
     st.markdown("### Revenue against the goal, by factor")
     closed = gap.end >= (period + 1).start_time
-    waterfall(gap, sla.goal.currency, baseline_name("goal", gap, closed), key=P + "meeting_waterfall", height=300)
+    waterfall(gap, sla.goal.currency, baseline_name("goal", gap, closed), key=P + "meeting_waterfall", height=300,
+              large=True)  # fmt: skip

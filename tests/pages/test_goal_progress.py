@@ -133,8 +133,8 @@ def test_an_open_month_shows_the_forecast_beside_the_run_rate_projection_and_its
     assert revenue["95% range"] == f"{fmt.money(f.bands['revenue'].lo95)} – {fmt.money(f.bands['revenue'].hi95)}"
     cover = coverage(backtest(leads, AS_OF)).set_index("measure")
     line = next(c.value for c in at.caption if c.value.startswith("Backtest"))
-    assert f"MQLs {cover.loc['mqls', 'held80']} of {cover.loc['mqls', 'months']}" in line
-    assert f"Won deals {cover.loc['won', 'held80']} of {cover.loc['won', 'months']}" in line
+    assert f"held in {cover.loc['mqls', 'held80']} of {cover.loc['mqls', 'months']} for MQLs, " in line
+    assert f"{cover.loc['won', 'held80']} of {cover.loc['won', 'months']} for won deals" in line
 
 
 def test_a_closed_month_has_no_forecast_and_explains_its_gap_to_the_goal(sample_app, leads):

@@ -337,4 +337,4 @@ def test_the_misses_show_the_revenue_gap_to_goal_split_by_factor(sample_app, sam
     assert "### Revenue against the goal, by factor" in said
     sla = in_force(sample_inputs.versions, OCT.start_time.date())
     g = gap_vs_goal(sample_inputs.leads, sla, OCT.start_time, NOV.start_time, sample_inputs.as_of)
-    assert fmt.md_escape(gap_sentence(g, fmt.money, "the goal")) in said
+    assert "#### " + fmt.md_escape(gap_sentence(g, fmt.money, "the goal")) in said
