@@ -25,6 +25,7 @@ numpy draws from a fixed seed, so a page shows the same range on every run.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,6 +224,12 @@ def win_via_sql(
     return np.clip((became * then).sum(axis=1), 0, 1)
 
 
+def _by_age(ages: np.ndarray, chance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``chance(ages)`` computed once per distinct age to the hour (a pipeline holds many leads of each age)."""
+    distinct, where = np.unique(np.round(np.asarray(ages, dtype=float) * 24) / 24, return_inverse=True)
+    return chance(distinct)[where] if len(distinct) else np.zeros(0)
+
+
 def _binomial_sum(rng: np.random.Generator, p: np.ndarray, n_sims: int) -> np.ndarray:
     """Per simulation, how many of the leads with win chances ``p`` win (leads grouped by p to 0.001)."""
     if len(p) == 0:
@@ -271,8 +278,8 @@ def forecast_arrays(
     open_mql = ~np.isnat(mql) & np.isnat(sql) & ~closed & np.isnat(dropped)
     sql_curves = win_curves(sql, won, lost, now)
     to_sql = win_curves(mql, sql, dropped, now)
-    p_sql = win_within((now - sql[open_sql]) / DAY, left, sql_curves)
-    p_mql = win_via_sql((now - mql[open_mql]) / DAY, left, to_sql, sql_curves)
+    p_sql = _by_age((now - sql[open_sql]) / DAY, lambda a: win_within(a, left, sql_curves))
+    p_mql = _by_age((now - mql[open_mql]) / DAY, lambda a: win_via_sql(a, left, to_sql, sql_curves))
     p_new = win_via_sql(np.zeros(len(to_end)), to_end, to_sql, sql_curves)
     future = (
         _binomial_sum(rng, p_sql, n_sims)
