@@ -145,6 +145,10 @@ def gap_section(view, first: Progress) -> None:
     against = st.segmented_control("Compare with", options, default=options[0], format_func=names.get,
                                    key=P + "against") or options[0]  # fmt: skip
     gap = gaps[against]
+    if against != "goal" and gap.start - pd.DateOffset(months=gp.COMPARISONS[against]) < view.data.months[0].start_time:
+        back = gap.start - pd.DateOffset(months=gp.COMPARISONS[against])
+        st.info(f"The data starts after {back:%B %Y}: there is nothing to compare with yet.", icon=":material/info:")
+        return
     waterfall(gap, currency, baseline_name(against, gap, first.closed), key=P + "waterfall")
     st.caption(
         "Revenue = MQLs × MQL→SQL rate × SQL→won rate × deal size, each counted by the month of its own event. "

@@ -172,3 +172,11 @@ def test_a_filtered_view_has_no_revenue_goal_to_explain(sample_app):
     at = sample_app(PAGE, month="2026-11", channel="Email")
     assert not at.exception
     assert at.segmented_control(key="ex_against").options == ["Last quarter", "Last year"]
+
+
+def test_a_comparison_before_the_data_starts_says_there_is_nothing_to_compare_with(sample_app):
+    """Before: December 2025 against September 2025 (before the first lead) read as all gain from MQL volume."""
+    at = sample_app(PAGE, month="2025-12", channel="Referral")
+    assert not at.exception
+    assert any("nothing to compare with" in i.value for i in at.info)
+    assert not [m.value for m in at.markdown if m.value.startswith("Revenue is")]
