@@ -11,6 +11,7 @@ from sla_model.metrics.forecast import (
     backtest,
     coverage,
     forecast_arrays,
+    level_drift,
     mid_month_moment,
     month_forecast,
     remaining_days,
@@ -133,14 +134,16 @@ def test_a_simple_month_by_hand():
     # Ten MQLs a day at 12:00 through November 2026 up to 21 Nov (no pipeline: nothing ever wins).
     # Weekday means over the 56 days before 21 Nov: 10 on every weekday (October and November days), dispersion 0.
     # Month so far: 20 days × 10 = 200 MQLs, as expected, so the level stays 1: 10 days left × 10 = 100 more.
-    # The total is 200 + Poisson(100) times a Gamma(270, 270) level: mean 300, sd ≈ √(100 + 100²/270) ≈ 11.7.
+    # No month before has 56 days of history before its cut, so there is no drift term.
+    # The total is 200 + Poisson(100 × a Gamma(220, 220) level): mean 300, sd ≈ √(100 + 100²/220) ≈ 12.1,
+    # so the 80% range is about 300 ± 1.2816 × 12.1 = 284.5 to 315.5.
     days = pd.date_range("2026-09-20", "2026-11-20", freq="D") + pd.Timedelta(hours=12)
     leads = _frame(mql_at=np.repeat(days.to_numpy(dtype="datetime64[ns]"), 10))
     f = month_forecast(leads, pd.Period("2026-11", "M"), pd.Timestamp("2026-11-21"))
     band = f.bands["mqls"]
     assert band.actual == 200 and f.noise == "Poisson" and f.dispersion == 0
     assert band.mean == pytest.approx(300, abs=1)
-    assert band.lo80 == pytest.approx(300 - 1.2816 * 11.7, abs=3) and band.hi80 == pytest.approx(300 + 15, abs=3)
+    assert band.lo80 == pytest.approx(284.5, abs=3) and band.hi80 == pytest.approx(315.5, abs=3)
     assert band.lo95 < band.lo80 < band.median < band.hi80 < band.hi95
     assert f.bands["won"].hi95 == 0 and f.bands["revenue"].hi95 == 0  # no wins ever seen: none forecast
     # A closed month: the forecast is what happened.
@@ -183,3 +186,22 @@ def test_months_without_enough_history_are_left_out_of_the_backtest():
     result = backtest(leads, pd.Timestamp("2025-06-20"))
     # 20 March is the first forecast moment with 56 days of MQLs before it (from 23 January); June is still open.
     assert sorted(set(result["month"].astype(str))) == ["2025-03", "2025-04", "2025-05"]
+
+
+def test_the_level_drift_is_measured_beyond_the_counts_own_noise():
+    # Steady history (Poisson at known rates): the rest of each month strays from its first part only by noise.
+    steady = _history("2024-01-01", 18, [8] * 7, seed=5)
+    mql = timeline(steady).mql
+    assert level_drift(mql, pd.Timedelta(days=15), pd.Timestamp("2025-06-16")) < 0.08  # noise alone: sd ≈ 0.13
+    # The same history with every month's second half at 1.5× or 0.6× its first half, alternating: drift is large.
+    rng = np.random.default_rng(1)
+    rows = []
+    for k, month in enumerate(pd.period_range("2024-01", "2025-05", freq="M")):
+        for day in pd.date_range(month.start_time, month.end_time.normalize(), freq="D"):
+            rate = 8 * ((1.5 if k % 2 else 0.6) if day.day > 15 else 1.0)
+            rows.append(np.repeat(np.datetime64(day + pd.Timedelta(hours=12), "ns"), rng.poisson(rate)))
+    drifting = np.concatenate(rows)
+    assert level_drift(drifting, pd.Timedelta(days=15), pd.Timestamp("2025-06-16")) > 0.3
+    # Too little history (fewer than three months with 56 days before their cut): no drift.
+    assert level_drift(timeline(_history("2025-03-01", 3, [8] * 7, seed=2)).mql, pd.Timedelta(days=15),
+                       pd.Timestamp("2025-06-16")) == 0  # fmt: skip

@@ -5,10 +5,13 @@ The forecast instead adds to what is already in:
 
 * **MQLs still to come**: each remaining day's expected count is the mean for that weekday over the
   :data:`RATE_DAYS` days before ``as_of`` (today's remaining hours pro rata), scaled by the month's own level
-  so far (MQLs so far ÷ what those weekday rates expected, shrunk towards 1 as if the rates were
-  :data:`PRIOR_DAYS` more days of evidence; drawn from its Gamma posterior, so the range includes the doubt
-  about the level). Day-to-day noise is negative binomial with the day counts' dispersion (Pearson variance
-  ÷ mean around the weekday means), or Poisson when that dispersion is at most 1.
+  so far (MQLs so far ÷ what those weekday rates expected, shrunk towards 1 by a Gamma prior worth
+  :data:`PRIOR_MQLS` MQLs, and drawn from its posterior, so the range includes the doubt about the level).
+  The level also drifts within a month: how far the rest of each of the :data:`DRIFT_MONTHS` months before
+  strayed from the level its first part showed (beyond what the counts' own noise explains) widens the
+  range by a log-normal factor (:func:`level_drift`). Day-to-day noise is negative binomial with the day
+  counts' dispersion (Pearson variance ÷ mean around the weekday means), or Poisson when that dispersion is
+  at most 1.
 * **Wins still to come**, from three sources: open SQLs, each with the observed probability that an SQL of
   its age wins before month end; open MQLs not yet SQL, likewise by their age since MQL; and the MQLs still
   to come, by the observed chance that a new MQL wins within the days left. The probabilities come from
@@ -35,8 +38,10 @@ from sla_model.metrics.lifecycle import sql_reached_at
 
 #: Days of history the weekday MQL rates are taken from.
 RATE_DAYS = 56
-#: How many days of the weekday rates weigh against the month's own MQLs so far when estimating its level.
-PRIOR_DAYS = 7
+#: How many MQLs' worth of evidence the weekday rates weigh against the month's own MQLs so far (its level).
+PRIOR_MQLS = 20
+#: Past months the level's drift within a month is measured over.
+DRIFT_MONTHS = 12
 #: Days of history the win probabilities by age and the deal amounts are taken from.
 PIPELINE_DAYS = 365
 #: Simulated months per forecast.
@@ -157,6 +162,47 @@ def remaining_days(
     return days.day_of_week.to_numpy(), share.astype(float), to_end.astype(float)
 
 
+def _expected(means: np.ndarray, start: pd.Timestamp, stop: pd.Timestamp) -> float:
+    """The MQLs the weekday ``means`` expect over ``[start, stop)``."""
+    weekday, share, _ = remaining_days(start, start, stop)
+    return float((means[weekday] * share).sum())
+
+
+def _count(times: np.ndarray, start: pd.Timestamp, stop: pd.Timestamp) -> float:
+    return float(((times >= np.datetime64(start, "ns")) & (times < np.datetime64(stop, "ns"))).sum())
+
+
+def level_drift(mql: np.ndarray, into: pd.Timedelta, as_of: pd.Timestamp, months: int = DRIFT_MONTHS) -> float:
+    """How much a month's MQL level drifts after its first ``into`` of time, as a log standard deviation.
+
+    Over the complete months before ``as_of``'s (with :data:`RATE_DAYS` days of history before their cut): the
+    rest of each month against the weekday rates as of its cut, divided by the level its first part showed
+    (estimated as the forecast does), in logs. Its variance beyond what the counts' own noise explains
+    (``1 ÷ MQLs so far + 1 ÷ MQLs expected after``) is the drift; 0 with fewer than 3 such months. Only MQLs
+    before ``as_of`` are in ``mql``.
+    """
+    as_of = pd.Timestamp(as_of)
+    first = mql[~np.isnat(mql)].min() if (~np.isnat(mql)).any() else None
+    logs, noise = [], []
+    for k in range(1, months + 1):
+        month = as_of.to_period("M") - k
+        start, end = month.start_time, (month + 1).start_time
+        cut = min(start + into, end - pd.Timedelta(hours=1))
+        if first is None or np.datetime64(cut, "ns") - RATE_DAYS * DAY < first:
+            break
+        means, _ = weekday_rates(mql, cut)
+        so_far, after = _count(mql, start, cut), _count(mql, cut, end)
+        level = (PRIOR_MQLS + so_far) / (PRIOR_MQLS + _expected(means, start, cut))
+        rest = _expected(means, cut, end) * level
+        if rest <= 0 or after <= 0:
+            continue
+        logs.append(np.log(after / rest))
+        noise.append(1 / (PRIOR_MQLS + so_far) + 1 / rest)
+    if len(logs) < 3:
+        return 0.0
+    return float(np.sqrt(max(np.var(logs, ddof=1) - np.mean(noise), 0.0)))
+
+
 def win_curves(
     start: np.ndarray, won: np.ndarray, exits: np.ndarray, as_of: np.datetime64, ages: int = PIPELINE_DAYS + 40
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -254,12 +300,12 @@ def forecast_arrays(
     means, dispersion = weekday_rates(mql, as_of)
     weekday, share, to_end = remaining_days(as_of, start, end)
     mu = means[weekday] * share
-    # The month's own level so far, shrunk towards the history's (Gamma–Poisson: the history weighs as
-    # PRIOR_DAYS days), drawn per simulation so the level's uncertainty widens the range.
-    past_weekday, past_share, _ = remaining_days(start, start, min(as_of, end))
-    expected = float((means[past_weekday] * past_share).sum())
-    prior = PRIOR_DAYS * float(means.mean())
-    level = rng.gamma(prior + mqls_now, 1.0 / (prior + expected), n_sims) if prior + expected > 0 else np.ones(n_sims)
+    # The month's own level so far, shrunk towards the history's (Gamma–Poisson), drawn per simulation so the
+    # level's uncertainty widens the range, times the drift within a month seen in past months.
+    expected = _expected(means, start, min(max(as_of, start), end))
+    level = rng.gamma(PRIOR_MQLS + mqls_now, 1.0 / (PRIOR_MQLS + expected), n_sims)
+    drift = level_drift(mql, as_of - start if as_of > start else pd.Timedelta(0), as_of)
+    level *= rng.lognormal(-(drift**2) / 2, drift, n_sims) if drift > 0 else 1.0
     mu = level[:, None] * mu[None, :]
     noise = "negative binomial" if dispersion > 1 else "Poisson"
     if noise == "Poisson":
