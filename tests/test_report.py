@@ -104,3 +104,9 @@ def test_the_report_splits_the_revenue_gap_to_goal_by_factor(october):
     assert "<h2>Revenue against the goal, by factor</h2>" in page
     for item in ("Goal: $30k", "MQL volume: +$4,384", "MQL → SQL rate: −$4,384", "Deal size: −$18k", "Actual: $12k"):
         assert f"<li>{item}</li>" in page
+
+
+def test_the_pdf_carries_the_revenue_gap_by_factor_too(october):
+    text = PdfReader(io.BytesIO(report.to_pdf(october))).pages[0].extract_text()
+    assert "Revenue against the goal, by factor" in text
+    assert "Deal size: −$18k" in text or "Deal size: -$18k" in text
