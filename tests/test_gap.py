@@ -23,6 +23,7 @@ from sla_model.metrics.gap import (
     judged_window,
     lmdi,
     stage_counts,
+    stage_times,
     waterfall_steps,
 )
 from tests.factories import leads_frame, make_lead, make_sla
@@ -188,6 +189,9 @@ def test_channels_add_up_to_the_total_gap():
     start, end, as_of = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01"), pd.Timestamp("2026-12-05")
     total = gap_vs_period(leads, start, end, as_of)
     per = channel_gaps(leads, start, end, as_of).set_index("channel")
+    pd.testing.assert_frame_equal(
+        channel_gaps(leads, start, end, as_of, times=stage_times(leads)).set_index("channel"), per
+    )
     # Email: $60,000 → $30,000 (−30,000); Webinar: $16,000 → $36,000 (+20,000); total $76,000 → $66,000.
     assert per.loc["Email", "gap"] == -30_000 and per.loc["Webinar", "gap"] == 20_000
     assert per["gap"].sum() == total.gap == -10_000

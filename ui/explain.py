@@ -34,19 +34,25 @@ def _gaps(key: tuple, _leads: pd.DataFrame, _sla: Sla, month: str, as_of: dt.dat
     period = pd.Period(month, "M")
     start, end = period.start_time, (period + 1).start_time
     out: dict = {"channels": {}}
+    times = gp.stage_times(_leads)
     if with_goal:
-        out["goal"] = gp.gap_vs_goal(_leads, _sla, start, end, as_of)
+        out["goal"] = gp.gap_vs_goal(_leads, _sla, start, end, as_of, times)
     for against in gp.COMPARISONS:
-        out[against] = gp.gap_vs_period(_leads, start, end, as_of, against)
-        out["channels"][against] = gp.channel_gaps(_leads, start, end, as_of, against)
+        out[against] = gp.gap_vs_period(_leads, start, end, as_of, against, times)
+        out["channels"][against] = gp.channel_gaps(_leads, start, end, as_of, against, times=times)
     return out
 
 
 @st.cache_data(max_entries=16, show_spinner="Forecasting the month…")
-def _forecast(key: tuple, _leads: pd.DataFrame, month: str, as_of: dt.datetime) -> tuple[fc.Forecast, pd.DataFrame]:
-    """The month's forecast and the coverage of the same forecast over the last 12 complete months."""
-    forecast = fc.month_forecast(_leads, pd.Period(month, "M"), as_of)
-    return forecast, fc.coverage(fc.backtest(_leads, as_of))
+def _forecast(key: tuple, _leads: pd.DataFrame, month: str, as_of: dt.datetime) -> fc.Forecast:
+    """The month's forecast."""
+    return fc.month_forecast(_leads, pd.Period(month, "M"), as_of)
+
+
+@st.cache_data(max_entries=16, show_spinner="Backtesting the forecast…")
+def _coverage(key: tuple, _leads: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
+    """How often the forecast's ranges held over the last 12 complete months (whatever month is shown)."""
+    return fc.coverage(fc.backtest(_leads, as_of))
 
 
 def _key(view) -> tuple:
@@ -167,7 +173,8 @@ def forecast_section(view, results: dict[str, Progress]) -> None:
     if not 0 < results["mqls"].elapsed < 1:
         return
     st.subheader("Where the month will land")
-    forecast, cover = _forecast(_key(view), view.leads, str(view.period), view.data.as_of)
+    forecast = _forecast(_key(view), view.leads, str(view.period), view.data.as_of)
+    cover = _coverage(_key(view), view.leads, view.data.as_of)
     st.dataframe(forecast_table(forecast, results, view.sla.goal.currency), hide_index=True, width="stretch")
     st.caption(
         "Run-rate projection: the month so far carried to month end. Forecast: the middle of 4,000 simulated "

@@ -197,20 +197,36 @@ def _codes(leads: pd.DataFrame, column: str | None) -> tuple[np.ndarray, list[st
     return values.cat.codes.to_numpy().astype(np.int64), [str(c) for c in values.cat.categories]
 
 
-def stage_counts(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
+def stage_times(leads: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each lead's stage times and amount (0 where none) as arrays, worked out once for several periods.
+
+    The times are :func:`sla_model.metrics.progress.measure_times`; pass the result as ``times`` below.
+    """
+    out = {m: measure_times(leads, m).to_numpy(dtype="datetime64[ns]") for m in MEASURES}
+    return out | {"amount": np.nan_to_num(leads["amount"].to_numpy(dtype=float))}
+
+
+def stage_counts(
+    leads: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    by: str | None = None,
+    times: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """MQLs, SQLs, won deals and won revenue in ``[start, end)``, in total or per value of column ``by``.
 
     Each stage counts by its own event's time (:func:`sla_model.metrics.progress.measure_times`); one row per
-    group (index: the group's value), columns ``mqls``, ``sqls``, ``won``, ``revenue``.
+    group (index: the group's value), columns ``mqls``, ``sqls``, ``won``, ``revenue``. ``times``: the leads'
+    :func:`stage_times`, when already worked out.
     """
+    times = stage_times(leads) if times is None else times
     codes, names = _codes(leads, by)
     known = codes >= 0
     lo, hi = np.datetime64(pd.Timestamp(start), "ns"), np.datetime64(pd.Timestamp(end), "ns")
     out = {}
     for measure in MEASURES:
-        times = measure_times(leads, measure).to_numpy(dtype="datetime64[ns]")
-        inside = (times >= lo) & (times < hi) & known
-        weights = np.nan_to_num(leads["amount"].to_numpy(dtype=float)) if measure == "revenue" else None
+        inside = (times[measure] >= lo) & (times[measure] < hi) & known
+        weights = times["amount"] if measure == "revenue" else None
         out[measure] = np.bincount(
             codes[inside], weights=None if weights is None else weights[inside], minlength=len(names)
         ).astype(float)
@@ -233,11 +249,16 @@ def goal_counts(sla: Sla, share: float = 1.0) -> list[float]:
 
 
 def gap_vs_goal(
-    leads: pd.DataFrame, sla: Sla, start: pd.Timestamp, end: pd.Timestamp, as_of: dt.datetime | pd.Timestamp
+    leads: pd.DataFrame,
+    sla: Sla,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: dt.datetime | pd.Timestamp,
+    times: dict[str, np.ndarray] | None = None,
 ) -> Gap:
     """The period's revenue gap against the SLA's goal (its pace while the period is open), split by factor."""
     stop, share = judged_window(start, end, as_of)
-    actual = stage_counts(leads, start, stop).iloc[0].tolist()
+    actual = stage_counts(leads, start, stop, times=times).iloc[0].tolist()
     return decompose(goal_counts(sla, share), actual, against="goal", start=start, end=stop)
 
 
@@ -258,12 +279,13 @@ def gap_vs_period(
     end: pd.Timestamp,
     as_of: dt.datetime | pd.Timestamp,
     against: str = "quarter",
+    times: dict[str, np.ndarray] | None = None,
 ) -> Gap:
     """The period's revenue gap against the same days ``against`` (``quarter`` / ``year``) before, split by factor."""
     stop, _ = judged_window(start, end, as_of)
     c_start, c_stop = comparison_window(start, stop, COMPARISONS[against])
-    base = stage_counts(leads, c_start, c_stop).iloc[0].tolist()
-    actual = stage_counts(leads, start, stop).iloc[0].tolist()
+    base = stage_counts(leads, c_start, c_stop, times=times).iloc[0].tolist()
+    actual = stage_counts(leads, start, stop, times=times).iloc[0].tolist()
     return decompose(base, actual, against=against, start=start, end=stop)
 
 
@@ -274,6 +296,7 @@ def channel_gaps(
     as_of: dt.datetime | pd.Timestamp,
     against: str = "quarter",
     by: str = "channel",
+    times: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The comparison gap split per channel (or any column ``by``), each channel by its own four factors.
 
@@ -283,7 +306,8 @@ def channel_gaps(
     """
     stop, _ = judged_window(start, end, as_of)
     c_start, c_stop = comparison_window(start, stop, COMPARISONS[against])
-    base, actual = stage_counts(leads, c_start, c_stop, by), stage_counts(leads, start, stop, by)
+    base = stage_counts(leads, c_start, c_stop, by, times)
+    actual = stage_counts(leads, start, stop, by, times)
     rows = []
     for name in actual.index:
         g = decompose(base.loc[name].tolist(), actual.loc[name].tolist(), against=against, start=start, end=stop)
