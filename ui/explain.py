@@ -159,8 +159,13 @@ def gap_section(view, first: Progress) -> None:
     st.caption(
         "Revenue = MQLs × MQL→SQL rate × SQL→won rate × deal size, each counted by the month of its own event. "
         "The bars split the gap exactly (log-mean Divisia, LMDI-I: no residual, the same whatever the order of "
-        "the factors). The goal's rates are the SLA's quotas: SQL quota ÷ MQL quota, won quota ÷ SQL quota, "
-        "revenue goal ÷ won quota."
+        "the factors)."
+        + (
+            " The goal's rates are the SLA's quotas: SQL quota ÷ MQL quota, won quota ÷ SQL quota, revenue goal ÷ "
+            "won quota."
+            if against == "goal"
+            else ""
+        )
         + ("" if first.closed else " This month so far, against the same share of the goal or of the month compared.")
     )
     if against != "goal" and st.toggle("By channel", key=P + "by_channel"):
@@ -177,9 +182,10 @@ def forecast_section(view, results: dict[str, Progress]) -> None:
     cover = _coverage(_key(view), view.leads, view.data.as_of)
     st.dataframe(forecast_table(forecast, results, view.sla.goal.currency), hide_index=True, width="stretch")
     st.caption(
-        "Run-rate projection: the month so far carried to month end. Forecast: the middle of 4,000 simulated "
-        f"months; the rest of the month's MQLs from weekday rates ({forecast.noise} noise), wins from the open "
-        "SQLs and MQLs by how often leads of their age have won, and from the MQLs still to come."
+        f"Run-rate projection: the month so far carried to month end. Forecast: the middle of {fc.N_SIMS:,} "
+        f"simulated months; the rest of the month's MQLs from weekday rates and this month's level so far "
+        f"({forecast.noise} noise), wins from the open SQLs and MQLs by how often leads of their age have won, and "
+        "from the MQLs still to come."
     )
     st.caption(coverage_sentence(cover))
 
