@@ -27,6 +27,7 @@ from sla_model.metrics.progress import (
 from ui import drill, fmt
 from ui.charts import projector, show
 from ui.controls import view_controls
+from ui.explain import forecast_section, gap_section
 from ui.goal_progress import funnel_table, tiles, with_attainment
 
 view = view_controls()
@@ -60,6 +61,7 @@ elif first.elapsed <= 0:
 
 tiles(results, currency)
 drill.measure_drill(view)
+forecast_section(view, results)  # where the month will land, beside the run-rate projection
 
 if view.filtered:
     st.caption(
@@ -96,6 +98,8 @@ with right:
     ch = with_attainment(channel_progress(view.leads, sla, chans, view.start, view.end, first.elapsed))
     show(projector(channel_progress_chart(ch, data.channels), 340), len(ch), key="channel_chart")
     st.caption("Bars: MQLs this month. Black ticks: the channel's monthly MQL quota.")
+
+gap_section(view, first)  # why revenue is where it is: the gap split by factor
 
 # --- Reverse funnel ------------------------------------------------------------------------------------
 st.subheader("Reverse funnel: what the revenue goal takes")

@@ -92,3 +92,21 @@ def test_the_report_carries_the_speed_pays_table(october):
     assert "<td>Within rule</td><td>0</td><td>—</td><td>—</td>" in page
     won = october.section("misses").tables["speed_pays"].set_index(["kind", "bucket"]).loc[("rule", "Never touched")]
     assert (won["won"], won["mqls"]) == (1, 5)
+
+
+def test_the_report_splits_the_revenue_gap_to_goal_by_factor(october):
+    # Goal: 4 MQLs × (2 ÷ 4) × (1 ÷ 2) × $30,000 = $30k. October: 5 MQLs × (2 ÷ 5) × (1 ÷ 2) × $12,000 = $12k.
+    # L(12,000, 30,000) = 18,000 ÷ ln 2.5 = 19,644.42; volume L ln 1.25 = +4,383.53; MQL → SQL L ln 0.8 = −4,383.53;
+    # SQL → won 0; deal size L ln 0.4 = −18,000 (the whole gap: the one deal was small).
+    steps = october.section("misses").tables["gap"]
+    assert steps["value"].round(2).tolist() == [30_000, 4_383.53, -4_383.53, 0, -18_000, 12_000]
+    page = report.to_html(october)
+    assert "<h2>Revenue against the goal, by factor</h2>" in page
+    for item in ("Goal: $30k", "MQL volume: +$4,384", "MQL → SQL rate: −$4,384", "Deal size: −$18k", "Actual: $12k"):
+        assert f"<li>{item}</li>" in page
+
+
+def test_the_pdf_carries_the_revenue_gap_by_factor_too(october):
+    text = PdfReader(io.BytesIO(report.to_pdf(october))).pages[0].extract_text()
+    assert "Revenue against the goal, by factor" in text
+    assert "Deal size: −$18k" in text or "Deal size: -$18k" in text

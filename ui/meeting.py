@@ -20,6 +20,7 @@ from sla_model.store.models import utcnow
 from ui import fmt
 from ui.charts import projector, show
 from ui.data import get_dataset, get_engine, get_whatif_arrays
+from ui.explain import meeting_gap
 from ui.links import page_link
 
 P = "mt_"  # widget key prefix
@@ -416,6 +417,8 @@ def section(number: int, part: meeting.Section, review: meeting.Review, charts: 
         say(part.lines or ["Nothing to celebrate yet: no quota beaten or on track."], ":material/celebration:")
     elif part.key == "misses":
         misses(part)
+        data = get_dataset()
+        meeting_gap(data.leads, data.versions, review.period, review.as_of, data.version)
     elif part.key == "voice":
         voice(part, charts)
     elif part.key == "breaches":

@@ -3,6 +3,7 @@
 ``style`` (palette, axes, projector sizes and the shared chart builders).
 """
 
+from sla_model.charts.gap import KIND_COLOURS, waterfall_chart
 from sla_model.charts.progress import (
     MEASURE_COLOURS,
     attainment_trend_chart,
@@ -61,6 +62,7 @@ __all__ = [
     "CHANNEL_ROW",
     "GOOD",
     "INK",
+    "KIND_COLOURS",
     "LINES",
     "MAX_ROWS",
     "MEASURE_COLOURS",
@@ -97,4 +99,5 @@ __all__ = [
     "rep_speed_chart",
     "speed_histogram_chart",
     "stage_trend_chart",
+    "waterfall_chart",
 ]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sla_model.actions import ActionError
 from sla_model.agreement.sla import Sla
+from sla_model.metrics.gap import gap_vs_goal, waterfall_steps
 from sla_model.metrics.handoff import at_risk, delay_split, delay_summary, speed_pays
 from sla_model.metrics.progress import cumulative_by_day, measure_in, period_bounds, progress, quota_for, sla_for_period
 from sla_model.metrics.quality import (
@@ -434,8 +435,28 @@ def misses(inputs: MeetingInputs, period: pd.Period, currency: str = "USD") -> S
             "short_channels": short,
             # The evidence for the first-touch rule (metrics.handoff.speed_pays), for the report.
             "speed_pays": speed_pays(inputs.summary, inputs.leads, inputs.as_of),
+            # Revenue against the goal split by factor (metrics.gap), for the report.
+            "gap": gap_steps(inputs, period, currency),
         },
     )
+
+
+def gap_steps(inputs: MeetingInputs, period: pd.Period, currency: str = "USD") -> pd.DataFrame:
+    """The month's revenue against its goal (its pace while open) as waterfall steps (``metrics.gap``).
+
+    Adds ``label``: the amount as text, effects signed (``+$20k``, ``−$87k``).
+    """
+    start, end = period_bounds(period)
+    gap = gap_vs_goal(inputs.leads, sla_for_period(inputs.versions, period), start, end, inputs.as_of)
+    closed = gap.end >= end
+    steps = waterfall_steps(gap, "Goal" if closed else "Goal's pace", "Actual")
+    steps["label"] = [
+        fmt_value(v, "money", currency)
+        if k == "total"
+        else ("+" if v > 0 else "−" if v < 0 else "") + fmt_value(abs(v), "money", currency)
+        for k, v in zip(steps["kind"], steps["value"], strict=True)
+    ]
+    return steps
 
 
 # --- 4. Voice of sales -----------------------------------------------------------------------------------------

@@ -148,6 +148,25 @@ def speed_pays_html(review: Review) -> str:
     )
 
 
+def gap_section(review: Review) -> Section | None:
+    """Revenue against the goal, by factor (the misses' waterfall as lines), or None without the misses section."""
+    misses = next((s for s in review.sections if s.key == "misses"), None)
+    steps = None if misses is None else misses.tables.get("gap")
+    if steps is None or not len(steps):
+        return None
+    lines = [f"{r.step}: {r.label}" for r in steps.itertuples()]
+    return Section("gap", "Revenue against the goal, by factor", lines)
+
+
+def gap_html(review: Review) -> str:
+    """:func:`gap_section` as HTML (nothing without it)."""
+    section = gap_section(review)
+    if section is None:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in section.lines)
+    return f"<section><h2>{html.escape(section.title)}</h2><ul>{items}</ul></section>"
+
+
 def to_html(review: Review) -> str:
     """The review as one self-contained HTML page (inline CSS, charts as embedded SVG images), one printed page."""
     tile_html = "".join(
@@ -162,7 +181,7 @@ def to_html(review: Review) -> str:
         for name, chart in charts(review).items()
     )
     shown = [s for s in review.sections if s.key != "scorecard"]
-    body = "".join(_section_html(s) for s in shown) + speed_pays_html(review)
+    body = "".join(_section_html(s) for s in shown) + gap_html(review) + speed_pays_html(review)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(review.title)}</title><style>{CSS}</style></head><body>"
@@ -207,6 +226,8 @@ def page_spec(review: Review) -> dict:
         tile_charts.append(alt.layer(*marks).properties(width=250, height=96))
     figures = [c.properties(width=300, height=170) for c in charts(review).values()]
     shown = [s for s in review.sections if s.key != "scorecard"]
+    gap = gap_section(review)
+    shown += [gap] if gap is not None else []
     columns = [shown[i::3] for i in range(3)]
     blocks = [alt.vconcat(*[_text_block(_wrapped(s, 62), 360) for s in col], spacing=8) for col in columns if col]
     title = alt.TitleParams(review.title, subtitle=_caption(review), fontSize=22, subtitleFontSize=12, anchor="start")

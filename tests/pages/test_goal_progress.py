@@ -115,3 +115,68 @@ def test_each_tile_opens_the_leads_behind_it_and_their_count_is_the_figure(sampl
         assert len(table) == int(shown.replace(",", ""))
     assert set(table["Channel"]) <= {"Email"}
     assert table["History"].str.fullmatch(r"lead\?lead=L\d+").all()
+
+
+def test_an_open_month_shows_the_forecast_beside_the_run_rate_projection_and_its_backtest(sample_app, leads):
+    from sla_model.metrics.forecast import backtest, coverage, month_forecast
+
+    at = sample_app(PAGE)
+    assert not at.exception
+    assert "Where the month will land" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "Forecast" in d.value.columns)
+    f = month_forecast(leads, pd.Period("2026-11", "M"), AS_OF)
+    mqls = table.set_index("Measure").loc["MQLs"]
+    assert mqls["Forecast"] == fmt.count(f.bands["mqls"].median)
+    assert mqls["80% range"] == f"{fmt.count(f.bands['mqls'].lo80)} – {fmt.count(f.bands['mqls'].hi80)}"
+    assert mqls["Run-rate projection"] == fmt.count(_expected(leads, "2026-11", "mqls", 420).projection)
+    revenue = table.set_index("Measure").loc["Revenue"]
+    assert revenue["95% range"] == f"{fmt.money(f.bands['revenue'].lo95)} – {fmt.money(f.bands['revenue'].hi95)}"
+    cover = coverage(backtest(leads, AS_OF)).set_index("measure")
+    line = next(c.value for c in at.caption if c.value.startswith("Backtest"))
+    assert f"held in {cover.loc['mqls', 'held80']} of {cover.loc['mqls', 'months']} for MQLs, " in line
+    assert f"{cover.loc['won', 'held80']} of {cover.loc['won', 'months']} for won deals" in line
+
+
+def test_a_closed_month_has_no_forecast_and_explains_its_gap_to_the_goal(sample_app, leads):
+    from sla_model.metrics.gap import gap_sentence, gap_vs_goal
+
+    at = sample_app(PAGE, month="2026-08")
+    assert not at.exception
+    assert "Where the month will land" not in [s.value for s in at.subheader]
+    assert "Why revenue is where it is: the gap by factor" in [s.value for s in at.subheader]
+    p = pd.Period("2026-08", "M")
+    g = gap_vs_goal(leads, sample_slas()[-1], p.start_time, (p + 1).start_time, AS_OF)
+    assert fmt.md_escape(gap_sentence(g, fmt.money, "the goal")) in [m.value for m in at.markdown]
+
+
+def test_the_gap_against_last_quarter_splits_by_channel_on_demand(sample_app, leads):
+    from sla_model.metrics.gap import channel_gaps, gap_sentence, gap_vs_period
+
+    at = sample_app(PAGE, month="2026-11")
+    at.segmented_control(key="ex_against").set_value("quarter").run()
+    assert not at.exception
+    p = pd.Period("2026-11", "M")
+    g = gap_vs_period(leads, p.start_time, (p + 1).start_time, AS_OF, "quarter")
+    assert fmt.md_escape(gap_sentence(g, fmt.money, "the same days of August 2026")) in [m.value for m in at.markdown]
+    assert not any("Channel" in d.value.columns and "Gap" in d.value.columns for d in at.dataframe)
+    at.toggle(key="ex_by_channel").set_value(True).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Gap" in d.value.columns).set_index("Channel")
+    per = channel_gaps(leads, p.start_time, (p + 1).start_time, AS_OF, "quarter").set_index("channel")
+    worst = per["gap"].abs().idxmax()
+    assert table.index[0] == worst
+    assert table.loc[worst, "Revenue"] == fmt.money(per.loc[worst, "revenue"])
+
+
+def test_a_filtered_view_has_no_revenue_goal_to_explain(sample_app):
+    at = sample_app(PAGE, month="2026-11", channel="Email")
+    assert not at.exception
+    assert at.segmented_control(key="ex_against").options == ["Last quarter", "Last year"]
+
+
+def test_a_comparison_before_the_data_starts_says_there_is_nothing_to_compare_with(sample_app):
+    """Before: December 2025 against September 2025 (before the first lead) read as all gain from MQL volume."""
+    at = sample_app(PAGE, month="2025-12", channel="Referral")
+    assert not at.exception
+    assert any("nothing to compare with" in i.value for i in at.info)
+    assert not [m.value for m in at.markdown if m.value.startswith("Revenue is")]

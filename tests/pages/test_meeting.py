@@ -325,3 +325,16 @@ def test_a_selected_breach_in_the_meeting_opens_that_leads_history(sample_app, s
     assert not at.exception
     shown = [e.proto.label for e in at.get("page_link")] or [c.value for c in at.caption]
     assert any(text.startswith(f"Open the history of {first}") for text in shown), shown
+
+
+def test_the_misses_show_the_revenue_gap_to_goal_split_by_factor(sample_app, sample_inputs):
+    from sla_model.agreement.sla import in_force
+    from sla_model.metrics.gap import gap_sentence, gap_vs_goal
+
+    at = open_section(sample_app, "misses")
+    assert not at.exception
+    said = [m.value for m in at.markdown]
+    assert "### Revenue against the goal, by factor" in said
+    sla = in_force(sample_inputs.versions, OCT.start_time.date())
+    g = gap_vs_goal(sample_inputs.leads, sla, OCT.start_time, NOV.start_time, sample_inputs.as_of)
+    assert "#### " + fmt.md_escape(gap_sentence(g, fmt.money, "the goal")) in said
