@@ -175,9 +175,13 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
         if policy not in frame.index or not frame.loc[policy, n]:
             return "not judged yet"
         row = frame.loc[policy]
-        flag = " · small sample" if row[n] < SMALL_SAMPLE else ""
-        interval = f"95% CI {fmt.pct(row['low'])}–{fmt.pct(row['high'])}"
-        return f"{fmt.pct(row[value])} ({int(row[ok]):,} of {int(row[n]):,}; {interval}){flag}"
+        flag = " *" if row[n] < SMALL_SAMPLE else ""
+        return f"{fmt.pct(row[value])} ({int(row[ok]):,}/{int(row[n]):,}){flag}"
+
+    def interval(frame: pd.DataFrame, policy: str, n: str) -> str:
+        if policy not in frame.index or not frame.loc[policy, n]:
+            return ""
+        return f"{fmt.pct(frame.loc[policy, 'low'])}–{fmt.pct(frame.loc[policy, 'high'])}"
 
     table = pd.DataFrame(
         {
@@ -194,6 +198,7 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
     st.subheader(f"By follow-up policy · {view.period:%B %Y}")
     st.caption(
         "Each MQL is judged by the first policy of the SLA in force at its handoff that covers it; "
-        f"MQLs no policy covers get the {STANDARD.lower()} rules."
+        f"MQLs no policy covers get the {STANDARD.lower()} rules. (k/n) = MQLs meeting the rule / MQLs judged; "
+        "* fewer than 30 judged: a small sample."
     )
     st.dataframe(table, hide_index=True, width="stretch")

@@ -22,18 +22,19 @@ ROW_HEIGHT = 68
 def rules_text(sla: Sla) -> str:
     """The follow-up rules of a version in words."""
     f = sla.follow_up
-    hours, days = ("h", "days") if sla.calendar.always else ("business hours", "business days")
+    hours = lambda h: f"{h:g} h" if sla.calendar.always else f"{h:g} business hour{'' if h == 1 else 's'}"  # noqa: E731
+    days = "days" if sla.calendar.always else "business days"
     text = (
-        f"first touch within {f.first_touch_hours:g} {hours}, {f.min_touches} touches within {f.touch_window_days} "
-        f"{days}, accept or reject within {f.decision_hours:g} {hours}"
+        f"first touch within {hours(f.first_touch_hours)}, {f.min_touches} touches within {f.touch_window_days} "
+        f"{days}, accept or reject within {hours(f.decision_hours)}"
     )
     if not sla.calendar.always:
         text += f" (business hours: {sla.calendar.describe()})"
     for policy in f.policies:
         rules = f.rules(policy)
         text += (
-            f"; {policy.name}: first touch within {rules['first_touch_hours']:g} {hours}, accept or reject within "
-            f"{rules['decision_hours']:g} {hours}"
+            f"; {policy.name}: first touch within {hours(rules['first_touch_hours'])}, accept or reject within "
+            f"{hours(rules['decision_hours'])}"
         )
     return text
 
@@ -121,7 +122,8 @@ def tiles(judged: pd.DataFrame, compliance: pd.DataFrame, breaches: pd.DataFrame
             fmt.hours(speed["p90_hours"]),
             help="90th percentile of the time from handoff to first touch: nine in ten touched MQLs waited less.",
         )
-        st.caption(f"to first touch · {speed['touched']:,} touched MQLs · SLA {f.first_touch_hours:g} h")
+        unit = "h" if view.sla.calendar.always else "business h"
+        st.caption(f"to first touch · {speed['touched']:,} touched MQLs · SLA {f.first_touch_hours:g} {unit}")
     with cols[3], st.container(border=True):
         st.metric(
             "Touch rule met",
