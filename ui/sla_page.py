@@ -58,8 +58,8 @@ def contract(sla: Sla) -> None:
         if not sla.calendar.always:
             st.caption("Clocks count business hours: " + fmt.md_escape(sla.calendar.describe()) + ".")
         if fu.policies:
-            st.dataframe(policy_table(sla), hide_index=True, width="stretch")
-            st.caption(f"The first policy that covers an MQL sets its rules; the rest get the {STANDARD.lower()} ones.")
+            st.markdown("**Follow-up policies**, tried in this order; the first that covers an MQL sets its rules:\n"
+                        + "\n".join(f"- {line}" for line in policy_lines(sla)))  # fmt: skip
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         st.subheader(":material/rule: Definitions")
@@ -149,29 +149,36 @@ def diff_table(changes: list[tuple[str, object, object]], old: int, new: int) ->
     )
 
 
-def policy_table(sla: Sla) -> pd.DataFrame:
-    """The follow-up policies of a version, in the order they are tried, then the standard rules."""
+def policy_lines(sla: Sla) -> list[str]:
+    """Each follow-up policy of a version in words (markdown, names escaped), in the order they are tried.
+
+    Examples:
+        >>> from tests.factories import make_sla
+        >>> sla = make_sla(follow_up={"policies": [{"name": "Demos", "demo_request": True, "first_touch_hours": 1}]})
+        >>> policy_lines(sla)[0]
+        '**Demos** (a demo request): first touch within 1 h, 3 touches within 7 days, decide within 72 h'
+    """
     fu = sla.follow_up
-    rows = []
+    hours = (lambda h: f"{h:g} h") if sla.calendar.always else (lambda h: f"{h:g} business h")
+    days = "days" if sla.calendar.always else "business days"
+    lines = []
     for policy in [*fu.policies, None]:
         rules = fu.rules(policy)
-        covers = "every other MQL"
+        covers = ["every other MQL"]
         if policy:
-            parts = []
+            covers = []
             if policy.channels:
-                parts.append("channel " + ", ".join(policy.channels))
+                covers.append("channel " + ", ".join(policy.channels))
             if policy.demo_request is not None:
-                parts.append("a demo request" if policy.demo_request else "no demo request")
+                covers.append("a demo request" if policy.demo_request else "no demo request")
             if policy.min_company_size:
-                parts.append(f"{policy.min_company_size:,}+ employees")
+                covers.append(f"{policy.min_company_size:,}+ employees")
             if policy.personas:
-                parts.append("persona " + ", ".join(policy.personas))
-            covers = "; ".join(parts)
-        rows.append({
-            "Policy": policy.name if policy else STANDARD,
-            "Covers": covers,
-            "First touch (h)": rules["first_touch_hours"],
-            "Touches": f"{rules['min_touches']} in {rules['touch_window_days']} days",
-            "Decide within (h)": rules["decision_hours"],
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+                covers.append("persona " + ", ".join(policy.personas))
+        name = policy.name if policy else STANDARD
+        lines.append(
+            f"**{fmt.md_escape(name)}** ({fmt.md_escape('; '.join(covers))}): first touch within "
+            f"{hours(rules['first_touch_hours'])}, {rules['min_touches']} touches within {rules['touch_window_days']} "
+            f"{days}, decide within {hours(rules['decision_hours'])}"
+        )
+    return lines

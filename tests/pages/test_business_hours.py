@@ -102,9 +102,15 @@ def test_the_sla_page_lists_the_calendar_and_the_policies(tiered_app):
     assert not at.exception
     shown = [c.value.replace("\\", "") for c in at.caption]  # the markdown source escapes punctuation
     assert "Clocks count business hours: Mon–Fri 09:00-17:00, America/New_York, 1 holiday." in shown
-    policies = _table(at, "Covers")
-    assert policies["Policy"].tolist() == ["Demo requests", "Enterprise", "Standard"]
-    assert policies["Covers"].tolist() == ["a demo request", "1,000+ employees", "every other MQL"]
+    policies = next(m.value for m in at.markdown if m.value.startswith("**Follow-up policies**"))
+    assert policies.replace("\\", "").splitlines()[1:] == [
+        "- **Demo requests** (a demo request): first touch within 1 business h, 3 touches within 7 business days, "
+        "decide within 48 business h",
+        "- **Enterprise** (1,000+ employees): first touch within 4 business h, 3 touches within 7 business days, "
+        "decide within 48 business h",
+        "- **Standard** (every other MQL): first touch within 8 business h, 3 touches within 7 business days, "
+        "decide within 48 business h",
+    ]
     assert any("First touch within 8 business hours" in m.value for m in at.markdown)
 
 
