@@ -157,7 +157,7 @@ def rate_text(rate: float, low: float, high: float) -> str:
 
 
 def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -> None:
-    """Compliance per follow-up policy: first touch in time and the touch rule, with 95% intervals and sample sizes.
+    """Compliance per follow-up policy: first touch in time and the touch rule, with sample sizes.
 
     Shown when the month's MQLs were judged by more than one policy (an SLA with ``[[follow_up.policies]]``).
     """
@@ -177,11 +177,6 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
         row = frame.loc[policy]
         flag = " *" if row[n] < SMALL_SAMPLE else ""
         return f"{fmt.pct(row[value])} ({int(row[ok]):,}/{int(row[n]):,}){flag}"
-
-    def interval(frame: pd.DataFrame, policy: str, n: str) -> str:
-        if policy not in frame.index or not frame.loc[policy, n]:
-            return ""
-        return f"{fmt.pct(frame.loc[policy, 'low'])}–{fmt.pct(frame.loc[policy, 'high'])}"
 
     table = pd.DataFrame(
         {
