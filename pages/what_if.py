@@ -20,7 +20,7 @@ from ui import fmt
 from ui import what_if as wi
 from ui.backtest import show_backtest
 from ui.charts import show
-from ui.data import get_dataset, get_engine, get_follow_up_replay, get_whatif_arrays
+from ui.data import get_dataset, get_engine, get_follow_up_replay, get_policy_replay, get_whatif_arrays
 from ui.identity import current_actor
 
 P = wi.P  # widget key prefix
@@ -106,6 +106,12 @@ def workbench() -> None:
         follow_up = wi.follow_up_table(follow_up_replay(candidate), follow_up_replay(base), candidate,
                                        sla.meta.version)  # fmt: skip
         st.dataframe(follow_up, hide_index=True, width="stretch")
+        st.markdown("**Follow-up policies** · segments with their own rules; the first that covers an MQL wins")
+        candidate = candidate.replace(policies=wi.show_policies(base))
+        st.session_state[P + "candidate"] = candidate
+        if candidate.policies or base.policies:
+            st.dataframe(wi.policy_replay_table(get_policy_replay(candidate), get_policy_replay(base),
+                                                sla.meta.version), hide_index=True, width="stretch")  # fmt: skip
         st.subheader("Rejections it would remove or add (a month)")
         st.dataframe(wi.reasons_table(r.reasons), hide_index=True, width="stretch")
         st.subheader("Reverse funnel for this goal")

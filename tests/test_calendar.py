@@ -353,3 +353,28 @@ def test_an_sla_with_policies_and_a_calendar_writes_to_toml_and_reads_back():
 
     text = tomli_w.dumps(sla_to_dict(TIERED))  # a policy leaves rules out: nothing in the file is null
     assert parse_sla(tomllib.loads(text)) == TIERED
+
+
+def test_the_policy_replay_judges_each_mql_by_its_policy_as_the_pages_do():
+    from sla_model.whatif.follow_up import policy_replay
+
+    leads = _tiered_leads()
+    touches = touches_frame(
+        make_touch("demo-big", "2026-11-06 21:45"),  # 0.75 h: within Demo requests' 1 h
+        make_touch("big", "2026-11-09 18:00"),  # 5 business hours: late for Enterprise's 4 h
+        make_touch("small", "2026-11-09 16:00"),  # 1 + 2 = 3 business hours: within the standard 8 h
+    )
+    as_of = pd.Timestamp("2026-11-20 12:00")
+    judged = speed_to_lead(touch_summary(leads, touches, [TIERED]), as_of)
+    f = TIERED.follow_up
+    replay = policy_replay(leads, touches, months=pd.PeriodIndex(["2026-11"], freq="M"), as_of=as_of,
+                           rules=f.rules(), policies=f.policies, calendar=TIERED.calendar)  # fmt: skip
+    replay = replay.set_index("policy")
+    assert replay.index.tolist() == ["Demo requests", "Enterprise", STANDARD]
+    for policy, group in judged.groupby("policy"):
+        within = int((group["status"] == "within").sum())
+        assert replay.loc[policy, "first_touch_judged"] == int(group["judged"].sum())
+        assert replay.loc[policy, "first_touch_share"] == pytest.approx(within / group["judged"].sum())
+    # By hand: Demo 1 of 1, Enterprise 0 of 1, Standard: small within, berlin never touched (missed) → 1 of 2.
+    assert replay["first_touch_share"].tolist() == [1.0, 0.0, 0.5]
+    assert replay["mqls_per_month"].tolist() == [1.0, 1.0, 2.0]

@@ -210,6 +210,34 @@ def get_follow_up_replay(*, first_touch_hours: float, min_touches: int, touch_wi
     return _follow_up(database_url(), data.version, rules, calendar)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _policy_replay(url: str, version: int, rules: tuple[float, int, int, float], policies: str, calendar: str):
+    from sla_model.agreement.calendar import Calendar
+    from sla_model.agreement.sla import FollowUp
+    from sla_model.whatif import policy_replay
+
+    data, arrays = _dataset(url, version), _whatif_arrays(url, version)
+    first, k, d, a = rules
+    standard = {"first_touch_hours": first, "min_touches": k, "touch_window_days": d, "decision_hours": a}
+    chosen = FollowUp.model_validate_json(policies).policies
+    return policy_replay(data.leads, data.touches, months=arrays.months, as_of=arrays.as_of, rules=standard,
+                         policies=chosen, calendar=Calendar.model_validate_json(calendar))  # fmt: skip
+
+
+def get_policy_replay(candidate: Candidate) -> pd.DataFrame:
+    """:func:`sla_model.whatif.policy_replay` of a candidate's rules and policies over the current data set (cached)."""
+    from sla_model.agreement.sla import FollowUp
+
+    data = get_dataset()
+    c = candidate
+    rules = (float(c.first_touch_hours), int(c.min_touches), int(c.touch_window_days), float(c.decision_hours))
+    policies = FollowUp(first_touch_hours=c.first_touch_hours, min_touches=c.min_touches,
+                        touch_window_days=c.touch_window_days, decision_hours=c.decision_hours,
+                        policies=list(c.policies)).model_dump_json()  # fmt: skip
+    calendar = ordered(data.versions)[-1].calendar.model_dump_json() if data.versions else "{}"
+    return _policy_replay(database_url(), data.version, rules, policies, calendar)
+
+
 @st.cache_resource(max_entries=16, show_spinner="Searching MQL definitions…")
 def _advice(url: str, version: int, search_for: str) -> Advice:
     from sla_model.whatif import advise

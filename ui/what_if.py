@@ -8,10 +8,11 @@ from collections.abc import Collection
 import pandas as pd
 import streamlit as st
 import tomli_w
+from pydantic import ValidationError
 
 from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, publish_sla
-from sla_model.agreement.sla import Sla, SlaError, sla_to_dict
+from sla_model.agreement.sla import STANDARD, Policy, Sla, SlaError, sla_to_dict
 from sla_model.metrics.funnel import TRAILING_MONTHS, FunnelRates, reverse_funnel
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.review.decisions import MAX_TEXT, list_proposals, propose
@@ -235,8 +236,132 @@ def funnel_table(funnel: pd.DataFrame, currency: str) -> pd.DataFrame:
 # --- the controls in session state ---------------------------------------------------------------
 
 
+#: The policy editor's columns, and the Policy field each one is.
+POLICY_FIELDS = {
+    "Policy": "name", "Channels": "channels", "Demo request": "demo_request", "Company size ≥": "min_company_size",
+    "First touch (h)": "first_touch_hours", "Touches": "min_touches", "Within (days)": "touch_window_days",
+    "Decide (h)": "decision_hours",
+}  # fmt: skip
+_DEMO = {None: "any", True: "yes", False: "no"}
+
+
+def policies_frame(policies: Collection[Policy]) -> pd.DataFrame:
+    """Follow-up policies as the editor's rows (a rule a policy leaves out is blank: the standard one)."""
+    rows = []
+    for p in policies:
+        row = {column: getattr(p, field) for column, field in POLICY_FIELDS.items()}
+        row["Channels"] = ", ".join(p.channels)
+        row["Demo request"] = _DEMO[p.demo_request]
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(POLICY_FIELDS))
+    for column in ("Company size ≥", "Touches", "Within (days)"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("First touch (h)", "Decide (h)"):
+        frame[column] = frame[column].astype("Float64")
+    return frame.astype({"Policy": object, "Channels": object, "Demo request": object})
+
+
+def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
+    """The editor's rows as follow-up policies; blank rows are skipped.
+
+    Raises:
+        ValueError: naming the row, the column and the problem.
+
+    Examples:
+        >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Demo request": ["yes"],
+        ...                      "Company size ≥": [None], "First touch (h)": [1.0], "Touches": [None],
+        ...                      "Within (days)": [None], "Decide (h)": [None]})
+        >>> policies_from_frame(rows)[0].first_touch_hours, policies_from_frame(rows)[0].demo_request
+        (1.0, True)
+        >>> policies_from_frame(rows.assign(**{"First touch (h)": [0.0]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: policy row 1 (Demos), First touch (h): Input should be greater than 0
+    """
+    out = []
+    for n, row in enumerate(frame.to_dict("records"), start=1):
+        values = {k: (None if pd.isna(v) or str(v).strip() == "" else v) for k, v in row.items()}
+        if all(v is None for v in values.values()):
+            continue
+        doc = {field: values.get(column) for column, field in POLICY_FIELDS.items()}
+        doc["name"] = str(doc["name"] or "").strip()
+        doc["channels"] = tuple(c.strip() for c in str(doc["channels"] or "").split(",") if c.strip())
+        doc["demo_request"] = {"yes": True, "no": False}.get(str(doc["demo_request"] or "any"))
+        doc["min_company_size"] = int(doc["min_company_size"] or 0)
+        doc = {k: v for k, v in doc.items() if v is not None}
+        try:
+            out.append(Policy.model_validate(doc))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else ""
+            column = next((c for c, f in POLICY_FIELDS.items() if f == field), field or "the row")
+            message = err["msg"].removeprefix("Value error, ")
+            raise ValueError(f"policy row {n} ({doc.get('name') or 'no name'}), {column}: {message}") from None
+    names = [p.name for p in out]
+    if len(set(names)) < len(names) or STANDARD in names:
+        raise ValueError(f"policy names must be unique and not {STANDARD!r}")
+    return tuple(out)
+
+
+def policy_replay_table(cand: pd.DataFrame, ref: pd.DataFrame | None, version: int) -> pd.DataFrame:
+    """Per policy: MQLs a month and the share within each rule under the candidate, and breaches beside the SLA's."""
+
+    def share(row: pd.Series, rule: str) -> str:
+        judged = int(row[f"{rule}_judged"])
+        return f"{fmt.pct(row[f'{rule}_share'])} of {fmt.count(judged)}" if judged else "no MQL to judge"
+
+    table = pd.DataFrame({
+        "Policy": cand["policy"].astype(str),
+        "MQLs a month": [fmt.number(x, 1) for x in cand["mqls_per_month"]],
+        "First touch": [share(r, "first_touch") for _, r in cand.iterrows()],
+        "Touch rule": [share(r, "touches") for _, r in cand.iterrows()],
+        "Decision": [share(r, "decision") for _, r in cand.iterrows()],
+        "Breaches a month": [fmt.number(x, 1) for x in cand["breaches_per_month"]],
+    })  # fmt: skip
+    if ref is not None:
+        by_name = dict(zip(ref["policy"], ref["breaches_per_month"], strict=True))
+        table[f"v{fmt.count(version)}: breaches"] = [
+            fmt.number(by_name[p], 1) if p in by_name else "—" for p in cand["policy"]
+        ]
+    return table
+
+
+def show_policies(base: Candidate) -> tuple[Policy, ...]:
+    """The follow-up policy editor (segments with their own rules, first match wins); returns the policies it holds.
+
+    Invalid rows show an error naming the row and column, and the policies stay as they were.
+    """
+    initial = st.session_state.setdefault(P + "policies_initial", policies_frame(base.policies))
+    edited = st.data_editor(
+        initial, key=P + f"policies_editor_{st.session_state.get(P + 'policies_gen', 0)}", hide_index=True,
+        num_rows="dynamic", width="stretch",
+        column_config={
+            "Policy": st.column_config.TextColumn(required=True, max_chars=60),
+            "Channels": st.column_config.TextColumn(help="Comma-separated channel names; blank = any channel"),
+            "Demo request": st.column_config.SelectboxColumn(options=["any", "yes", "no"], default="any"),
+            "Company size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d"),
+            "First touch (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g",
+                                                             help="Blank: the standard rule"),
+            "Touches": st.column_config.NumberColumn(min_value=1, max_value=50, step=1, format="%d"),
+            "Within (days)": st.column_config.NumberColumn(min_value=1, max_value=90, step=1, format="%d"),
+            "Decide (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g"),
+        },
+    )  # fmt: skip
+    try:
+        policies = policies_from_frame(edited)
+    except ValueError as exc:
+        st.error(f"These policies are not valid, so the replay keeps the last valid ones: {fmt.md_escape(exc)}",
+                 icon=":material/error:")  # fmt: skip
+        return st.session_state.get(P + "policies", base.policies)
+    st.session_state[P + "policies"] = policies
+    return policies
+
+
 def load_controls(candidate: Candidate) -> None:
     """Set every control to the candidate's values (the per-channel quotas follow the MQL quota)."""
+    st.session_state[P + "policies_initial"] = policies_frame(candidate.policies)
+    st.session_state[P + "policies"] = candidate.policies
+    st.session_state[P + "policies_gen"] = st.session_state.get(P + "policies_gen", 0) + 1
     for name in FIELDS:
         value = getattr(candidate, name)
         st.session_state[P + name] = list(value) if isinstance(value, tuple) else value
@@ -259,6 +384,7 @@ def candidate_from_controls(base: Candidate) -> Candidate:
     if values["quota_mqls"] != total:
         channels = rescale_channel_quotas(channels, total, values["quota_mqls"])
     values["mqls_by_channel"] = tuple(channels.items())
+    values["policies"] = st.session_state.get(P + "policies", base.policies)
     return base.replace(**values)
 
 

@@ -111,10 +111,10 @@ class Policy(_Strict):
     """
 
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    channels: list[str] = []
+    channels: tuple[str, ...] = ()
     demo_request: bool | None = None
     min_company_size: NonNegInt = 0
-    personas: list[str] = []
+    personas: tuple[str, ...] = ()
     first_touch_hours: Hours | None = None
     min_touches: Touches | None = None
     touch_window_days: WindowDays | None = None

@@ -65,7 +65,9 @@ from sla_model.whatif.evaluation import (
 from sla_model.whatif.follow_up import (
     FOLLOW_UP_COLUMNS,
     FOLLOW_UP_RULES,
+    POLICY_COLUMNS,
     follow_up_replay,
+    policy_replay,
 )
 from sla_model.whatif.scenario import (
     BOUNDS,
@@ -110,6 +112,7 @@ __all__ = [
     "Estimate",
     "FOLLOW_UP_COLUMNS",
     "FOLLOW_UP_RULES",
+    "POLICY_COLUMNS",
     "FUNNEL_COLUMNS",
     "HISTORY_MONTHS",
     "LEVELS",
@@ -133,6 +136,7 @@ __all__ = [
     "completion",
     "evaluate",
     "follow_up_replay",
+    "policy_replay",
     "governed_months",
     "history_months",
     "mql_mask",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sla_model.agreement.sla import Hours, MqlDefinition, NonNegInt, PositiveFloat, Sla, parse_sla, sla_to_dict
+from sla_model.agreement.sla import Hours, MqlDefinition, NonNegInt, Policy, PositiveFloat, Sla, parse_sla, sla_to_dict
 
 
 class Candidate(BaseModel):
@@ -40,6 +40,7 @@ class Candidate(BaseModel):
     min_touches: Annotated[int, Field(ge=1, le=50)]
     touch_window_days: Annotated[int, Field(ge=1, le=90)]
     decision_hours: Hours
+    policies: tuple[Policy, ...] = ()
 
     @field_validator("mqls_by_channel", mode="before")
     @classmethod
@@ -70,6 +71,7 @@ class Candidate(BaseModel):
             min_touches=follow_up.min_touches,
             touch_window_days=follow_up.touch_window_days,
             decision_hours=follow_up.decision_hours,
+            policies=tuple(follow_up.policies),
         )
 
     def replace(self, **changes: Any) -> Candidate:
@@ -126,7 +128,8 @@ class Candidate(BaseModel):
             "mqls_by_channel": dict(self.mqls_by_channel),
         }
         doc["mql"] = self.definition.model_dump(mode="json")
-        doc["follow_up"] = doc["follow_up"] | {  # the base's follow-up policies carry over unchanged
+        doc["follow_up"] = {
+            "policies": [p.model_dump(mode="json", exclude_none=True) for p in self.policies],
             "first_touch_hours": self.first_touch_hours,
             "min_touches": self.min_touches,
             "touch_window_days": self.touch_window_days,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from sla_model.agreement.calendar import Calendar, lead_clocks, per_clock
+from sla_model.agreement.sla import STANDARD, Policy
 from sla_model.metrics.lifecycle import sql_reached_at
 from sla_model.metrics.stats import safe_rate
+from sla_model.metrics.timing import policy_mask
 
 #: The follow-up rules :func:`follow_up_replay` judges, in the order the SLA states them.
 FOLLOW_UP_RULES = ("first_touch", "touches", "decision")
@@ -129,3 +132,51 @@ def _decided_at(leads: pd.DataFrame) -> np.ndarray:
     filled = np.where(np.isnat(stack), np.datetime64("2262-01-01", "ns"), stack)
     low = filled.min(axis=0)
     return np.where(low == np.datetime64("2262-01-01", "ns"), np.datetime64("NaT", "ns"), low)
+
+
+#: Columns of :func:`policy_replay`.
+POLICY_COLUMNS = ("policy", "mqls_per_month", *(f"{r}_{c}" for r in FOLLOW_UP_RULES for c in ("judged", "share")),
+                  "breaches_per_month")  # fmt: skip
+
+
+def policy_replay(
+    leads: pd.DataFrame,
+    touches: pd.DataFrame,
+    *,
+    months: pd.PeriodIndex,
+    as_of: dt.datetime | pd.Timestamp,
+    rules: dict[str, float],
+    policies: Sequence[Policy],
+    calendar: Calendar | None = None,
+) -> pd.DataFrame:
+    """:func:`follow_up_replay` per follow-up policy: each MQL under the first policy that covers it, the rest standard.
+
+    ``rules`` are the standard rules (``first_touch_hours``, ``min_touches``, ``touch_window_days``,
+    ``decision_hours``); a policy's rule left out is the standard one. One row per policy in order, the standard
+    rules last, columns :data:`POLICY_COLUMNS`: MQLs a month in the history, each rule's judged MQLs and share
+    within, and the breaches of all three rules a month.
+    """
+    mqls = leads[leads["mql_at"].notna()]
+    names = np.full(len(mqls), STANDARD, dtype=object)
+    left = np.ones(len(mqls), dtype=bool)
+    for policy in policies:
+        covered = left & policy_mask(mqls, policy)
+        names[covered] = policy.name
+        left &= ~covered
+    in_history = np.asarray(pd.PeriodIndex(mqls["mql_at"].dt.to_period("M")).isin(months))
+    out = []
+    for policy in [*policies, None]:
+        name = policy.name if policy else STANDARD
+        own = {k: getattr(policy, k) for k in rules} if policy else {}
+        mine = {k: own[k] if own.get(k) is not None else v for k, v in rules.items()}
+        replay = follow_up_replay(mqls[names == name], touches, months=months, as_of=as_of, calendar=calendar, **mine)
+        row: dict[str, object] = {
+            "policy": name,
+            "mqls_per_month": int((in_history & (names == name)).sum()) / max(len(months), 1),
+        }
+        for rule in FOLLOW_UP_RULES:
+            row[f"{rule}_judged"] = int(replay.loc[rule, "judged"])
+            row[f"{rule}_share"] = float(replay.loc[rule, "share_within"])
+        row["breaches_per_month"] = float(replay["breaches_per_month"].sum())
+        out.append(row)
+    return pd.DataFrame(out, columns=list(POLICY_COLUMNS))
