@@ -110,6 +110,8 @@ def workbench() -> None:
         candidate = candidate.replace(policies=wi.show_policies(base))
         st.session_state[P + "candidate"] = candidate
         if candidate.policies or base.policies:
+            st.caption(f"Per policy on the history's touches: MQLs a month, share within each rule, breaches a month "
+                       f"(all rules), and v{sla.meta.version}'s breaches for the same policy.")  # fmt: skip
             st.dataframe(wi.policy_replay_table(get_policy_replay(candidate), get_policy_replay(base),
                                                 sla.meta.version), hide_index=True, width="stretch")  # fmt: skip
         st.subheader("Rejections it would remove or add (a month)")

@@ -238,8 +238,8 @@ def funnel_table(funnel: pd.DataFrame, currency: str) -> pd.DataFrame:
 
 #: The policy editor's columns, and the Policy field each one is.
 POLICY_FIELDS = {
-    "Policy": "name", "Channels": "channels", "Demo request": "demo_request", "Company size ≥": "min_company_size",
-    "First touch (h)": "first_touch_hours", "Touches": "min_touches", "Within (days)": "touch_window_days",
+    "Policy": "name", "Channels": "channels", "Demo": "demo_request", "Size ≥": "min_company_size",
+    "Touch (h)": "first_touch_hours", "Touches": "min_touches", "Days": "touch_window_days",
     "Decide (h)": "decision_hours",
 }  # fmt: skip
 _DEMO = {None: "any", True: "yes", False: "no"}
@@ -251,14 +251,14 @@ def policies_frame(policies: Collection[Policy]) -> pd.DataFrame:
     for p in policies:
         row = {column: getattr(p, field) for column, field in POLICY_FIELDS.items()}
         row["Channels"] = ", ".join(p.channels)
-        row["Demo request"] = _DEMO[p.demo_request]
+        row["Demo"] = _DEMO[p.demo_request]
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(POLICY_FIELDS))
-    for column in ("Company size ≥", "Touches", "Within (days)"):
+    for column in ("Size ≥", "Touches", "Days"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("First touch (h)", "Decide (h)"):
+    for column in ("Touch (h)", "Decide (h)"):
         frame[column] = frame[column].astype("Float64")
-    return frame.astype({"Policy": object, "Channels": object, "Demo request": object})
+    return frame.astype({"Policy": object, "Channels": object, "Demo": object})
 
 
 def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
@@ -268,15 +268,14 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
         ValueError: naming the row, the column and the problem.
 
     Examples:
-        >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Demo request": ["yes"],
-        ...                      "Company size ≥": [None], "First touch (h)": [1.0], "Touches": [None],
-        ...                      "Within (days)": [None], "Decide (h)": [None]})
+        >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Demo": ["yes"], "Size ≥": [None],
+        ...                      "Touch (h)": [1.0], "Touches": [None], "Days": [None], "Decide (h)": [None]})
         >>> policies_from_frame(rows)[0].first_touch_hours, policies_from_frame(rows)[0].demo_request
         (1.0, True)
-        >>> policies_from_frame(rows.assign(**{"First touch (h)": [0.0]}))
+        >>> policies_from_frame(rows.assign(**{"Touch (h)": [0.0]}))
         Traceback (most recent call last):
         ...
-        ValueError: policy row 1 (Demos), First touch (h): Input should be greater than 0
+        ValueError: policy row 1 (Demos), Touch (h): Input should be greater than 0
     """
     out = []
     for n, row in enumerate(frame.to_dict("records"), start=1):
@@ -312,17 +311,15 @@ def policy_replay_table(cand: pd.DataFrame, ref: pd.DataFrame | None, version: i
 
     table = pd.DataFrame({
         "Policy": cand["policy"].astype(str),
-        "MQLs a month": [fmt.number(x, 1) for x in cand["mqls_per_month"]],
+        "MQLs/mo": [fmt.number(x, 1) for x in cand["mqls_per_month"]],
         "First touch": [share(r, "first_touch") for _, r in cand.iterrows()],
         "Touch rule": [share(r, "touches") for _, r in cand.iterrows()],
         "Decision": [share(r, "decision") for _, r in cand.iterrows()],
-        "Breaches a month": [fmt.number(x, 1) for x in cand["breaches_per_month"]],
+        "Breaches/mo": [fmt.number(x, 1) for x in cand["breaches_per_month"]],
     })  # fmt: skip
     if ref is not None:
         by_name = dict(zip(ref["policy"], ref["breaches_per_month"], strict=True))
-        table[f"v{fmt.count(version)}: breaches"] = [
-            fmt.number(by_name[p], 1) if p in by_name else "—" for p in cand["policy"]
-        ]
+        table[f"v{fmt.count(version)}"] = [fmt.number(by_name[p], 1) if p in by_name else "—" for p in cand["policy"]]
     return table
 
 
@@ -336,15 +333,20 @@ def show_policies(base: Candidate) -> tuple[Policy, ...]:
         initial, key=P + f"policies_editor_{st.session_state.get(P + 'policies_gen', 0)}", hide_index=True,
         num_rows="dynamic", width="stretch",
         column_config={
-            "Policy": st.column_config.TextColumn(required=True, max_chars=60),
-            "Channels": st.column_config.TextColumn(help="Comma-separated channel names; blank = any channel"),
-            "Demo request": st.column_config.SelectboxColumn(options=["any", "yes", "no"], default="any"),
-            "Company size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d"),
-            "First touch (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g",
-                                                             help="Blank: the standard rule"),
-            "Touches": st.column_config.NumberColumn(min_value=1, max_value=50, step=1, format="%d"),
-            "Within (days)": st.column_config.NumberColumn(min_value=1, max_value=90, step=1, format="%d"),
-            "Decide (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g"),
+            "Policy": st.column_config.TextColumn(required=True, max_chars=60, width="small"),
+            "Channels": st.column_config.TextColumn(help="Comma-separated channel names; blank = any channel",
+                                                    width="small"),
+            "Demo": st.column_config.SelectboxColumn(options=["any", "yes", "no"], default="any", width=56,
+                                                     help="Covers MQLs with (yes) or without (no) a demo request"),
+            "Size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d", width=56,
+                                                    help="Company size (employees) at least"),
+            "Touch (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g", width=64,
+                                                       help="First touch within (hours); blank: the standard rule"),
+            "Touches": st.column_config.NumberColumn(min_value=1, max_value=50, step=1, format="%d", width=60),
+            "Days": st.column_config.NumberColumn(min_value=1, max_value=90, step=1, format="%d", width=48,
+                                                  help="… within (days); blank: the standard rule"),
+            "Decide (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g", width=64,
+                                                        help="Accept or reject within (hours)"),
         },
     )  # fmt: skip
     try:

@@ -168,4 +168,4 @@ def test_what_if_replays_each_policy_over_the_history(tiered_sample_app):
                        ["Demo requests", "Enterprise"], "Standard")  # fmt: skip
     want = pd.Series(policy).value_counts() / len(months)
     for name in replay.index:
-        assert replay.loc[name, "MQLs a month"] == fmt.number(want[name], 1), name
+        assert replay.loc[name, "MQLs/mo"] == fmt.number(want[name], 1), name
