@@ -61,8 +61,10 @@ def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
 def _as_rep(page, url: str, rep: str) -> None:
     page.goto(f"{url}/my_leads")
     expect(page.locator("h1").first).to_have_text("Open MQLs")
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="You are").click()
-    page.get_by_role("option", name=rep).click()
+    page.wait_for_function(IDLE)
+    you_are = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="You are")
+    you_are.scroll_into_view_if_needed()  # the last control of a tall sidebar, at the bottom edge at 1080 px
+    choose(page, you_are, rep.split()[0], rep)
     expect(page.locator("h1").first).to_have_text("My leads")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
 
