@@ -243,6 +243,7 @@ POLICY_FIELDS = {
     "Decide (h)": "decision_hours",
 }  # fmt: skip
 _DEMO = {None: "any", True: "yes", False: "no"}
+_OPTIONAL = ("Touch (h)", "Touches", "Days", "Decide (h)")
 
 
 def policies_frame(policies: Collection[Policy]) -> pd.DataFrame:
@@ -254,11 +255,10 @@ def policies_frame(policies: Collection[Policy]) -> pd.DataFrame:
         row["Demo"] = _DEMO[p.demo_request]
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(POLICY_FIELDS))
-    for column in ("Size ≥", "Touches", "Days"):
-        frame[column] = frame[column].astype("Int64")
-    for column in ("Touch (h)", "Decide (h)"):
-        frame[column] = frame[column].astype("Float64")
-    return frame.astype({"Policy": object, "Channels": object, "Demo": object})
+    for column in _OPTIONAL:  # text, so a rule left to the standard one shows blank (a number column shows "None")
+        frame[column] = [f"{v:g}" if v is not None and not pd.isna(v) else "" for v in frame[column]]
+    frame["Size ≥"] = frame["Size ≥"].astype("Int64")
+    return frame.astype(dict.fromkeys(("Policy", "Channels", "Demo", *_OPTIONAL), "string"))
 
 
 def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
@@ -269,13 +269,17 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
 
     Examples:
         >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Demo": ["yes"], "Size ≥": [None],
-        ...                      "Touch (h)": [1.0], "Touches": [None], "Days": [None], "Decide (h)": [None]})
+        ...                      "Touch (h)": ["1"], "Touches": [""], "Days": [""], "Decide (h)": [""]})
         >>> policies_from_frame(rows)[0].first_touch_hours, policies_from_frame(rows)[0].demo_request
         (1.0, True)
-        >>> policies_from_frame(rows.assign(**{"Touch (h)": [0.0]}))
+        >>> policies_from_frame(rows.assign(**{"Touch (h)": ["0"]}))
         Traceback (most recent call last):
         ...
         ValueError: policy row 1 (Demos), Touch (h): Input should be greater than 0
+        >>> policies_from_frame(rows.assign(**{"Days": ["a week"]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: policy row 1 (Demos), Days: 'a week' is not a number (leave it blank for the standard rule)
     """
     out = []
     for n, row in enumerate(frame.to_dict("records"), start=1):
@@ -287,6 +291,13 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
         doc["channels"] = tuple(c.strip() for c in str(doc["channels"] or "").split(",") if c.strip())
         doc["demo_request"] = {"yes": True, "no": False}.get(str(doc["demo_request"] or "any"))
         doc["min_company_size"] = int(doc["min_company_size"] or 0)
+        for column in _OPTIONAL:
+            field, text = POLICY_FIELDS[column], values.get(column)
+            try:
+                doc[field] = None if text is None else float(str(text).replace(",", "."))
+            except ValueError:
+                raise ValueError(f"policy row {n} ({doc['name'] or 'no name'}), {column}: {text!r} is not a number "
+                                 "(leave it blank for the standard rule)") from None  # fmt: skip
         doc = {k: v for k, v in doc.items() if v is not None}
         try:
             out.append(Policy.model_validate(doc))
@@ -340,13 +351,10 @@ def show_policies(base: Candidate) -> tuple[Policy, ...]:
                                                      help="Covers MQLs with (yes) or without (no) a demo request"),
             "Size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d", width=56,
                                                     help="Company size (employees) at least"),
-            "Touch (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g", width=64,
-                                                       help="First touch within (hours); blank: the standard rule"),
-            "Touches": st.column_config.NumberColumn(min_value=1, max_value=50, step=1, format="%d", width=60),
-            "Days": st.column_config.NumberColumn(min_value=1, max_value=90, step=1, format="%d", width=48,
-                                                  help="… within (days); blank: the standard rule"),
-            "Decide (h)": st.column_config.NumberColumn(min_value=0.1, max_value=2160.0, format="%g", width=64,
-                                                        help="Accept or reject within (hours)"),
+            "Touch (h)": st.column_config.TextColumn(width=64, help="First touch within (hours); blank: standard"),
+            "Touches": st.column_config.TextColumn(width=60, help="Touches at least; blank: standard"),
+            "Days": st.column_config.TextColumn(width=48, help="… within (days); blank: standard"),
+            "Decide (h)": st.column_config.TextColumn(width=64, help="Accept or reject within hours; blank: standard"),
         },
     )  # fmt: skip
     try:
