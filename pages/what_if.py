@@ -106,20 +106,24 @@ def workbench() -> None:
         follow_up = wi.follow_up_table(follow_up_replay(candidate), follow_up_replay(base), candidate,
                                        sla.meta.version)  # fmt: skip
         st.dataframe(follow_up, hide_index=True, width="stretch")
-        st.markdown("**Follow-up policies** · segments with their own rules; the first that covers an MQL wins")
-        candidate = candidate.replace(policies=wi.show_policies(base))
-        st.session_state[P + "candidate"] = candidate
-        if candidate.policies or base.policies:
-            st.caption(f"Per policy on the history's touches: MQLs a month, share within each rule, breaches a month "
-                       f"(all rules), and v{sla.meta.version}'s breaches for the same policy.")  # fmt: skip
-            st.dataframe(wi.policy_replay_table(get_policy_replay(candidate), get_policy_replay(base),
-                                                sla.meta.version), hide_index=True, width="stretch")  # fmt: skip
         st.subheader("Rejections it would remove or add (a month)")
         st.dataframe(wi.reasons_table(r.reasons), hide_index=True, width="stretch")
         st.subheader("Reverse funnel for this goal")
         st.dataframe(wi.funnel_table(r.funnel, cur), hide_index=True, width="stretch")
         if note := wi.goal_progress_note(candidate, r, goal_rates, as_of.to_period("M")):
             st.caption(note)
+    st.subheader("Follow-up policies")
+    st.caption(
+        "Segments of MQLs with their own follow-up rules; the first policy that covers an MQL wins, the rest "
+        "get the rules above. A blank rule is the standard one."
+    )
+    candidate = candidate.replace(policies=wi.show_policies(base))
+    st.session_state[P + "candidate"] = candidate
+    if candidate.policies or base.policies:
+        st.caption(f"Per policy on the history's touches: MQLs a month, share within each rule, breaches a month "
+                   f"(all rules), and v{sla.meta.version}'s breaches for the same policy.")  # fmt: skip
+        st.dataframe(wi.policy_replay_table(get_policy_replay(candidate), get_policy_replay(base),
+                                            sla.meta.version), hide_index=True, width="stretch")  # fmt: skip
 
 
 workbench()
