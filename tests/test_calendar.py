@@ -378,3 +378,13 @@ def test_the_policy_replay_judges_each_mql_by_its_policy_as_the_pages_do():
     # By hand: Demo 1 of 1, Enterprise 0 of 1, Standard: small within, berlin never touched (missed) → 1 of 2.
     assert replay["first_touch_share"].tolist() == [1.0, 0.0, 0.5]
     assert replay["mqls_per_month"].tolist() == [1.0, 1.0, 2.0]
+
+
+def test_the_readmes_calendar_and_policies_example_is_a_valid_sla_section():
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Business hours and follow-up policies")[1].split("```toml")[1].split("```")[0]
+    sla = parse_sla(tomllib.loads((root / "sample_data" / "sla" / "v2.toml").read_text(encoding="utf-8") + example))
+    assert sla.calendar.describe() == "Mon–Thu 09:00-17:00; Fri 09:00-12:00, 13:00-17:00, America/New_York, 2 holidays"
+    assert [p.name for p in sla.follow_up.policies] == ["Demo requests", "Enterprise"]
+    assert sla.calendar.owner_timezones == {"Jonas Weber": "Europe/Berlin"}
