@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_model.generator import sample_dir, sample_slas
+from sla_model.generator import AS_OF, generate, sample_dir, sample_slas
 from sla_model.store.db import PROJECT_ROOT, make_engine
 from sla_model.store.repository import seed_if_empty
 
@@ -20,6 +20,17 @@ def sample_db_url(tmp_path_factory):
     seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="module")
+def engine_inputs():
+    """The what-if engine's arrays over the sample data and the candidate of the SLA in force (shared per module)."""
+    from sla_model.whatif import Candidate, observed_team_size, prepare
+
+    versions = sample_slas()
+    arrays = prepare(generate().leads, versions, as_of=AS_OF)
+    base = Candidate.from_sla(versions[-1], team_size=observed_team_size(arrays), capacity_per_rep_week=15.0)
+    return arrays, base
 
 
 @pytest.fixture

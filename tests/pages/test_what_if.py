@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sla_model.generator import AS_OF, generate, sample_slas
-from sla_model.whatif import Candidate, evaluate, observed_team_size, prepare
+from sla_model.whatif import Candidate, evaluate
 from tests.pages.conftest import metric
 from ui import fmt
 
 PAGE = "pages/what_if.py"
-
-
-@pytest.fixture(scope="module")
-def engine_inputs():
-    versions = sample_slas()
-    arrays = prepare(generate().leads, versions, as_of=AS_OF)
-    base = Candidate.from_sla(versions[-1], team_size=observed_team_size(arrays), capacity_per_rep_week=15.0)
-    return arrays, base
 
 
 def test_starts_at_the_sla_in_force_and_matches_the_engine(sample_app, engine_inputs):
@@ -116,7 +107,6 @@ def test_an_adopted_change_from_the_meeting_loads_ready_to_publish(writable_app)
     from sla_model.review import decisions
     from sla_model.store.db import make_engine
     from sla_model.store.repository import list_sla_versions
-    from sla_model.whatif import Candidate
 
     engine = make_engine(os.environ["DATABASE_URL"])
     with Session(engine) as session:

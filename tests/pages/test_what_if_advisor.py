@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from sla_model.generator import AS_OF, generate, sample_slas
-from sla_model.whatif import Candidate, advise, evaluate, observed_team_size, prepare
+from sla_model.whatif import advise, evaluate
 from tests.pages.conftest import metric
 from ui import fmt
 from ui import what_if as wi
 
 PAGE = "pages/what_if.py"
-
-
-@pytest.fixture(scope="module")
-def engine_inputs():
-    versions = sample_slas()
-    arrays = prepare(generate().leads, versions, as_of=AS_OF)
-    base = Candidate.from_sla(versions[-1], team_size=observed_team_size(arrays), capacity_per_rep_week=15.0)
-    return arrays, base
 
 
 def _cards(at) -> list[str]:
