@@ -92,8 +92,9 @@ class Span:
         return f"{self.start:%Y-%m-%d}..{self.end - DAY:%Y-%m-%d}"
 
     def previous(self) -> Span:
-        """The period just before: previous week, month or quarter; last year's same days for year to date;
-        as many days just before for a custom range.
+        """The period just before: the previous week, month or quarter.
+
+        Year to date compares with last year's same days, a custom range with as many days just before it.
         """
         if self.kind == "month":
             return _month(self.start - pd.DateOffset(months=1))
