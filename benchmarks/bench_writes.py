@@ -5,7 +5,8 @@ open MQLs of their own to decide), then:
 
 * floor: the writers alone, with no import running: each of ``--writers`` threads (one engine, as in the app's
   server process) makes ``--floor-writes`` writes through the app's own actions (:func:`sla_model.actions.decide`
-  and :func:`sla_model.actions.log_touch`, alternately, as a rep on their own leads), ``--pause`` seconds apart;
+  and :func:`sla_model.actions.log_touch`, alternately, as a rep on their own leads), ``--pause`` seconds apart
+  on average;
 * under load: the same writers, while ``python -m sla_model import`` (the import command, in a process of its own)
   imports a generated file of ``--leads`` new leads; the writers run until the import ends.
 
@@ -29,6 +30,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -154,8 +156,10 @@ def make_writers(engine, count: int) -> list[Writer]:
 
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT lead_id, owner FROM lead WHERE mql_at IS NOT NULL AND accepted_at IS NULL "
-                 "AND owner IS NOT NULL ORDER BY lead_id")  # fmt: skip
+            text(
+                "SELECT lead_id, owner FROM lead WHERE mql_at IS NOT NULL AND accepted_at IS NULL "
+                "AND owner IS NOT NULL ORDER BY lead_id"
+            )  # fmt: skip
         ).all()
     by_owner: dict[str, list[str]] = {}
     for lead_id, owner in rows:
@@ -179,11 +183,12 @@ def run_writers(engine, writers: list[Writer], phase: str, *, pause: float, writ
     """Each writer in its own thread: ``writes`` writes, or until ``until`` is set; the seconds it took."""
 
     def work(w: Writer) -> None:
-        done = 0
+        done, rng = 0, random.Random(w.index)
+        time.sleep(rng.uniform(0, pause))  # the writers do not click in step
         while (writes is not None and done < writes) or (until is not None and not until.is_set()):
             w.one(engine, phase)
             done += 1
-            time.sleep(pause)
+            time.sleep(rng.uniform(0.5 * pause, 1.5 * pause))
 
     started = time.perf_counter()
     threads = [threading.Thread(target=work, args=(w,)) for w in writers]
@@ -334,12 +339,15 @@ def bench(name: str, url: str, args) -> dict:
             "latency": stats([c.seconds for c in mine]),
             "decide": stats([c.seconds for c in mine if c.kind == "decide"]),
             "touch": stats([c.seconds for c in mine if c.kind == "touch"]),
+            "over_1s": sum(c.seconds > 1.0 for c in mine),
             "outcomes": dict(Counter(c.outcome for c in mine)),
             "errors": dict(Counter(c.error for c in mine if c.outcome == "error")),
             "refused": dict(Counter(c.error.split(" ", 2)[-1][:60] for c in mine if c.outcome == "refused")),
             "verdicts": verdicts.get(phase, {}),
-            "reads": {how: stats([s for p, h, s, _ in reads if p == phase and h == how])
-                      for how in ("catch-up", "full reload")},  # fmt: skip
+            "reads": {
+                how: stats([s for p, h, s, _ in reads if p == phase and h == how])
+                for how in ("catch-up", "full reload")
+            },  # fmt: skip
             "read_rows": max([r for p, _, _, r in reads if p == phase], default=0),
         }
     return result
@@ -351,7 +359,8 @@ def bench(name: str, url: str, args) -> dict:
 def _row(label: str, s: dict) -> str:
     if not s.get("n"):
         return f"    {label:<40} none"
-    return (f"    {label:<40} {s['n']:5,}  {s['min']:7.3f} {s['median']:7.3f} {s['p95']:7.3f} {s['max']:7.3f}")  # fmt: skip
+    times = f"{s['min']:7.3f} {s['median']:7.3f} {s['p95']:7.3f} {s['max']:7.3f}"
+    return f"    {label:<40} {s['n']:5,}  {times}"
 
 
 def show(r: dict) -> None:
@@ -373,7 +382,7 @@ def show(r: dict) -> None:
         errors = ", ".join(f"{k} ×{v}" for k, v in p["errors"].items()) or "none"
         refused = ", ".join(f"{k} ×{v}" for k, v in p["refused"].items()) or "none"
         verdicts = ", ".join(f"{k} {v:,}" for k, v in sorted(p["verdicts"].items()))
-        print(f"    {label}: {p['writes']:,} writes; errors: {errors}; refused: {refused}")
+        print(f"    {label}: {p['writes']:,} writes, {p['over_1s']:,} over 1 s; errors: {errors}; refused: {refused}")
         print(f"      stored vs told: {verdicts}")
     print("    page data (reader process, each time the data version moved)   count      min  median     p95     max")
     for phase, label in (("floor", "floor"), ("load", "during/after the import")):
@@ -390,7 +399,7 @@ def main() -> None:
     parser.add_argument("--seed-leads", type=int, default=20_000, help="leads stored before (default %(default)s)")
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--floor-writes", type=int, default=20, help="writes per writer with no import running")
-    parser.add_argument("--pause", type=float, default=0.25, help="seconds between one writer's writes")
+    parser.add_argument("--pause", type=float, default=0.25, help="seconds between one writer's writes (±50%%, random)")
     parser.add_argument("--read-every", type=float, default=1.0, help="seconds between the reader's checks")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
