@@ -53,6 +53,10 @@ def write(
 ) -> dict:
     """Write ``batches`` into the SQLite file ``database`` as ``job`` says, in one transaction in a child process.
 
+    Rows that must be compared with stored ones (a table that has rows already) are first received into the
+    child's temporary table, before it takes the write lock: other writers wait only while they are compared
+    and stored.
+
     Args:
         database: the SQLite file.
         batches: the rows, in slices (streamed: the child writes while the next slice is sent).
