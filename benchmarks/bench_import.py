@@ -124,7 +124,7 @@ def _floor_ddl(columns: list[str], dialect) -> str:
     """CREATE TABLE for the floor: the lead table's columns and types, no key, index or constraint."""
     from sqlmodel import SQLModel
 
-    from sla_model import db  # noqa: F401  (registers the tables)
+    from sla_model.store import db  # noqa: F401  (registers the tables)
 
     lead = SQLModel.metadata.tables["lead"]
     cols = ", ".join(f'"{c}" {lead.c[c].type.compile(dialect=dialect)}' for c in columns)

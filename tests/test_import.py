@@ -463,6 +463,35 @@ def test_a_failed_write_leaves_the_database_as_it_was(engine, sample, stop_at):
     assert _contents(engine) == before
 
 
+def test_app_writes_go_through_while_an_import_receives_its_rows(tmp_path, sample):
+    """The SQLite import takes the write lock only once its rows have arrived, to compare and store them."""
+    import sqlite3
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    _import(engine, sample[0].head(50).to_csv(index=False).encode(), "leads.csv")
+    table = read_csv(sample[0].iloc[40:5_040].to_csv(index=False).encode(), name="more.csv")
+    prepared = importer.prepare(table, OWN_LEADS)
+    other = sqlite3.connect(tmp_path / "db.sqlite", timeout=0, isolation_level=None)  # a writer that never waits
+    wrote = []
+
+    def write_meanwhile(fraction, message):
+        # The 5,000 rows are one batch, far more than a pipe holds: the writer process is reading them now.
+        if message.startswith("writing rows"):
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the import held the write lock already
+            other.execute("INSERT INTO meta (key, value) VALUES ('meanwhile', 'yes')")
+            other.execute("COMMIT")
+            wrote.append(message)
+
+    result = importer.write(engine, prepared, actor=Actor("test", Role.MANAGER), progress=write_meanwhile)
+    other.close()
+    assert wrote == ["writing rows (5,000)"]
+    assert (result.inserted, result.updated + result.unchanged) == (4_990, 10)
+    assert len(load_leads(engine=engine)) == 5_040
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'meanwhile'")).scalar() == "yes"
+    engine.dispose()
+
+
 def test_replace_swaps_the_sample_data_for_the_file_in_one_step(seeded_engine, sample):
     mine = sample[0].head(10).assign(lead_id=lambda f: "MINE-" + f["lead_id"])
     _, result = _import(seeded_engine, mine.to_csv(index=False).encode(), "mine.csv", replace=True)

@@ -53,6 +53,10 @@ def write(
 ) -> dict:
     """Write ``batches`` into the SQLite file ``database`` as ``job`` says, in one transaction in a child process.
 
+    Rows that must be compared with stored ones (a table that has rows already) are first received into the
+    child's temporary table, before it takes the write lock: other writers wait only while they are compared
+    and stored.
+
     Args:
         database: the SQLite file.
         batches: the rows, in slices (streamed: the child writes while the next slice is sent).
@@ -197,6 +201,13 @@ def _say(**message) -> None:
     sys.stdout.flush()
 
 
+def _stage(run, cur, target: str, names: str, stream) -> None:
+    """Receive the rows into the temporary table ``import_stage``, with the target's columns."""
+    run("DROP TABLE IF EXISTS temp.import_stage")
+    run(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{target}" WHERE 0')
+    cur.adbc_ingest("import_stage", stream, mode="append", temporary=True)
+
+
 def _run(job: dict, stream, stdin) -> None:
     import adbc_driver_sqlite.dbapi as adbc
 
@@ -211,12 +222,21 @@ def _run(job: dict, stream, stdin) -> None:
         run(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
         run("PRAGMA synchronous = NORMAL")
         run(f"PRAGMA cache_size = {-int(job['cache_kib'])}")
-        run("BEGIN IMMEDIATE")  # the write lock first (waiting up to the busy timeout), as the app's writers do
+        target, names = job["target"], ", ".join(f'"{c}"' for c in job["columns"])
+        staged = False
         try:
+            if job["kind"] != "leads" or (not job["clear"] and run(f'SELECT 1 FROM "{target}" LIMIT 1')):
+                # Rows to compare with the stored ones are received into this connection's temporary table
+                # before the write lock is taken (a temporary table is no part of the database file): the app's
+                # writers wait only for the comparison and the upsert, not for the rows to arrive.
+                run("BEGIN")
+                _stage(run, cur, target, names, stream)
+                run("COMMIT")
+                staged = True
+            run("BEGIN IMMEDIATE")  # the write lock (waiting up to the busy timeout), as the app's writers take it
             for sql in job["clear"]:
                 run(sql)
-            target, names = job["target"], ", ".join(f'"{c}"' for c in job["columns"])
-            direct = job["kind"] == "leads" and not run(f'SELECT 1 FROM "{target}" LIMIT 1')
+            direct = not staged and job["kind"] == "leads" and not run(f'SELECT 1 FROM "{target}" LIMIT 1')
             indexes = []
             if direct:  # no lead stored yet: every row is new; secondary indexes are built once after the load
                 indexes = run(
@@ -231,9 +251,8 @@ def _run(job: dict, stream, stdin) -> None:
                 for _, create in indexes:
                     run(create)
             else:
-                run("DROP TABLE IF EXISTS temp.import_stage")
-                run(f'CREATE TEMP TABLE import_stage AS SELECT {names} FROM "{target}" WHERE 0')
-                cur.adbc_ingest("import_stage", stream, mode="append", temporary=True)
+                if not staged:  # leads came into the table since it was seen empty: compare with them
+                    _stage(run, cur, target, names, stream)
                 _say(phase="comparing")
                 existing, unchanged, *more = run(job["counts"])[0]
                 kept = more[0] if more else 0
