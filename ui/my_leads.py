@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, decide, log_touch, undo_last
@@ -99,12 +100,19 @@ def flash(kind: str, text: str) -> None:
     st.session_state.setdefault("flash", []).append((kind, text))
 
 
+#: What a rep reads when the database gave up on a write (its transaction rolled back, so nothing was stored).
+DB_BUSY = ("The database did not take this in time (it may be busy, e.g. with an import), so nothing was stored. "
+           "Try again in a moment.")  # fmt: skip
+
+
 def run(action: Callable, *args, **kwargs):
-    """Call ``action``; a refusal is queued as an error message and gives None."""
+    """Call ``action``; a refusal, or a database that gave up on the write, is queued as an error and gives None."""
     try:
         return action(*args, **kwargs)
     except (ActionError, PermissionDenied) as exc:
         flash("error", str(exc))
+    except OperationalError:
+        flash("error", DB_BUSY)
     return None
 
 

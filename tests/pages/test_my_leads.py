@@ -319,3 +319,26 @@ def test_a_rep_sees_their_mqls_at_risk_within_the_hours_they_choose_soonest_firs
     assert table["Lead"].tolist() == want["lead_id"].tolist()
     assert set(table["Owner"]) == {"Jonas Weber"}
     assert want["hours_left"].is_monotonic_increasing
+
+
+def test_a_database_that_gives_up_on_a_write_says_nothing_was_stored(writable_app, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import ui.my_leads
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO feedback ...", {}, sqlite3.OperationalError("database is locked"))
+
+    at = _as(writable_app(PAGE), SLOW_REP)
+    lead = at.dataframe[0].value["Lead"][0]
+    before = len(pd.read_sql("SELECT * FROM feedback", _engine()))
+    monkeypatch.setattr(ui.my_leads, "decide", locked)
+    _select(at, [0])
+    at.button(key="accept").click().run()
+    assert not at.exception
+    assert [re.sub(r"\\(.)", r"\1", e.value) for e in at.error] == [ui.my_leads.DB_BUSY]
+    assert not at.success
+    assert lead in at.dataframe[0].value["Lead"].tolist()  # still open, still listed
+    assert len(pd.read_sql("SELECT * FROM feedback", _engine())) == before
