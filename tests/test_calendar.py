@@ -388,3 +388,28 @@ def test_the_readmes_calendar_and_policies_example_is_a_valid_sla_section():
     assert sla.calendar.describe() == "Mon–Thu 09:00-17:00; Fri 09:00-12:00, 13:00-17:00, America/New_York, 2 holidays"
     assert [p.name for p in sla.follow_up.policies] == ["Demo requests", "Enterprise"]
     assert sla.calendar.owner_timezones == {"Jonas Weber": "Europe/Berlin"}
+
+
+def test_a_rule_due_at_closing_time_is_broken_the_next_morning_on_every_page():
+    """Due Friday 17:00: on Saturday the lead is in breach everywhere, and a touch on Monday 09:00 is late.
+
+    No working hour passes between Friday's close and Monday's opening, so measured in working hours the Monday
+    touch is "1 h after the handoff"; it still came after the due moment, and that is what every page judges.
+    """
+    from ui.my_leads import queue_table
+
+    sla = make_sla(follow_up={"first_touch_hours": 1, "min_touches": 1, "touch_window_days": 5, "decision_hours": 40},
+                   calendar={"timezone": "UTC", "hours": WEEK_9_TO_5})  # fmt: skip
+    leads = leads_frame(make_lead("a", mql_at="2026-11-06 16:00", owner="Grace Kim"))  # Friday 16:00 UTC
+    saturday = pd.Timestamp("2026-11-07 12:00")
+    summary = touch_summary(leads, touches_frame(), [sla])
+    assert summary["first_touch_due"].tolist() == [pd.Timestamp("2026-11-06 17:00")]
+    assert breach_list(summary, leads, saturday)["lead_id"].tolist() == ["a"]
+    assert at_risk(summary, leads, saturday, 100, versions=[sla]).empty  # broken, so not "at risk"
+    assert speed_to_lead(summary, saturday)["status"].tolist() == ["missed"]
+    queue = leads.assign(touches=0, first_touch_at=pd.NaT)
+    table, overdue = queue_table(queue, [sla], saturday, with_owner=False)
+    assert overdue.tolist() == [True] and table["First touch"].tolist() == ["overdue by 19.0 h"]
+    touched = touch_summary(leads, touches_frame(make_touch("a", "2026-11-09 09:00")), [sla])
+    judged = speed_to_lead(touched, pd.Timestamp("2026-11-10"))
+    assert judged["hours_to_first_touch"].tolist() == [1.0] and judged["status"].tolist() == ["late"]

@@ -95,12 +95,20 @@ def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str |
     risk = at_risk(
         rows, data.leads, as_of, float(hours), touches_recorded=data.touches_recorded, versions=data.versions
     )
-    st.caption(
-        f"Open MQLs not in breach yet whose next rule falls due by {as_of + pd.Timedelta(hours=hours):%d %b %Y, %H:%M}"
-        f" UTC ({fmt.plural(int(hours), 'hour')} after the data's as-of time {as_of:%d %b %H:%M}), soonest first."
-    )
+    business = any(not v.calendar.always for v in data.versions)
+    if business:  # the SLA counts working hours: N of them can end days after the as-of time
+        st.caption(
+            f"Open MQLs not in breach yet whose next rule falls due within {fmt.plural(int(hours), 'business hour')} "
+            f"of the data's as-of time ({as_of:%d %b %H:%M} UTC), counted on each lead's own calendar, soonest first."
+        )
+    else:
+        st.caption(
+            f"Open MQLs not in breach yet whose next rule falls due by "
+            f"{as_of + pd.Timedelta(hours=hours):%d %b %Y, %H:%M} UTC ({fmt.plural(int(hours), 'hour')} after the "
+            f"data's as-of time {as_of:%d %b %H:%M}), soonest first."
+        )
     if risk.empty:
-        within = fmt.plural(int(hours), "hour")
+        within = fmt.plural(int(hours), "business hour" if business else "hour")
         st.success(f"No open MQL falls due in the next {within}.", icon=":material/check_circle:")
         return risk
     per_rep = owner_text(risk["owner"]).value_counts()

@@ -32,8 +32,11 @@ def rules_text(sla: Sla) -> str:
         text += f" (business hours: {sla.calendar.describe()})"
     for policy in f.policies:
         rules = f.rules(policy)
+        touch = ""
+        if (rules["min_touches"], rules["touch_window_days"]) != (f.min_touches, f.touch_window_days):
+            touch = f", {rules['min_touches']} touches within {rules['touch_window_days']} {days}"
         text += (
-            f"; {policy.name}: first touch within {hours(rules['first_touch_hours'])}, accept or reject within "
+            f"; {policy.name}: first touch within {hours(rules['first_touch_hours'])}{touch}, accept or reject within "
             f"{hours(rules['decision_hours'])}"
         )
     return text

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import ActionError, decide, log_touch, undo_last
-from sla_model.agreement.sla import Sla
+from sla_model.agreement.sla import Sla, in_force_index, ordered
 from sla_model.metrics.timing import follow_up_rules, working_hours_left
 from ui import fmt
 from ui.data import get_engine
@@ -33,10 +33,24 @@ def queue_selection() -> RowSelection:
 # --- The queue ---------------------------------------------------------------------------------------------------
 
 
-def due_text(hours: float) -> str:
-    """Time left to a deadline as text: ``in 3h``, ``overdue by 2h``, or ``done`` when there is none (NaN)."""
+def due_text(hours: float, *, late: float = 0.0, working: bool = False) -> str:
+    """Time left to a deadline as text: ``in 3h``, ``overdue by 2h``, or ``done`` when there is none (NaN).
+
+    ``late`` is the wall-clock hours since the deadline passed (overdue when above 0); ``working`` says ``hours`` are
+    business hours, shown as hours (a working day is not 24 of them).
+
+    Examples:
+        >>> due_text(3.0), due_text(-2.0), due_text(float("nan"))
+        ('in 3.0 h', 'overdue by 2.0 h', 'done')
+        >>> due_text(0.0, late=15.0, working=True), due_text(60.0, working=True), due_text(2.5, working=True)
+        ('overdue by 15.0 h', 'in 60 business h', 'in 2.5 business h')
+    """
     if np.isnan(hours):
         return "done"
+    if late > 0:
+        return f"overdue by {fmt.hours(late)}"
+    if working:
+        return f"in {fmt.number(hours, 1) if hours % 1 else fmt.count(hours)} business h"
     return f"overdue by {fmt.hours(-hours)}" if hours < 0 else f"in {fmt.hours(hours)}"
 
 
@@ -63,14 +77,31 @@ def queue_table(
     rules = follow_up_rules(queue, versions)
     decide_left = working_hours_left(rules, "decision_due", as_of, versions)
     touch_left = np.where(queue["touches"] > 0, np.nan, working_hours_left(rules, "first_touch_due", as_of, versions))
-    overdue = (decide_left < 0) | (np.nan_to_num(touch_left, nan=1) < 0)
+    # Overdue once the due moment has passed on the wall clock (a rule due at Friday's close is late on Saturday).
+    decide_late = (as_of - rules["decision_due"]).to_numpy() / pd.Timedelta(hours=1)
+    touch_late = np.where(
+        queue["touches"] > 0, np.nan, (as_of - rules["first_touch_due"]).to_numpy() / pd.Timedelta(hours=1)
+    )
+    overdue = (decide_late > 0) | (np.nan_to_num(touch_late, nan=-1) > 0)
     soon = ~overdue & ((decide_left < 8) | (np.nan_to_num(touch_left, nan=99) < 2))
+    working = (
+        ~np.array([s.calendar.always for s in ordered(versions)])[
+            in_force_index(ordered(versions), queue["mql_at"].to_numpy())
+        ]
+        if len(queue)
+        else np.zeros(0, dtype=bool)
+    )
     table = pd.DataFrame(
         {
             "Status": np.select([overdue, soon], [f"⚠ {OVERDUE}", DUE_SOON], ON_TIME),
             "Lead": queue["lead_id"].to_numpy(),
-            "Decide": [due_text(h) for h in decide_left],
-            "First touch": [due_text(h) for h in touch_left],
+            "Decide": [
+                due_text(h, late=d, working=w) for h, d, w in zip(decide_left, decide_late, working, strict=True)
+            ],
+            "First touch": [
+                due_text(h, late=0 if np.isnan(d) else d, working=w)
+                for h, d, w in zip(touch_left, touch_late, working, strict=True)
+            ],  # fmt: skip
             "Name": (queue["first_name"] + " " + queue["last_name"]).to_numpy(),
             "Company": queue["company"].to_numpy(),
             "Channel": queue["channel"].to_numpy(),

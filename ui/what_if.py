@@ -238,7 +238,8 @@ def funnel_table(funnel: pd.DataFrame, currency: str) -> pd.DataFrame:
 
 #: The policy editor's columns, and the Policy field each one is.
 POLICY_FIELDS = {
-    "Policy": "name", "Channels": "channels", "Demo": "demo_request", "Size ≥": "min_company_size",
+    "Policy": "name", "Channels": "channels", "Personas": "personas", "Demo": "demo_request",
+    "Size ≥": "min_company_size",
     "Touch (h)": "first_touch_hours", "Touches": "min_touches", "Days": "touch_window_days",
     "Decide (h)": "decision_hours",
 }  # fmt: skip
@@ -252,6 +253,7 @@ def policies_frame(policies: Collection[Policy]) -> pd.DataFrame:
     for p in policies:
         row = {column: getattr(p, field) for column, field in POLICY_FIELDS.items()}
         row["Channels"] = ", ".join(p.channels)
+        row["Personas"] = ", ".join(p.personas)
         row["Demo"] = _DEMO[p.demo_request]
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(POLICY_FIELDS))
@@ -268,8 +270,9 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
         ValueError: naming the row, the column and the problem.
 
     Examples:
-        >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Demo": ["yes"], "Size ≥": [None],
-        ...                      "Touch (h)": ["1"], "Touches": [""], "Days": [""], "Decide (h)": [""]})
+        >>> rows = pd.DataFrame({"Policy": ["Demos"], "Channels": [""], "Personas": [""], "Demo": ["yes"],
+        ...                      "Size ≥": [None], "Touch (h)": ["1"], "Touches": [""], "Days": [""],
+        ...                      "Decide (h)": [""]})
         >>> policies_from_frame(rows)[0].first_touch_hours, policies_from_frame(rows)[0].demo_request
         (1.0, True)
         >>> policies_from_frame(rows.assign(**{"Touch (h)": ["0"]}))
@@ -288,7 +291,8 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
             continue
         doc = {field: values.get(column) for column, field in POLICY_FIELDS.items()}
         doc["name"] = str(doc["name"] or "").strip()
-        doc["channels"] = tuple(c.strip() for c in str(doc["channels"] or "").split(",") if c.strip())
+        for field in ("channels", "personas"):
+            doc[field] = tuple(c.strip() for c in str(doc[field] or "").split(",") if c.strip())
         doc["demo_request"] = {"yes": True, "no": False}.get(str(doc["demo_request"] or "any"))
         doc["min_company_size"] = int(doc["min_company_size"] or 0)
         for column in _OPTIONAL:
@@ -308,7 +312,7 @@ def policies_from_frame(frame: pd.DataFrame) -> tuple[Policy, ...]:
             message = err["msg"].removeprefix("Value error, ")
             raise ValueError(f"policy row {n} ({doc.get('name') or 'no name'}), {column}: {message}") from None
     names = [p.name for p in out]
-    if len(set(names)) < len(names) or STANDARD in names:
+    if len(set(names)) < len(names) or STANDARD.lower() in {n.lower() for n in names}:
         raise ValueError(f"policy names must be unique and not {STANDARD!r}")
     return tuple(out)
 
@@ -344,9 +348,10 @@ def show_policies(base: Candidate) -> tuple[Policy, ...]:
         initial, key=P + f"policies_editor_{st.session_state.get(P + 'policies_gen', 0)}", hide_index=True,
         num_rows="dynamic", width="stretch",
         column_config={
-            "Policy": st.column_config.TextColumn(required=True, max_chars=60, width=130),
+            "Policy": st.column_config.TextColumn(required=True, max_chars=60, width=120),
             "Channels": st.column_config.TextColumn(help="Comma-separated channel names; blank = any channel",
-                                                    width=130),
+                                                    width=110),
+            "Personas": st.column_config.TextColumn(help="Comma-separated personas; blank = any persona", width=110),
             "Demo": st.column_config.SelectboxColumn(options=["any", "yes", "no"], default="any", width=80,
                                                      help="Covers MQLs with (yes) or without (no) a demo request"),
             "Size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d", width=80,

@@ -58,7 +58,8 @@ def delay_split(summary: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
             "owner": summary["owner"].to_numpy(),
             "channel": summary["channel"].to_numpy(),
             "systems_hours": systems,
-            "human_hours": summary["hours_to_first_touch"].to_numpy(dtype=float),
+            # Wall-clock hours, like the systems delay, so the two add up to the whole wait.
+            "human_hours": (summary["first_touch_at"] - summary["mql_at"]).to_numpy() / HOUR,
         },
         index=summary.index,
     )
@@ -128,13 +129,16 @@ def at_risk(
     }  # fmt: skip
     due = {"first touch": summary["first_touch_due"], "touch rule": window_due, "decision": summary["decision_due"]}
     table = np.column_stack(list(left.values()))
-    broken = np.nan_to_num(table, nan=np.inf) <= 0
-    pending = np.where(table > 0, table, np.inf)
+    names = np.array(list(left))
+    due_at = np.column_stack([d.to_numpy(dtype="datetime64[ns]") for d in due.values()])
+    # Broken once the due moment has passed on the wall clock, as breach_list judges it: a rule due at Friday's
+    # close is broken on Saturday although no working hour has gone by since.
+    applies = ~np.isnan(table)
+    broken = applies & (due_at < pd.Timestamp(as_of).to_datetime64())
+    pending = np.where(applies & ~broken, np.maximum(np.nan_to_num(table, nan=0.0), 0.0), np.inf)
     soonest = pending.min(axis=1)
     pick = pending.argmin(axis=1)
     risk = is_open(rows).to_numpy() & ~broken.any(axis=1) & (soonest <= within_hours)
-    names = np.array(list(left))
-    due_at = np.column_stack([d.to_numpy(dtype="datetime64[ns]") for d in due.values()])
     out = pd.DataFrame(
         {
             "lead_id": summary["lead_id"].to_numpy()[risk],

@@ -21,8 +21,9 @@ def policy_mask(leads: pd.DataFrame, policy: Policy) -> np.ndarray:
     mask = np.ones(len(leads), dtype=bool)
     if policy.channels:
         mask &= leads["channel"].astype(object).isin(policy.channels).to_numpy()
-    if policy.demo_request is not None and "demo_request" in leads:
-        mask &= leads["demo_request"].to_numpy(dtype=bool, na_value=False) == policy.demo_request
+    if policy.demo_request is not None:  # a frame without the column holds no demo request
+        demo = leads["demo_request"].to_numpy(dtype=bool, na_value=False) if "demo_request" in leads else False
+        mask &= demo == policy.demo_request
     if policy.min_company_size:
         mask &= leads["company_size"].to_numpy(dtype=float, na_value=0) >= policy.min_company_size
     if policy.personas:
@@ -160,12 +161,12 @@ def speed_to_lead(summary: pd.DataFrame, as_of: dt.datetime | pd.Timestamp) -> p
     """
     as_of = pd.Timestamp(as_of).to_datetime64()
     hours = summary["hours_to_first_touch"].to_numpy()
-    limit = summary["first_touch_hours"].to_numpy(dtype=float)
     deadline = summary["first_touch_due"].to_numpy(dtype="datetime64[ns]")
+    first_at = summary["first_touch_at"].to_numpy(dtype="datetime64[ns]")
     touched = ~np.isnan(hours)
     closed = summary["decided"].to_numpy(dtype=bool) if "decided" in summary else np.zeros(len(summary), bool)
     status = np.select(
-        [touched & (hours <= limit), touched, closed, deadline <= as_of],
+        [touched & (first_at <= deadline), touched, closed, deadline <= as_of],
         ["within", "late", "untracked", "missed"],
         "open",
     )

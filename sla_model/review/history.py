@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sla_model.agreement.calendar import Calendar, work_clock
 from sla_model.agreement.sla import STANDARD, Sla, in_force
 from sla_model.metrics.lifecycle import DECISION_COLUMNS, is_open
 from sla_model.metrics.quality import decision_status
@@ -160,10 +161,18 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
     else:
         result = "met" if decided_at <= decision_due else "broken"
         detail = f"decided after {_hours((decided_at - mql_at) / HOUR)}"
+        if not always:
+            worked = in_force(versions, mql_at.date()).calendar
+            detail += f" ({work_clock(worked, _zone(worked, row)).hours_between(mql_at, decided_at)[0]:g} business h)"
     out.append(
         _check(f"Accept or reject within {row['decision_hours']:g} {hours}{policy}", decision_due, result, detail)
     )
     return out
+
+
+def _zone(calendar: Calendar, row: pd.Series) -> str:
+    """The time zone a lead's clock runs in: its rep's own, else the team's."""
+    return calendar.owner_timezones.get(str(row.get("owner")), calendar.timezone)
 
 
 def _hours(h: float) -> str:

@@ -82,8 +82,10 @@ def follow_up_replay(
 
     # First touch.
     touched = np.isfinite(first)
-    ft_within = touched & (first <= first_touch_hours)
     first_due = per_clock(codes, clocks, "add_hours", mql_at, np.full(n, float(first_touch_hours)))
+    first_at = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first_at, pos, at.view("int64"))
+    ft_within = touched & (first_at <= first_due.view("int64"))  # by the due moment, as the pages judge it
     ft_judged = (touched | (~is_decided & (first_due <= as_of64))) & recorded
 
     # K touches within D days, or a decision inside the window.
@@ -97,11 +99,9 @@ def follow_up_replay(
     t_judged = (t_within | (window_end <= as_of64)) & recorded
 
     # Decision within A hours.
-    d_hours = per_clock(codes, clocks, "hours_between", mql_at, decided_at)
-    d_within = is_decided & (d_hours <= decision_hours)
-    d_judged = is_decided | (
-        per_clock(codes, clocks, "add_hours", mql_at, np.full(n, float(decision_hours))) <= as_of64
-    )
+    decision_due = per_clock(codes, clocks, "add_hours", mql_at, np.full(n, float(decision_hours)))
+    d_within = is_decided & (decided_at <= decision_due)
+    d_judged = is_decided | (decision_due <= as_of64)
 
     div = max(len(months), 1)
     out = []

@@ -121,11 +121,11 @@ def test_my_leads_time_left_counts_business_hours_of_each_policy(tiered_app):
     assert not at.exception
     queue = _table(at, "First touch").set_index("Lead")
     # Monday 13:30 EDT. S1 (standard, 8 business hours from Friday 16:00): 1 h Friday + 4.5 h today = 5.5 h gone.
-    assert queue.loc["S1", "First touch"] == "in 2.5 h"
-    # D2 (Demo requests, 1 h) has been overdue since Friday 17:00 EDT: 4.5 working hours today.
-    assert queue.loc["D2", "First touch"] == "overdue by 4.5 h"
+    assert queue.loc["S1", "First touch"] == "in 2.5 business h"
+    # D2 (Demo requests, 1 h) has been overdue since Friday 17:00 EDT (21:00 UTC): 68.5 hours on the wall clock.
+    assert queue.loc["D2", "First touch"] == "overdue by 2.9 d" and queue.loc["D2", "Status"].endswith("Overdue")
     # E1 (Enterprise) was touched; its policy keeps the standard 48 business hours to decide: 5.5 gone.
-    assert queue.loc["E1", "First touch"] == "done" and queue.loc["E1", "Decide"] == "in 42.5 h"
+    assert queue.loc["E1", "First touch"] == "done" and queue.loc["E1", "Decide"] == "in 42.5 business h"
 
 
 @pytest.fixture
