@@ -37,6 +37,7 @@ PARAM = "present"  # ?present=1 reopens the meeting in presentation mode
 #: between sentences), and this many pixels fit between the heading and the Back/Next bar at 1280×720.
 LINE_CHARS, LINE, GAP, SCREEN_HEIGHT = 90, 31, 10, 470
 HEADING = 60  # a "###" heading above sentences
+AGREED = "Last month we agreed"
 NAV = P + "nav"  # the fixed Back/Next bar's container key
 CSS = """
 <style>
@@ -144,7 +145,9 @@ def slides(review: meeting.Review, charts: dict, proposals: pd.DataFrame, actor:
         for i, (short, draw) in enumerate(steps):
             label = f"{number}{chr(ord('a') + i)}" if len(steps) > 1 else str(number)
             own = short.removeprefix(SHORT.get(part.key, "\0"))  # "Wins (2/3)" → " (2/3)"
-            title = part.title + own if own != short else f"{part.title}: {short if short[1:2].isupper() else short[0].lower() + short[1:]}"
+            lower = short if short[1:2].isupper() else short[0].lower() + short[1:]  # "MQLs" stays "MQLs"
+            title = f"{part.title}: {lower}"
+            title = part.title + own if own != short else short if short.startswith(AGREED) else title
             out.append(Slide(f"{part.key}.{i}", label, short, title, draw))
     return out
 
@@ -156,7 +159,7 @@ def _steps(number: int, part: meeting.Section, review: meeting.Review, charts: d
     currency = review.sla.goal.currency
     steps: list[tuple[str, Callable[[], None]]] = []
     if number == 1 and agreed:  # the review opens with what was agreed last time and how its metric moved
-        steps += _sentences("Last month we agreed", agreed, ":material/history:")
+        steps += _sentences(AGREED, agreed, ":material/history:")
     if part.key == "scorecard":
         steps.append((SHORT["scorecard"], lambda: scorecard_tiles(review)))
         steps.append(("MQLs vs pace and quota", lambda: scorecard_charts(review, charts, height=330)))
@@ -164,8 +167,14 @@ def _steps(number: int, part: meeting.Section, review: meeting.Review, charts: d
     elif part.key == "pace":
         steps += _sentences("Pace", part.lines, ":material/speed:")
         steps.append(("Pace table", lambda: _table(pace_table(review))))
-        steps.append(("MQLs so far", lambda: show(projector(charts["cumulative"], 380),
-                                                  len(review.cumulative) * 3, key=P + "pace_cumulative")))
+        steps.append(
+            (
+                "MQLs so far",
+                lambda: show(
+                    projector(charts["cumulative"], 380), len(review.cumulative) * 3, key=P + "pace_cumulative"
+                ),
+            )
+        )
     elif part.key == "wins":
         steps += _sentences(SHORT["wins"], part.lines or ["Nothing to celebrate yet: no quota beaten or on track."],
                             ":material/celebration:")  # fmt: skip
@@ -198,7 +207,7 @@ def _steps(number: int, part: meeting.Section, review: meeting.Review, charts: d
                  "Rule due": risk["rule"], "Time left": [fmt.hours(h) for h in risk["hours_left"]]}))))  # fmt: skip
     elif part.key == "changes":
         steps.append(("Proposals", lambda: proposals_block(proposals, actor)))
-        steps += _sentences("Last month we agreed", agreed or ["Nothing was agreed last month."],
+        steps += _sentences(AGREED, agreed or ["Nothing was agreed last month."],
                             ":material/history:")  # fmt: skip
         steps.append(("Agreed today", lambda: _agreed_today(review, part, actor, currency)))
     elif part.key == "actions":
