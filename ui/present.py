@@ -89,7 +89,7 @@ def chunks(lines: list[str], chars: int = LINE_CHARS, budget: int = SCREEN_HEIGH
     """Sentences in screenfuls: a sentence of ``n`` lines of ``chars`` characters takes ``GAP + n * LINE`` pixels.
 
     Examples:
-        >>> [len(c) for c in chunks(["a" * 100, "b" * 100, "c"], chars=50, budget=200)]
+        >>> [len(c) for c in chunks(["a" * 100, "b" * 100, "c"], chars=50, budget=150)]
         [2, 1]
         >>> chunks([])
         [[]]
@@ -144,12 +144,27 @@ def slides(review: meeting.Review, charts: dict, proposals: pd.DataFrame, actor:
         steps = _steps(number, part, review, charts, proposals, actor, agreed)
         for i, (short, draw) in enumerate(steps):
             label = f"{number}{chr(ord('a') + i)}" if len(steps) > 1 else str(number)
-            own = short.removeprefix(SHORT.get(part.key, "\0"))  # "Wins (2/3)" → " (2/3)"
-            lower = short if short[1:2].isupper() else short[0].lower() + short[1:]  # "MQLs" stays "MQLs"
-            title = f"{part.title}: {lower}"
-            title = part.title + own if own != short else short if short.startswith(AGREED) else title
+            title = _title(part, short) if len(steps) > 1 else part.title
             out.append(Slide(f"{part.key}.{i}", label, short, title, draw))
     return out
+
+
+def _title(part: meeting.Section, short: str) -> str:
+    """A slide's heading: the section's title, with the screen's name or its page (``(2/3)``) when split.
+
+    Examples:
+        >>> part = meeting.Section("wins", "Wins to celebrate")
+        >>> _title(part, "Wins"), _title(part, "Wins (2/3)"), _title(part, "MQLs so far"), _title(part, "At risk")
+        ('Wins to celebrate', 'Wins to celebrate (2/3)', 'Wins to celebrate: MQLs so far', 'Wins to celebrate: at risk')
+    """
+    own = SHORT.get(part.key, "\0")
+    if short == own:
+        return part.title
+    if short.startswith(own + " ("):
+        return part.title + short.removeprefix(own)
+    if short.startswith(AGREED):
+        return short
+    return f"{part.title}: {short if short[1:2].isupper() else short[0].lower() + short[1:]}"
 
 
 def _steps(number: int, part: meeting.Section, review: meeting.Review, charts: dict, proposals: pd.DataFrame,
