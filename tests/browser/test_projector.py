@@ -16,6 +16,7 @@ from tests.browser.conftest import screenshot, settle, start_app, stop_app
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 1280, 720
 DECISION = "Raise the Webinar quota to 80 MQLs"
+FRESH = """() => !document.querySelector('[data-stale="true"]')"""
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def _walk(page, name: str) -> list[str]:
     heading = page.locator(".st-key-mt_slide h2").first
     while True:
         settle(page)
+        page.wait_for_function(FRESH)  # the run that drew this slide is over: nothing of the last one lingers
         expect(page.get_by_test_id("stException")).to_have_count(0)
         title = heading.inner_text()
         assert title not in headings, f"the arrow did not move on from {title!r}"
@@ -80,6 +82,7 @@ def test_the_check_in_opens_with_last_months_decision_and_every_slide_fits(prese
     page.keyboard.press("ArrowLeft")
     expect(heading).to_have_text(headings[-2])
     settle(page)
+    page.wait_for_function(FRESH)
     page.keyboard.press("ArrowRight")
     expect(heading).to_have_text(headings[-1])
 
@@ -95,6 +98,7 @@ def test_the_monthly_review_slides_fit_too(present_url, page):
     page.keyboard.press("ArrowLeft")
     expect(heading).to_have_text(headings[-2])
     settle(page)
+    page.wait_for_function(FRESH)
     page.keyboard.press("ArrowLeft")
     expect(heading).to_have_text(headings[-3])
 
