@@ -806,12 +806,12 @@ def review(
         open_items = pd.concat([carried[carried["status"] == "open"], now]).sort_values("due", kind="stable")
         open_items = open_items.reset_index(drop=True)
         open_items["progress"] = [
-            metric_progress(inputs, metric=r.metric, target=None if pd.isna(r.target) else float(r.target),
-                            period=period, currency=currency)
+            metric_progress(inputs, metric=None if pd.isna(r.metric) else r.metric, period=period, currency=currency,
+                            target=None if pd.isna(r.target) else float(r.target))
             for r in open_items.itertuples()
         ]  # fmt: skip
         items = [
-            decision_line(r, carried=False) + ("" if not r.metric else f" — {r.progress}")
+            decision_line(r, carried=False) + ("" if pd.isna(r.metric) or not r.metric else f" — {r.progress}")
             for r in open_items.itertuples()
         ] or ["No open action items."]
         voice = voice_of_sales(inputs, period, notes=5)
