@@ -67,8 +67,14 @@ top_.__mtArrows = (event) => {
   if (where && (where.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(where.tagName))) return;
   const word = {ArrowRight: "Next:", ArrowLeft: "Back:"}[event.key];
   if (!word) return;
-  const button = [...doc.querySelectorAll(".st-key-mt_nav button")].find((b) => b.innerText.includes(word));
-  if (button) { event.preventDefault(); button.click(); }
+  event.preventDefault();
+  const press = (tries) => {  // while the last turn is still drawing, wait for its buttons
+    const busy = doc.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]');
+    if (busy && tries > 0) { top_.setTimeout(() => press(tries - 1), 100); return; }
+    const button = [...doc.querySelectorAll(".st-key-mt_nav button")].find((b) => b.innerText.includes(word));
+    if (button) button.click();
+  };
+  press(50);
 };
 top_.document.addEventListener("keydown", top_.__mtArrows);
 </script>"""
