@@ -8,7 +8,7 @@ from sla_model.access import Role
 from sla_model.metrics.progress import elapsed_share
 from sla_model.review import decisions as log
 from sla_model.review import meeting, report
-from ui import fmt
+from ui import fmt, present
 from ui.controls import view_controls
 from ui.data import database_url, get_engine
 from ui.identity import current_actor
@@ -25,6 +25,46 @@ url = database_url()
 decision_log = log.list_decisions(engine=get_engine(), through=view.period)
 proposals = proposal_frame()
 review = build_review(url, data.version, str(view.period), variant, decision_log, proposals)
+if P + "present" not in st.session_state:  # ?present=1 reopens the meeting in presentation mode
+    st.session_state[P + "present"] = st.query_params.get(present.PARAM) == "1"
+
+
+def on_present() -> None:
+    if st.session_state[P + "present"]:
+        st.query_params[present.PARAM] = "1"
+    elif present.PARAM in st.query_params:
+        del st.query_params[present.PARAM]
+
+
+def move_to(key: str, order: list[str], by: int) -> None:
+    at = order.index(st.session_state[key]) if st.session_state.get(key) in order else -1
+    st.session_state[key] = order[min(max(at + by, 0), len(order) - 1)]
+
+
+if st.session_state[P + "present"]:  # one slide a screen, Back/Next fixed at the bottom and on the arrow keys
+    present.present_frame()
+    shows = present.slides(review, report.charts(review, data.channels), proposals, actor)
+    order, slide_key = [s.key for s in shows], P + "slide_" + variant
+    if st.session_state.get(slide_key) not in order:
+        st.session_state[slide_key] = order[0]
+    at = order.index(st.session_state[slide_key])
+    head, toggle = st.columns([5, 1], vertical_alignment="center")
+    head.caption(f"{fmt.md_escape(review.title)} · slide {at + 1} of {len(shows)}")
+    toggle.toggle("Present", key=P + "present", on_change=on_present)
+    with st.container(key=P + "slide"):
+        st.header(f"{shows[at].number}. {shows[at].title}", divider="gray")
+        shows[at].draw()
+    with st.container(key=present.NAV):
+        back_col, next_col, _ = st.columns([1, 1, 1])
+        if at > 0:
+            back_col.button(f"Back: {shows[at - 1].number} · {shows[at - 1].short}", key=P + "prev",
+                            on_click=move_to, args=(slide_key, order, -1), icon=":material/arrow_back:",
+                            width="stretch")  # fmt: skip
+        if at < len(shows) - 1:
+            next_col.button(f"Next: {shows[at + 1].number} · {shows[at + 1].short}", key=P + "next",
+                            on_click=move_to, args=(slide_key, order, 1), type="primary",
+                            icon=":material/arrow_forward:", width="stretch")  # fmt: skip
+    st.stop()
 
 st.title(review.title)
 st.caption(
@@ -32,10 +72,13 @@ st.caption(
     + (f" · {fmt.md_escape(review.sla.review.monthly)}" if variant == "monthly" else
        f" · {fmt.md_escape(review.sla.review.mid_month_checkin)}" if review.sla.review.mid_month_checkin else "")
 )  # fmt: skip
-kind_col, report_col = st.columns([3, 1], vertical_alignment="center")
+kind_col, present_col, report_col = st.columns([3, 1, 1], vertical_alignment="center")
 with kind_col:
     st.segmented_control("Meeting", list(meeting.VARIANTS), format_func=meeting.VARIANTS.get, key=P + "variant",
                          default=variant, label_visibility="collapsed")  # fmt: skip
+with present_col:
+    st.toggle("Present", key=P + "present", on_change=on_present,
+              help="One screen a slide, no sidebar, large type; the arrow keys turn the slides")  # fmt: skip
 with report_col:
     exports(review)
 if view.filtered:

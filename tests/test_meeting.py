@@ -188,6 +188,30 @@ def test_the_monthly_review_has_six_sections_and_the_check_in_four(world):
         meeting.review(world, NOV, variant="weekly", decisions=log, proposals=proposals)
 
 
+def test_the_check_ins_action_items_show_their_metrics_progress(world):
+    log = _log(
+        (3, "2026-10", "Tighten the fit criteria", "Maya", pd.Timestamp("2026-11-20"), "acceptance", 0.7, "open", ""),
+        (4, "2026-11", "Call every webinar MQL", "Ben", pd.Timestamp("2026-11-25"), "mqls", 4.0, "open", ""),
+        (5, "2026-11", "Clean the CRM", "Ana", pd.Timestamp("2026-11-28"), None, None, "open", ""),
+    )
+    checkin = meeting.review(world, NOV, variant="checkin", decisions=log, proposals=pd.DataFrame(
+        columns=["title", "status", "proposed_by", "summary"]))  # fmt: skip
+    # November so far: acceptance 1 of 1 decided = 100%; 2 MQLs against the target 4.
+    assert checkin.section("actions").lines == [
+        "Tighten the fit criteria (Maya, due 20 Nov 2026; open) — MQL acceptance rate so far in November 2026: "
+        "100% (target 70%): target met.",
+        "Call every webinar MQL (Ben, due 25 Nov 2026; open) — MQLs so far in November 2026: 2 (target 4): "
+        "target not met yet.",
+        "Clean the CRM (Ana, due 28 Nov 2026; open)",
+    ]
+
+
+def test_a_decisions_metric_and_target_as_text():
+    assert meeting.target_text("revenue", 40_000.0) == ("Revenue", "$40k")
+    assert meeting.target_text("late_first_touch", 0.0) == ("MQLs touched late or never", "0")
+    assert meeting.target_text("mqls", float("nan")) == ("MQLs", "")
+
+
 def test_an_empty_month_gives_sentences_not_errors(world):
     empty = pd.Period("2026-06", "M")
     review = meeting.review(world, empty, decisions=_log(), proposals=pd.DataFrame(columns=["title", "status"]))

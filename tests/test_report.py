@@ -41,10 +41,25 @@ def test_pdf_and_png_are_one_page_with_the_figures(october):
     text = reader.pages[0].extract_text()
     for figure in ("Monthly review · October 2026", "MQLs", "125% of 4 quota", "Revenue", "$12k", "Quota missed"):
         assert figure in text
+    box = reader.pages[0].mediabox  # A4 landscape: 297 × 210 mm is 842 × 595 points
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)
     png = report.to_png(october)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert width > 1500 and height > 600
+
+
+def test_a4_spec_pads_to_the_page_and_scales_to_it():
+    wide = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": 390, "height": 100,
+            "padding": 5, "mark": "point", "data": {"values": [{}]}}  # fmt: skip
+    spec, scale = report.a4_spec(wide)
+    width, height = report._size(spec)
+    # 400 px wide (390 + 5 + 5): the page is 842/595 as wide as tall, so 400 × 595/842 = 282.7 px high
+    assert round(width) == 400 and round(height, 1) == 282.7
+    assert scale == pytest.approx(842 / 400)
+    tall = {**wide, "width": 90, "height": 300}  # 100 × 310 px: 310 × 842/595 = 438.7 px wide
+    spec, scale = report.a4_spec(tall)
+    assert round(report._size(spec)[0], 1) == 438.7 and scale == pytest.approx(842 / 438.7, rel=1e-3)
 
 
 def test_markup_in_the_data_is_shown_as_text(october):

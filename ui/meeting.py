@@ -67,14 +67,18 @@ def pace_table(review: meeting.Review) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def decision_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Decisions as the table shows them: month agreed, text, owner, due date, status and outcome."""
+def decision_frame(frame: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
+    """Decisions as the table shows them: month agreed, text, owner, due date, metric, target, status, outcome."""
+    targets = [meeting.target_text(m, None if pd.isna(t) else float(t), currency)
+               for m, t in zip(frame["metric"], frame["target"], strict=True)]  # fmt: skip
     return pd.DataFrame(
         {
             "Agreed in": [pd.Period(m, "M").strftime("%b %Y") for m in frame["month"]],
             "Decision or action": frame["text"],
             "Owner": frame["owner"],
             "Due": [pd.Timestamp(d).strftime("%d %b %Y") for d in frame["due"]],
+            "Metric": [label for label, _ in targets],
+            "Target": [target for _, target in targets],
             "Status": frame["status"],
             "Outcome": frame["outcome"],
         }
@@ -190,6 +194,12 @@ def on_proposal(actor: Actor, proposal_id: int, status: str, row_version: int, t
 
 def scorecard(review: meeting.Review, charts: dict) -> None:
     """The four measures as tiles (actual, status, share of quota), then the cumulative and channel charts."""
+    scorecard_tiles(review)
+    scorecard_charts(review, charts)
+
+
+def scorecard_tiles(review: meeting.Review) -> None:
+    """The four measures as tiles: actual, status, share of quota."""
     currency = review.sla.goal.currency
     cols = st.columns(4)
     for col, row in zip(cols, review.scorecard.itertuples(), strict=True):
@@ -203,12 +213,16 @@ def scorecard(review: meeting.Review, charts: dict) -> None:
                 share = row.attainment if closed else row.projected_attainment
                 of = "of" if closed else "projected, of"
                 st.markdown(f"**{fmt.pct(share)}** {of} {amount(row.measure, row.quota, currency)}")
+
+
+def scorecard_charts(review: meeting.Review, charts: dict, height: int = 300) -> None:
+    """The cumulative MQLs against pace and the MQLs by channel against quota, side by side."""
     left, right = st.columns(2, gap="large")
     with left:
-        show(projector(charts["cumulative"], 300), len(review.cumulative) * 3, key=P + "cumulative")
+        show(projector(charts["cumulative"], height), len(review.cumulative) * 3, key=P + "cumulative")
     with right:
-        height = channel_chart_height(review.channels, least=300)
-        show(projector(charts["channels"], height), len(review.channels), key=P + "channels")
+        tall = channel_chart_height(review.channels, least=height)
+        show(projector(charts["channels"], tall), len(review.channels), key=P + "channels")
 
 
 def pace(review: meeting.Review, section: meeting.Section) -> None:
@@ -345,7 +359,7 @@ def changes(review: meeting.Review, section: meeting.Section, proposals: pd.Data
     if now.empty:
         st.caption("No decision recorded yet.")
     else:
-        st.dataframe(decision_frame(now), hide_index=True, width="stretch")
+        st.dataframe(decision_frame(now, review.sla.goal.currency), hide_index=True, width="stretch")
     if actor.role is Role.MANAGER:
         record_form(review, actor)
         close_form(pd.concat([carried, now], ignore_index=True), actor)

@@ -589,6 +589,40 @@ def decision_result(
     return text + f": {'better' if better else 'worse'}."
 
 
+def metric_progress(
+    inputs: MeetingInputs, *, metric: str | None, target: float | None, period: pd.Period, currency: str = "USD"
+) -> str:
+    """Where a decision's metric stands in ``period`` so far, against its target, as a sentence.
+
+    Examples: ``"MQL acceptance rate so far in November 2026: 58% (target 65%): target not met yet."``
+    """
+    if not metric:
+        return "No metric was named."
+    label, unit, higher = METRICS[metric]
+    now = metric_value(metric, inputs, period)
+    text = f"{label} so far in {period:%B %Y}: {fmt_value(now, unit, currency)}"
+    if target is None or math.isnan(target):
+        return text + "."
+    if math.isnan(now):
+        return text + f" (target {fmt_value(target, unit, currency)})."
+    met = now >= target if higher else now <= target
+    return text + f" (target {fmt_value(target, unit, currency)}): target {'met' if met else 'not met yet'}."
+
+
+def target_text(metric: str | None, target: float | None, currency: str = "USD") -> tuple[str, str]:
+    """A decision's metric label and target as text (empty when none was named).
+
+    Examples:
+        >>> target_text("acceptance", 0.5), target_text(None, None)
+        (('MQL acceptance rate', '50%'), ('', ''))
+    """
+    if not metric or metric not in METRICS:
+        return "", ""
+    label, unit, _ = METRICS[metric]
+    missing = target is None or (isinstance(target, float) and math.isnan(target))
+    return label, "" if missing else fmt_value(float(target), unit, currency)
+
+
 # --- Mid-month check-in ------------------------------------------------------------------------------------------
 
 
@@ -770,7 +804,16 @@ def review(
         ]
     else:
         open_items = pd.concat([carried[carried["status"] == "open"], now]).sort_values("due", kind="stable")
-        items = [decision_line(r, carried=False) for r in open_items.itertuples()] or ["No open action items."]
+        open_items = open_items.reset_index(drop=True)
+        open_items["progress"] = [
+            metric_progress(inputs, metric=None if pd.isna(r.metric) else r.metric, period=period, currency=currency,
+                            target=None if pd.isna(r.target) else float(r.target))
+            for r in open_items.itertuples()
+        ]  # fmt: skip
+        items = [
+            decision_line(r, carried=False) + ("" if pd.isna(r.metric) or not r.metric else f" — {r.progress}")
+            for r in open_items.itertuples()
+        ] or ["No open action items."]
         voice = voice_of_sales(inputs, period, notes=5)
         sections = [
             Section(

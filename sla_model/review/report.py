@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import math
 import textwrap
+from xml.etree import ElementTree
 
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
+from pypdf import PdfWriter
 
 from sla_model.charts import BAD, GOOD, NEUTRAL, channel_quota_chart, cumulative_chart, reasons_chart
 from sla_model.exports import safe_csv
@@ -223,13 +226,13 @@ def page_spec(review: Review) -> dict:
             .encode(x=alt.value(8), y=alt.value(y), text="text:N")
             for text, size, weight, colour, y in rows
         ]
-        tile_charts.append(alt.layer(*marks).properties(width=250, height=96))
-    figures = [c.properties(width=300, height=170) for c in charts(review).values()]
+        tile_charts.append(alt.layer(*marks).properties(width=226, height=96))
+    figures = [c.properties(width=270, height=170) for c in charts(review).values()]
     shown = [s for s in review.sections if s.key != "scorecard"]
     gap = gap_section(review)
     shown += [gap] if gap is not None else []
     columns = [shown[i::3] for i in range(3)]
-    blocks = [alt.vconcat(*[_text_block(_wrapped(s, 62), 360) for s in col], spacing=8) for col in columns if col]
+    blocks = [alt.vconcat(*[_text_block(_wrapped(s, 54), 312) for s in col], spacing=8) for col in columns if col]
     title = alt.TitleParams(review.title, subtitle=_caption(review), fontSize=22, subtitleFontSize=12, anchor="start")
     page = (
         alt.vconcat(
@@ -245,12 +248,46 @@ def page_spec(review: Review) -> dict:
     return page.configure_title(fontSize=13, anchor="start").to_dict()
 
 
+#: The PDF's page: A4 landscape, in points.
+A4_LANDSCAPE = (842, 595)
+
+
+def _size(spec: dict) -> tuple[float, float]:
+    """The width and height a Vega-Lite specification renders at (pixels), read from its SVG."""
+    root = ElementTree.fromstring(vlc.vegalite_to_svg(spec))
+    return float(root.get("width")), float(root.get("height"))
+
+
+def a4_spec(spec: dict, page: tuple[int, int] = A4_LANDSCAPE) -> tuple[dict, float]:
+    """``spec`` padded to the page's proportions, and the scale that makes it exactly the page (points = pixels).
+
+    The figure keeps its look and sits at the top left; the margin it gains is blank.
+    """
+    width, height = _size(spec)
+    pad = spec.get("padding", 5)
+    pad = dict.fromkeys(("left", "top", "right", "bottom"), pad) if isinstance(pad, int | float) else dict(pad)
+    ratio = page[0] / page[1]
+    if width / height > ratio:  # too wide: room below
+        pad["bottom"] = pad.get("bottom", 5) + width / ratio - height
+        width_out = width
+    else:  # too tall: room on the right
+        pad["right"] = pad.get("right", 5) + height * ratio - width
+        width_out = height * ratio
+    return {**spec, "padding": pad}, page[0] / width_out
+
+
 def to_pdf(review: Review) -> bytes:
-    """The one-page report as PDF (rendered offline, text kept as text)."""
-    return vlc.vegalite_to_pdf(page_spec(review))
+    """The one-page report as an A4 landscape PDF (rendered offline, text kept as text)."""
+    spec, scale = a4_spec(page_spec(review))
+    writer = PdfWriter(clone_from=io.BytesIO(vlc.vegalite_to_pdf(spec)))  # vl-convert draws at 1 pt a pixel
+    for page in writer.pages:
+        page.scale_by(scale)  # the content and the page shrink together: text stays text
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
-def to_png(review: Review, scale: float = 1.5) -> bytes:
+def to_png(review: Review, scale: float = 2.0) -> bytes:
     """The one-page report as a PNG image."""
     return vlc.vegalite_to_png(page_spec(review), scale=scale)
 

@@ -48,6 +48,21 @@ def open_section(runner, key: str, *, month: str = "2026-10", variant: str = "mo
     return at.run()
 
 
+def test_presentation_mode_shows_one_slide_and_its_buttons(sample_app):
+    at = sample_app(PAGE, month="2026-10", present="1")
+    at.session_state["mt_variant"] = "monthly"
+    at.run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["1a. Scorecard"]  # one slide, the tiles first
+    assert [b.label for b in at.button] == ["Next: 1b · MQLs vs pace and quota"]
+    at.button(key="mt_next").click().run()
+    assert [h.value for h in at.header] == ["1b. Scorecard: MQLs vs pace and quota"]
+    assert [b.label for b in at.button] == ["Back: 1a · Scorecard", "Next: 1c · In sentences"]
+    at.toggle(key="mt_present").set_value(False).run()  # leaving it shows the agenda again
+    assert [h.value for h in at.header] == ["1. Scorecard"]
+    assert "present" not in at.query_params
+
+
 @pytest.mark.parametrize("key", MONTHLY)
 def test_every_section_of_the_monthly_review_renders_the_domain_sentences(sample_app, sample_inputs, key):
     at = open_section(sample_app, key)
@@ -108,6 +123,10 @@ def test_a_decision_recorded_in_october_is_carried_to_november_with_its_result(w
     stored = decisions.list_decisions(engine=make_engine(os.environ["DATABASE_URL"]))
     assert stored[["month", "owner", "metric", "target", "status"]].values.tolist() == [
         ["2026-10", "Maya Chen", "acceptance", 0.5, "open"]
+    ]
+    table = next(d.value for d in at.dataframe if "Metric" in d.value.columns)  # agreed in this review
+    assert table[["Decision or action", "Metric", "Target"]].values.tolist() == [
+        ["Pause Content Syndication until acceptance is above 50%", "MQL acceptance rate", "50%"]
     ]
 
     later = open_section(writable_app, "changes", month="2026-11")
