@@ -413,3 +413,44 @@ def test_a_rule_due_at_closing_time_is_broken_the_next_morning_on_every_page():
     touched = touch_summary(leads, touches_frame(make_touch("a", "2026-11-09 09:00")), [sla])
     judged = speed_to_lead(touched, pd.Timestamp("2026-11-10"))
     assert judged["hours_to_first_touch"].tolist() == [1.0] and judged["status"].tolist() == ["late"]
+
+
+def test_due_times_on_a_real_export_match_a_day_by_day_count_from_the_file():
+    """The Maven CRM pipeline (8,800 opportunities, engage dates only) under Mon–Fri 09:00–17:00 UTC with a holiday:
+    each MQL's first-touch due time (4 business hours) and touch window (2 business days), worked out here from the
+    file's dates with the standard library alone."""
+    from sla_model.generator import sample_dir
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import load_mapping_file
+    from tests.conftest import MAVEN
+
+    holiday = dt.date(2017, 7, 4)
+    sla = make_sla(follow_up={"first_touch_hours": 4, "min_touches": 1, "touch_window_days": 2, "decision_hours": 40},
+                   calendar={"timezone": "UTC", "hours": WEEK_9_TO_5, "holidays": [holiday]})  # fmt: skip
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    leads = importer.prepare(read_csv((MAVEN / "sales_pipeline.csv").read_bytes(), name="p.csv"), mapping).frame
+    rules = follow_up_rules(leads, [sla])
+
+    def working(day: dt.date) -> bool:
+        return day.weekday() < 5 and day != holiday
+
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv", dtype=str).set_index("opportunity_id")
+    checked = 0
+    for lead_id, first_due, window_due in zip(leads["lead_id"], rules["first_touch_due"], rules["window_due"],
+                                              strict=True):  # fmt: skip
+        engaged = raw.loc[lead_id, "engage_date"]
+        if pd.isna(engaged):
+            continue
+        day = dt.date.fromisoformat(engaged)  # handed over at midnight: the clock starts at the next opening
+        start = day
+        while not working(start):
+            start += dt.timedelta(days=1)
+        assert first_due == pd.Timestamp(dt.datetime.combine(start, dt.time(13))), lead_id  # 09:00 + 4 h
+        close, left = day, 2
+        while left:
+            close += dt.timedelta(days=1)
+            left -= working(close)
+        assert window_due == pd.Timestamp(dt.datetime.combine(close, dt.time(17))), lead_id
+        checked += 1
+    assert checked > 8000
