@@ -289,7 +289,12 @@ def lead_clocks(calendars: Sequence[Calendar], which: np.ndarray, owners: np.nda
         out[mine] = (
             pd.Series(owners[mine], dtype=object).map(own).fillna(code[(i, calendar.timezone)]).to_numpy("int16")
         )
-    return out, [work_clock(calendars[i], zone) for i, zone in keys]
+    return out, clocks_of(calendars)
+
+
+def clocks_of(calendars: Sequence[Calendar]) -> list[WorkClock]:
+    """The clocks of :func:`clock_keys`, by code (what :func:`lead_clocks` numbers each lead's clock by)."""
+    return [work_clock(calendars[i], zone) for i, zone in clock_keys(calendars)]
 
 
 def per_clock(codes: np.ndarray, clocks: Sequence[WorkClock], method: str, *columns) -> np.ndarray:

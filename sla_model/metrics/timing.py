@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sla_model.agreement.calendar import lead_clocks, per_clock
+from sla_model.agreement.calendar import clocks_of, lead_clocks, per_clock
 from sla_model.agreement.sla import STANDARD, Policy, Sla, in_force_index, ordered
 from sla_model.metrics.lifecycle import decided, is_open, sql_reached_at
 from sla_model.metrics.stats import SMALL_SAMPLE, safe_rate, wilson_interval
@@ -89,18 +89,9 @@ def working_hours_left(
 
     ``frame`` holds the ``clock`` column of :func:`follow_up_rules` (a touch summary does).
     """
-    _, clocks = lead_clocks([s.calendar for s in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
+    clocks = clocks_of([s.calendar for s in ordered(versions)])
     as_of64 = np.full(len(frame), pd.Timestamp(as_of).to_datetime64(), dtype="datetime64[ns]")
     return per_clock(frame["clock"].to_numpy(), clocks, "hours_between", as_of64, frame[due].to_numpy("datetime64[ns]"))
-
-
-def working_hours_between(frame: pd.DataFrame, start, end, versions: Sequence[Sla]) -> np.ndarray:
-    """Working hours from ``start`` to ``end`` (per-row arrays or scalars) on each row's clock."""
-    _, clocks = lead_clocks([s.calendar for s in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
-    shape = len(frame)
-    start = np.broadcast_to(np.asarray(start, dtype="datetime64[ns]"), shape)
-    end = np.broadcast_to(np.asarray(end, dtype="datetime64[ns]"), shape)
-    return per_clock(frame["clock"].to_numpy(), clocks, "hours_between", start, end)
 
 
 def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
@@ -128,7 +119,7 @@ def touch_summary(leads: pd.DataFrame, touches: pd.DataFrame, versions: Sequence
     first_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     uniq, first_idx = np.unique(pos[order], return_index=True)
     first_at[uniq] = at[order][first_idx]
-    _, clocks = lead_clocks([v.calendar for v in ordered(versions)], np.zeros(0, dtype=int), np.array([]))
+    clocks = clocks_of([v.calendar for v in ordered(versions)])
     hours = per_clock(rules["clock"].to_numpy(), clocks, "hours_between", mql_at, first_at)
     out = pd.DataFrame(
         {
