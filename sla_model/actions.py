@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from sla_model.access import Actor, PermissionDenied, require_lead_access, require_manager
@@ -26,6 +27,24 @@ UNDOABLE = ("decide", "log_touch")
 
 class ActionError(ValueError):
     """An action that cannot be carried out as asked; the message says why. Nothing was written."""
+
+
+#: What a write that the database gave up on (locked past its wait, timed out, connection lost) tells the user.
+DB_BUSY = ("The database did not take this in time (it may be busy, e.g. with an import), so nothing was stored. "
+           "Try again in a moment.")  # fmt: skip
+
+
+@contextmanager
+def storing(engine: Engine) -> Iterator[Session]:
+    """A session for one write transaction; a database that gives up on it is an :class:`ActionError` (DB_BUSY).
+
+    The session rolls back as it closes, so nothing of the write is stored.
+    """
+    try:
+        with Session(writer(engine)) as session:
+            yield session
+    except OperationalError as exc:
+        raise ActionError(DB_BUSY) from exc
 
 
 @dataclass(frozen=True)
@@ -110,7 +129,7 @@ def decide(
     if actor.role == "viewer":
         raise PermissionDenied(f"{actor.name} is a viewer and may not decide leads")
     results: list[Decided] = []
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         sla = in_force(_versions(session), now.date())
         actions = sla.reason_action()
         if not accept and reason not in actions:
@@ -196,7 +215,7 @@ def log_touch(
         raise ActionError(f"a touch is one of {', '.join(TOUCH_KINDS)}; got {kind!r}")
     if len(outcome) > MAX_OUTCOME:
         raise ActionError(f"the outcome is {len(outcome)} characters long; at most {MAX_OUTCOME} are kept")
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         lead = session.get(Lead, lead_id)
         if lead is None:
             raise ActionError(f"lead {lead_id} does not exist")
@@ -228,7 +247,7 @@ def undo_last(*, engine: Engine, actor: Actor) -> str:
     """
     if actor.role == "viewer":
         raise PermissionDenied(f"{actor.name} is a viewer and has nothing to undo")
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         entry = session.exec(
             select(AuditEntry)
             .where(AuditEntry.actor_id == actor.id, AuditEntry.action.in_((*UNDOABLE, "undo")))
@@ -279,7 +298,7 @@ def publish_sla(*, engine: Engine, actor: Actor, sla: Sla) -> SlaVersion:
     """
     require_manager(actor, "publish an SLA version")
     try:
-        with Session(writer(engine)) as session:
+        with storing(engine) as session:
             row = add_sla_version(session=session, sla=sla, actor=actor.name, actor_id=actor.id)
             bump_data_version(session=session)
             session.commit()

@@ -382,3 +382,35 @@ def test_the_same_decision_sent_twice_by_its_author_is_confirmed_and_stored_once
     later = NOW + dt.timedelta(minutes=10)
     [stale] = decide(engine=db, actor=ANA, lead_ids=["M20"], accept=False, reason="no_budget", now=later)
     assert not stale.ok  # long after, it is a new attempt on a decided lead
+
+
+@pytest.mark.parametrize("write", ["decide", "touch", "publish"])
+def test_a_database_that_gives_up_on_a_write_is_a_clear_refusal_and_stores_nothing(db, monkeypatch, write):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from sla_model.actions import DB_BUSY
+
+    def locked(self):
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+
+    before = (data_version(engine=db), len(load_feedback(engine=db)))
+    monkeypatch.setattr(Session, "commit", locked)
+    with pytest.raises(ActionError, match="nothing was stored"):
+        if write == "decide":
+            decide(engine=db, actor=ANA, lead_ids=["M00"], accept=True, now=NOW)
+        elif write == "touch":
+            log_touch(engine=db, actor=ANA, lead_id="M00", kind="call", outcome="no answer", at=NOW)
+        else:
+            publish_sla(
+                engine=db,
+                actor=BOSS,
+                sla=sample_slas()[1].model_copy(
+                    update={"meta": sample_slas()[1].meta.model_copy(update={"version": 9})}
+                ),
+            )
+    monkeypatch.undo()
+    assert (data_version(engine=db), len(load_feedback(engine=db))) == before
+    assert _lead(db, "M00").accepted_at is None
+    assert DB_BUSY.startswith("The database did not take this in time")

@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from sla_model.access import Actor, PermissionDenied
-from sla_model.actions import ActionError, decide, log_touch, undo_last
+from sla_model.actions import DB_BUSY, ActionError, decide, log_touch, undo_last
 from sla_model.agreement.sla import Sla, in_force_index, ordered
 from sla_model.metrics.timing import follow_up_rules, working_hours_left
 from ui import fmt
@@ -131,18 +131,13 @@ def flash(kind: str, text: str) -> None:
     st.session_state.setdefault("flash", []).append((kind, text))
 
 
-#: What a rep reads when the database gave up on a write (its transaction rolled back, so nothing was stored).
-DB_BUSY = ("The database did not take this in time (it may be busy, e.g. with an import), so nothing was stored. "
-           "Try again in a moment.")  # fmt: skip
-
-
 def run(action: Callable, *args, **kwargs):
     """Call ``action``; a refusal, or a database that gave up on the write, is queued as an error and gives None."""
     try:
         return action(*args, **kwargs)
     except (ActionError, PermissionDenied) as exc:
         flash("error", str(exc))
-    except OperationalError:
+    except OperationalError:  # a database error outside the library's own write transactions
         flash("error", DB_BUSY)
     return None
 

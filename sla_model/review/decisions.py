@@ -10,10 +10,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from sla_model.access import Actor, require_manager
-from sla_model.actions import REPEAT_WINDOW, ActionError
+from sla_model.actions import REPEAT_WINDOW, ActionError, storing
 from sla_model.agreement.sla import Sla
 from sla_model.review.meeting import METRICS, proposal_summary
-from sla_model.store.db import writer
 from sla_model.store.models import AuditEntry, Decision, Proposal, utcnow
 from sla_model.store.repository import write_audit
 from sla_model.whatif import Candidate, evaluate, observed_team_size
@@ -110,7 +109,7 @@ def record_decision(
         raise ActionError("a target needs a metric to be measured by")
     now = now or utcnow()
     row.created_at = now
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         same = session.exec(
             select(Decision)
             .where(
@@ -170,7 +169,7 @@ def close_decision(
         raise ActionError(f"status {status!r} is not one of {', '.join(DECISION_STATUSES)}")
     if len(outcome or "") > MAX_TEXT:
         raise ActionError(f"the outcome is {len(outcome):,} characters long; the limit is {MAX_TEXT:,}")
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         row = session.get(Decision, decision_id, with_for_update=True)  # PostgreSQL: concurrent closes queue here
         if row is None:
             raise ActionError(f"decision {decision_id} does not exist (it may have been removed)")
@@ -222,7 +221,7 @@ def propose(*, engine: Engine, actor: Actor, title: str, candidate: Candidate, n
         note=(note or "").strip()[:MAX_TEXT],
         proposed_by=actor.name,
     )
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         session.add(row)
         session.flush()
         write_audit(
@@ -289,7 +288,7 @@ def decide_proposal(
     now = now or utcnow()
     if status not in PROPOSAL_STATUSES:
         raise ActionError(f"status {status!r} is not one of {', '.join(PROPOSAL_STATUSES)}")
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         row = session.get(Proposal, proposal_id, with_for_update=True)
         if row is None:
             raise ActionError(f"proposal {proposal_id} does not exist")
