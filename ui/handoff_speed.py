@@ -177,7 +177,7 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
     counts = judged["policy"].value_counts()
     order = [STANDARD, *sorted(set(counts.index) - {STANDARD}, key=lambda p: -counts[p])]
     order = [p for p in order if p in counts.index]
-    unit = "business h" if not view.sla.calendar.always else "h"
+    unit = view.sla.calendar.hour_unit
 
     def share(frame: pd.DataFrame, policy: str, ok: str, n: str, value: str) -> str:
         if policy not in frame.index or not frame.loc[policy, n]:

@@ -23,7 +23,7 @@ def rules_text(sla: Sla) -> str:
     """The follow-up rules of a version in words."""
     f = sla.follow_up
     hours = lambda h: f"{h:g} h" if sla.calendar.always else f"{h:g} business hour{'' if h == 1 else 's'}"  # noqa: E731
-    days = "days" if sla.calendar.always else "business days"
+    days = sla.calendar.day_unit
     text = (
         f"first touch within {hours(f.first_touch_hours)}, {f.min_touches} touches within {f.touch_window_days} "
         f"{days}, accept or reject within {hours(f.decision_hours)}"
@@ -125,7 +125,7 @@ def tiles(judged: pd.DataFrame, compliance: pd.DataFrame, breaches: pd.DataFrame
             fmt.hours(speed["p90_hours"]),
             help="90th percentile of the time from handoff to first touch: nine in ten touched MQLs waited less.",
         )
-        unit = "h" if view.sla.calendar.always else "business h"
+        unit = view.sla.calendar.hour_unit
         st.caption(f"to first touch · {speed['touched']:,} touched MQLs · SLA {f.first_touch_hours:g} {unit}")
     with cols[3], st.container(border=True):
         st.metric(

@@ -15,7 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 from sla_model.access import Actor, PermissionDenied
 from sla_model.actions import DB_BUSY, ActionError, decide, log_touch, undo_last
-from sla_model.agreement.sla import Sla, in_force_index, ordered
+from sla_model.agreement.calendar import clocks_of
+from sla_model.agreement.sla import Sla, ordered
 from sla_model.metrics.timing import follow_up_rules, working_hours_left
 from ui import fmt
 from ui.data import get_engine
@@ -84,13 +85,8 @@ def queue_table(
     )
     overdue = (decide_late > 0) | (np.nan_to_num(touch_late, nan=-1) > 0)
     soon = ~overdue & ((decide_left < 8) | (np.nan_to_num(touch_left, nan=99) < 2))
-    working = (
-        ~np.array([s.calendar.always for s in ordered(versions)])[
-            in_force_index(ordered(versions), queue["mql_at"].to_numpy())
-        ]
-        if len(queue)
-        else np.zeros(0, dtype=bool)
-    )
+    clocks = clocks_of([s.calendar for s in ordered(versions)])
+    working = ~np.array([c.always for c in clocks], dtype=bool)[rules["clock"].to_numpy()]
     table = pd.DataFrame(
         {
             "Status": np.select([overdue, soon], [f"⚠ {OVERDUE}", DUE_SOON], ON_TIME),

@@ -159,8 +159,8 @@ def policy_lines(sla: Sla) -> list[str]:
         '**Demos** (a demo request): first touch within 1 h, 3 touches within 7 days, decide within 72 h'
     """
     fu = sla.follow_up
-    hours = (lambda h: f"{h:g} h") if sla.calendar.always else (lambda h: f"{h:g} business h")
-    days = "days" if sla.calendar.always else "business days"
+    hours = lambda h: f"{h:g} {sla.calendar.hour_unit}"  # noqa: E731
+    days = sla.calendar.day_unit
     lines = []
     for policy in [*fu.policies, None]:
         rules = fu.rules(policy)

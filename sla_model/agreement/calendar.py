@@ -115,6 +115,16 @@ class Calendar(BaseModel):
         """True for a 24/7 calendar: every hour counts."""
         return not self.hours
 
+    @property
+    def hour_unit(self) -> str:
+        """How a rule's hours are written beside a number: ``h``, or ``business h`` on working hours."""
+        return "h" if self.always else "business h"
+
+    @property
+    def day_unit(self) -> str:
+        """How a rule's days are written: ``days``, or ``business days`` on working hours."""
+        return "days" if self.always else "business days"
+
     def describe(self) -> str:
         """The calendar as people say it.
 

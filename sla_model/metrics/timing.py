@@ -31,6 +31,14 @@ def policy_mask(leads: pd.DataFrame, policy: Policy) -> np.ndarray:
     return mask
 
 
+def policy_of(leads: pd.DataFrame, policies: Sequence[Policy]) -> np.ndarray:
+    """For each lead, the index of the first policy that covers it (``len(policies)``: none, the standard rules)."""
+    which = np.full(len(leads), len(policies), dtype=np.int64)
+    for k in reversed(range(len(policies))):  # the earliest policy written last wins
+        which[policy_mask(leads, policies[k])] = k
+    return which
+
+
 def follow_up_rules(leads: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFrame:
     """The follow-up rules in force at each lead's handoff (MQL time), one row per lead, and when each is due.
 
@@ -53,10 +61,9 @@ def follow_up_rules(leads: pd.DataFrame, versions: Sequence[Sla]) -> pd.DataFram
         mine = version == i
         if not mine.any():
             continue
-        left = mine.copy()
-        for policy in [*sla.follow_up.policies, None]:
-            covered = left & (policy_mask(leads, policy) if policy else True)
-            left &= ~covered
+        which = policy_of(leads, sla.follow_up.policies)
+        for k, policy in enumerate([*sla.follow_up.policies, None]):
+            covered = mine & (which == k)
             rules = sla.follow_up.rules(policy)
             names[covered] = policy.name if policy else STANDARD
             columns["first_touch_hours"][covered] = rules["first_touch_hours"]

@@ -135,8 +135,8 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
     speed = speed_to_lead(summary, as_of).iloc[0]
     cadence = touch_compliance(summary, frame, as_of).iloc[0]
     mql_at = pd.Timestamp(row["mql_at"])
-    always = in_force(versions, mql_at.date()).calendar.always
-    hours, days = ("h", "days") if always else ("business h", "business days")
+    calendar = in_force(versions, mql_at.date()).calendar
+    always, hours, days = calendar.always, calendar.hour_unit, calendar.day_unit
     policy = "" if row["policy"] == STANDARD else f" ({row['policy']})"
     first_due = pd.Timestamp(row["first_touch_due"])
     first = {
@@ -162,8 +162,9 @@ def _checks(lead: pd.Series, touches: pd.DataFrame, versions: Sequence[Sla], as_
         result = "met" if decided_at <= decision_due else "broken"
         detail = f"decided after {_hours((decided_at - mql_at) / HOUR)}"
         if not always:
-            worked = in_force(versions, mql_at.date()).calendar
-            detail += f" ({work_clock(worked, _zone(worked, row)).hours_between(mql_at, decided_at)[0]:g} business h)"
+            detail += (
+                f" ({work_clock(calendar, _zone(calendar, row)).hours_between(mql_at, decided_at)[0]:g} business h)"
+            )
     out.append(
         _check(f"Accept or reject within {row['decision_hours']:g} {hours}{policy}", decision_due, result, detail)
     )

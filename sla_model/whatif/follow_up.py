@@ -12,7 +12,7 @@ from sla_model.agreement.calendar import Calendar, lead_clocks, per_clock
 from sla_model.agreement.sla import STANDARD, Policy
 from sla_model.metrics.lifecycle import sql_reached_at
 from sla_model.metrics.stats import safe_rate
-from sla_model.metrics.timing import policy_mask
+from sla_model.metrics.timing import policy_of
 
 #: The follow-up rules :func:`follow_up_replay` judges, in the order the SLA states them.
 FOLLOW_UP_RULES = ("first_touch", "touches", "decision")
@@ -157,12 +157,7 @@ def policy_replay(
     within, and the breaches of all three rules a month.
     """
     mqls = leads[leads["mql_at"].notna()]
-    names = np.full(len(mqls), STANDARD, dtype=object)
-    left = np.ones(len(mqls), dtype=bool)
-    for policy in policies:
-        covered = left & policy_mask(mqls, policy)
-        names[covered] = policy.name
-        left &= ~covered
+    names = np.array([*(p.name for p in policies), STANDARD], dtype=object)[policy_of(mqls, policies)]
     in_history = np.asarray(pd.PeriodIndex(mqls["mql_at"].dt.to_period("M")).isin(months))
     out = []
     for policy in [*policies, None]:
