@@ -96,8 +96,10 @@ with right:
     st.subheader("MQLs by channel vs quota")
     chans = list(view.channels) or data.channels
     ch = with_attainment(channel_progress(view.leads, sla, chans, view.start, view.end, first.elapsed))
-    show(projector(channel_progress_chart(ch, data.channels), 340), len(ch), key="channel_chart")
-    st.caption("Bars: MQLs this month. Black ticks: the channel's monthly MQL quota.")
+    clicked = drill.pick(channel_progress_chart(ch, data.channels, selectable=True), len(ch), key="channel_chart",
+                         height=340)  # fmt: skip
+    st.caption("Bars: MQLs this month. Black ticks: the channel's monthly MQL quota. Click a bar for its MQLs.")
+drill.channel_drill(view.leads, clicked.get("channel"), view.start, view.end, drill.period_name(view))
 
 gap_section(view, first)  # why revenue is where it is: the gap split by factor
 
@@ -112,9 +114,13 @@ funnel = funnel_progress(
 fcol, tcol = st.columns([2, 3], gap="large")
 with fcol:
     bars = funnel.dropna(subset=["share"])
-    show(projector(funnel_chart(bars, target, FUNNEL_LABELS.values()), 260), len(bars) + 1, key="funnel_chart")
+    chart = funnel_chart(bars, target, FUNNEL_LABELS.values(), selectable=True)
+    stage_bar = drill.pick(chart, len(bars) + 1, key="funnel_chart", height=260).get("stage")
 with tcol:
-    st.dataframe(funnel_table(funnel, currency), hide_index=True, width="stretch")
+    event = st.dataframe(funnel_table(funnel, currency), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="funnel_rows")  # fmt: skip
+    row = drill.picked_row(event)
+drill.funnel_drill(view, funnel["stage"].iloc[row] if row is not None else stage_bar)
 if not first.closed:
     st.caption(
         f"Month to date: the dashed line is the pace ({fmt.pct(target)} of the month has passed); "
@@ -124,7 +130,8 @@ st.caption(
     f"Goal {fmt.money(sla.goal.monthly_revenue, currency)} ÷ average deal "
     f"{fmt.money(sla.goal.average_deal_size, currency)} = customers; each stage above divided by the "
     f"conversion into it, observed over the {TRAILING_MONTHS} months before {view.period:%B} "
-    f"({fmt.count(rates.mqls)} MQLs, {fmt.count(rates.sqls)} SQLs, {fmt.count(rates.won)} wins)."
+    f"({fmt.count(rates.mqls)} MQLs, {fmt.count(rates.sqls)} SQLs, {fmt.count(rates.won)} wins). Click a stage's "
+    "bar or row for the leads behind its actual."
 )
 
 # --- 12-month attainment trend ------------------------------------------------------------------------

@@ -48,19 +48,21 @@ def speed_histogram(judged: pd.DataFrame, speed: dict) -> None:
     )
 
 
-def speed_by_rep(judged: pd.DataFrame, view: View) -> pd.DataFrame:
-    """Median and p90 hours to first touch per rep, slowest first, with the SLA line."""
+def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object]:
+    """Median and p90 hours to first touch per rep, slowest first, with the SLA line; and the rep clicked."""
     reps = rep_speed(judged)
     if reps.empty:
         st.info("No MQL of this month has been touched yet.", icon=":material/schedule:")
-        return reps
+        return reps, None
     reps = with_rep_labels(reps, "touched")
     h = view.sla.follow_up.first_touch_hours
-    show(projector(rep_speed_chart(reps, h), rep_chart_height(reps)), 3 * len(reps) + 1, key="speed_by_rep")
+    chart = rep_speed_chart(reps, h, selectable=True)
+    clicked = drill.pick(chart, 3 * len(reps) + 1, key="speed_by_rep", height=rep_chart_height(reps))
     st.caption(
-        f"Dots: median and 90th percentile per rep; n = touched MQLs. Dashed line: the {h:g} h first-touch limit."
+        f"Dots: median and 90th percentile per rep; n = touched MQLs. Dashed line: the {h:g} h first-touch limit. "
+        "Click a rep's dot for their MQLs."
     )
-    return reps
+    return reps, clicked.get("owner")
 
 
 def compliance_by_rep(compliance: pd.DataFrame, view: View) -> pd.DataFrame:
@@ -135,10 +137,11 @@ def main() -> None:
         left, right = st.columns(2, gap="large")
         with left:
             st.markdown("**Hours to first touch: median and p90** · slowest first")
-            rep_speed_rows = speed_by_rep(judged, view)
+            rep_speed_rows, rep = speed_by_rep(judged, view)
         with right:
             st.markdown(f"**Touch rule: {f.min_touches} touches within {f.touch_window_days} days** · lowest first")
             rep_comp_rows = compliance_by_rep(compliance, view)
+        drill.rep_drill(judged, data.leads, rep, view)
         rep_table(rep_speed_rows, rep_comp_rows, month)
         policy_section(judged, compliance, view)
         delay_section(month, view)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -38,6 +40,9 @@ HEADINGS = {
     "age_hours": "Age (h)",
     "touches_total": "Touches",
     "breach": "Breach",
+    "created_at": "Created at",
+    "opportunity_at": "Opportunity at",
+    "lost_at": "Lost at",
 }
 #: At most this many rows are sent to the browser; the CSV holds every row.
 SHOWN = 2_000
@@ -83,16 +88,112 @@ def leads_panel(title: str, rows: pd.DataFrame, *, key: str, labels: dict[str, s
                            icon=":material/download:", key=f"drill_csv_{key}")  # fmt: skip
 
 
-def measure_drill(view: View) -> None:
-    """Goal progress' drill-down: pick a tile's measure and see the leads it counted this month."""
+def period_name(view: View) -> str:
+    """The period a drill-down's title names."""
+    return f"{view.period:%B %Y}"
+
+
+def _slug(value: object) -> str:
+    """``value`` as a widget-key fragment (letters, digits and underscores)."""
+    return re.sub(r"\W+", "_", str(value)).strip("_") or "none"
+
+
+def picked_row(event: object) -> int | None:
+    """The position of the row ticked in an ``st.dataframe(on_select=...)`` event, or None."""
+    selection = event.get("selection") if isinstance(event, dict) else None
+    rows = (selection or {}).get("rows") or []
+    return int(rows[0]) if rows else None
+
+
+def pick(chart: object, data_rows: int, *, key: str, height: int) -> dict:
+    """Draw a chart made with ``selectable=True`` in projector style; returns the clicked mark's fields (or ``{}``)."""
+    from sla_model.charts.style import PICK
+    from ui.charts import projector, show
+
+    return show(projector(chart, height), data_rows, key=key, select=PICK)
+
+
+def channel_drill(leads: pd.DataFrame, channel: object, start: pd.Timestamp, end: pd.Timestamp, when: str, *,
+                  key: str = "channel") -> None:  # fmt: skip
+    """A channel's MQLs over ``[start, end)``: the leads behind its bar (Goal progress, the meeting)."""
+    from sla_model.metrics.drill import channel_mqls, explain
+
+    if channel is None:
+        return
+    rows = channel_mqls(leads, str(channel), start, end)
+    leads_panel(f"MQLs from {channel}, {when}", explain(rows, "mqls"), key=f"{key}_{_slug(channel)}")
+
+
+def measure_pills(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, when: str, *, key: str,
+                  panel: str) -> None:  # fmt: skip
+    """Pills under a page's measure tiles: pick MQLs, SQLs, won deals or revenue and see the leads it counted."""
     from sla_model.metrics.drill import explain, measure_leads
     from sla_model.metrics.progress import MEASURE_LABELS
 
     picked = st.pills("Show the leads behind", list(MEASURE_LABELS), format_func=lambda m: MEASURE_LABELS[m],
-                      key="gp_drill")  # fmt: skip
+                      key=key)  # fmt: skip
     if picked:
-        rows = measure_leads(view.leads, picked, view.start, view.end)
-        leads_panel(f"{MEASURE_LABELS[picked]}, {view.period:%B %Y}", explain(rows, picked), key=f"gp_{picked}")
+        rows = measure_leads(leads, picked, start, end)
+        leads_panel(f"{MEASURE_LABELS[picked]}, {when}", explain(rows, picked), key=f"{panel}_{picked}")
+
+
+def funnel_drill(view: View, stage: str | None) -> None:
+    """The leads behind one stage's actual on the reverse funnel (its bar or its table row)."""
+    from sla_model.metrics.drill import explain, funnel_leads
+    from sla_model.metrics.progress import FUNNEL_LABELS
+
+    if stage is None:
+        return
+    rows = funnel_leads(view.leads, stage, view.start, view.end)
+    what = {"leads": "Leads created", "revenue": "Won deals (revenue)", "customers": "Won deals (customers)"}
+    title = f"{what.get(stage, FUNNEL_LABELS[stage])}, {period_name(view)}"
+    leads_panel(title, explain(rows, {"leads": "leads", "mqls": "mqls", "sqls": "sqls"}.get(stage, "won")),
+                key=f"gp_funnel_{stage}")  # fmt: skip
+
+
+def stage_drill(cohort: pd.DataFrame, stage: str | None, month: str) -> None:
+    """The leads created in ``month`` that reached ``stage`` of the whole funnel (a click on its bar)."""
+    from sla_model.metrics.drill import explain, stage_leads
+
+    if stage is None:
+        return
+    rows = stage_leads(cohort, stage)
+    what = "lost as opportunities" if stage == "Lost" else f"that reached {stage}"
+    leads_panel(f"Leads created in {month} {what}", explain(rows, "cohort"), key=f"lq_stage_{stage}")
+
+
+def cohort_drill(leads: pd.DataFrame, month: pd.Period | None) -> None:
+    """The leads of one cohort-table row: those created in ``month``, with every stage date."""
+    from sla_model.metrics.drill import cohort_leads, explain
+
+    if month is None:
+        return
+    rows = cohort_leads(leads, month)
+    leads_panel(f"Leads created in {month:%B %Y}", explain(rows, "cohort"), key=f"lq_cohort_{month:%Y_%m}")
+
+
+def rep_drill(judged: pd.DataFrame, leads: pd.DataFrame, owner: object, view: View) -> None:
+    """A rep's touched MQLs this period: the sample behind their median and p90 dots on Handoff timing."""
+    from sla_model.metrics.drill import explain, rep_touched
+
+    if owner is None:
+        return
+    rows = _with_names(rep_touched(judged, str(owner)), leads)
+    title = f"MQLs {owner} touched, handed over in {period_name(view)}"
+    leads_panel(title, explain(rows, "touched"), key=f"ht_rep_{_slug(owner)}")
+
+
+def _with_names(rows: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (per-lead summaries) with each lead's name and company from ``leads``."""
+    names = leads.loc[:, ["lead_id", "first_name", "last_name", "company"]]
+    return rows.drop(columns=[c for c in ("first_name", "last_name", "company") if c in rows]).merge(
+        names, on="lead_id", how="left"
+    )
+
+
+def measure_drill(view: View) -> None:
+    """Goal progress' drill-down: pick a tile's measure and see the leads it counted this period."""
+    measure_pills(view.leads, view.start, view.end, period_name(view), key="gp_drill", panel="gp")
 
 
 #: Lead quality's tiles, by the decision status they count.
@@ -106,7 +207,7 @@ def status_drill(view: View, labels: dict[str, str]) -> None:
     picked = st.pills("Show the leads behind", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="lq_drill")
     if picked:
         rows = status_leads(view.leads, view.start, view.end, picked)
-        title = f"{STATUS_LABELS[picked]} MQLs handed over in {view.period:%B %Y}"
+        title = f"{STATUS_LABELS[picked]} MQLs handed over in {period_name(view)}"
         leads_panel(title, explain(rows, picked), key=f"lq_{picked}", labels=labels)
 
 
@@ -158,8 +259,7 @@ def timing_drill(judged: pd.DataFrame, compliance: pd.DataFrame, breaches: pd.Da
         "touch_rule": compliance[compliance["judged"] & ~compliance["complies"]],
         "breaches": breaches,
     }[picked]
-    names = leads.loc[:, ["lead_id", "first_name", "last_name", "company"]]
-    rows = rows.drop(columns=[c for c in ("company",) if c in rows]).merge(names, on="lead_id", how="left")
+    rows = _with_names(rows, leads)
     columns = ["lead_id", "first_name", "last_name", "company", "owner", "channel", *_TIMING_COLUMNS[picked]]
-    scope = "open now, any month" if picked == "breaches" else f"MQLs handed over in {view.period:%B %Y}"
+    scope = "open now, any month" if picked == "breaches" else f"MQLs handed over in {period_name(view)}"
     leads_panel(f"{TIMING_LABELS[picked]} ({scope})", rows.loc[:, columns], key=f"ht_{picked}")

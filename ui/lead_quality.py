@@ -10,8 +10,7 @@ import streamlit as st
 from sla_model.charts.velocity import funnel_chart
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
-from ui import fmt
-from ui.charts import projector, show
+from ui import drill, fmt
 from ui.controls import View
 
 SMALL_TEXT = f"small sample (n < {SMALL_SAMPLE})"
@@ -207,11 +206,15 @@ def funnel_section(view: View, months: int = 12) -> None:
         st.caption(f"No lead was created in {view.period:%B %Y}.")
     else:
         stages = funnel_stages(cohort)
-        show(projector(funnel_chart(stages), 300), len(stages), key="funnel_chart")
+        stage = drill.pick(funnel_chart(stages, selectable=True), len(stages), key="funnel_chart", height=300)
+        drill.stage_drill(cohort, stage.get("stage"), f"{view.period:%B %Y}")
     first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
     table = cohort_funnel(leads, pd.period_range(first, view.period, freq="M"))
     shown = st.segmented_control("Cohort table", FUNNEL_VIEWS, default=FUNNEL_VIEWS[0], key="funnel_view",
                                  label_visibility="collapsed") or FUNNEL_VIEWS[0]  # fmt: skip
     maturing = None if cycle != cycle else (pd.Timestamp(view.data.as_of) - pd.Timedelta(days=cycle)).to_period("M")
-    st.dataframe(cohort_rows(table, shown, maturing), hide_index=True, width="stretch", height="content")
-    st.caption(funnel_caption(shown, cycle))
+    event = st.dataframe(cohort_rows(table, shown, maturing), hide_index=True, width="stretch", height="content",
+                         on_select="rerun", selection_mode="single-row", key="cohort_rows")  # fmt: skip
+    st.caption(funnel_caption(shown, cycle) + " Tick a cohort's row, or click a bar, for its leads.")
+    row = drill.picked_row(event)
+    drill.cohort_drill(leads, table["month"].iloc[len(table) - 1 - row] if row is not None else None)

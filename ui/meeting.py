@@ -13,11 +13,11 @@ import streamlit as st
 from sla_model.access import Actor, PermissionDenied, Role
 from sla_model.actions import REPEAT_WINDOW, ActionError
 from sla_model.agreement.sla import in_force
-from sla_model.charts import channel_chart_height
+from sla_model.charts import channel_chart_height, channel_quota_chart
 from sla_model.review import decisions as log
 from sla_model.review import meeting, report
 from sla_model.store.models import utcnow
-from ui import fmt
+from ui import drill, fmt
 from ui.charts import projector, show
 from ui.data import get_dataset, get_engine, get_whatif_arrays
 from ui.explain import meeting_gap
@@ -193,9 +193,17 @@ def on_proposal(actor: Actor, proposal_id: int, status: str, row_version: int, t
 
 
 def scorecard(review: meeting.Review, charts: dict) -> None:
-    """The four measures as tiles (actual, status, share of quota), then the cumulative and channel charts."""
+    """The four measures as tiles (actual, status, share of quota), then the cumulative and channel charts.
+
+    Pills under the tiles and a click on a channel's bar open the leads behind the figure (the team's, the month's).
+    """
+    from sla_model.metrics.progress import period_bounds
+
     scorecard_tiles(review)
-    scorecard_charts(review, charts)
+    data, (start, end), when = get_dataset(), period_bounds(review.period), f"{review.period:%B %Y}"
+    drill.measure_pills(data.leads, start, end, when, key=P + "drill", panel="mt")
+    channel = scorecard_charts(review, charts, pick_colours=data.channels)
+    drill.channel_drill(data.leads, channel, start, end, when, key="mt_channel")
 
 
 def scorecard_tiles(review: meeting.Review) -> None:
@@ -215,14 +223,26 @@ def scorecard_tiles(review: meeting.Review) -> None:
                 st.markdown(f"**{fmt.pct(share)}** {of} {amount(row.measure, row.quota, currency)}")
 
 
-def scorecard_charts(review: meeting.Review, charts: dict, height: int = 300) -> None:
-    """The cumulative MQLs against pace and the MQLs by channel against quota, side by side."""
+def scorecard_charts(review: meeting.Review, charts: dict, height: int = 300, *,
+                     pick_colours: list[str] | None = None) -> object:  # fmt: skip
+    """The cumulative MQLs against pace and the MQLs by channel against quota, side by side.
+
+    With ``pick_colours`` (every channel of the data, for the colours), a click on a channel's bar picks it: the
+    channel is returned (None when none is).
+    """
     left, right = st.columns(2, gap="large")
     with left:
         show(projector(charts["cumulative"], height), len(review.cumulative) * 3, key=P + "cumulative")
     with right:
         tall = channel_chart_height(review.channels, least=height)
-        show(projector(charts["channels"], tall), len(review.channels), key=P + "channels")
+        if pick_colours is None:
+            show(projector(charts["channels"], tall), len(review.channels), key=P + "channels")
+            return None
+        chart = channel_quota_chart(review.channels, pick_colours, tall, selectable=True)
+        clicked = drill.pick(chart.properties(title="MQLs by channel vs quota"), len(review.channels),
+                             key=P + "channels", height=tall)  # fmt: skip
+        st.caption("Click a channel's bar for its MQLs.")
+        return clicked.get("channel")
 
 
 def pace(review: meeting.Review, section: meeting.Section) -> None:

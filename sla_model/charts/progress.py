@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis
+from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis, pickable
 
 #: The measures' colours on the attainment trend, in the order of ``metrics.progress.MEASURE_LABELS``.
 MEASURE_COLOURS = [GOOD, "#E69F00", "#009E73", "#CC79A7"]
@@ -49,10 +49,11 @@ def cumulative_progress_chart(long: pd.DataFrame, label: str, unit: str) -> alt.
     )
 
 
-def channel_progress_chart(rows: pd.DataFrame, all_channels: list[str]) -> alt.LayerChart:
+def channel_progress_chart(rows: pd.DataFrame, all_channels: list[str], *, selectable: bool = False) -> alt.LayerChart:
     """MQLs per channel as bars and each channel's quota as a black tick (``progress.channel_progress``).
 
-    ``rows`` also carries an ``Attainment`` text column for the tooltip; ``all_channels`` fixes the colours.
+    ``rows`` also carries an ``Attainment`` text column for the tooltip; ``all_channels`` fixes the colours. With
+    ``selectable``, a click on a bar picks its channel (:data:`~sla_model.charts.style.PICK`, field ``channel``).
     """
     base = alt.Chart(rows).encode(y=alt.Y("channel:N", title=None, sort=list(rows["channel"])))
     bars = base.mark_bar(height=18).encode(
@@ -61,13 +62,16 @@ def channel_progress_chart(rows: pd.DataFrame, all_channels: list[str]) -> alt.L
         tooltip=["channel:N", "MQLs:Q", "Quota:Q", alt.Tooltip("Pace:Q", format=",.0f"), "Attainment:N"],
     )
     ticks = base.mark_tick(color="black", thickness=3, size=28).encode(x="Quota:Q", tooltip=["channel:N", "Quota:Q"])
-    return bars + ticks
+    return (pickable(bars, ["channel"]) if selectable else bars) + ticks
 
 
-def funnel_chart(stages: pd.DataFrame, target: float, order: Sequence[str]) -> alt.LayerChart:
+def funnel_chart(
+    stages: pd.DataFrame, target: float, order: Sequence[str], *, selectable: bool = False
+) -> alt.LayerChart:
     """Each funnel stage's actual as a share of what the goal needs, with the target share as a dashed line.
 
     ``stages`` comes from ``progress.funnel_progress`` (rows with a share); blue stages are on pace, orange behind.
+    With ``selectable``, a click on a bar picks its stage (:data:`~sla_model.charts.style.PICK`, field ``stage``).
     """
     chart = (
         alt.Chart(stages)
@@ -85,7 +89,7 @@ def funnel_chart(stages: pd.DataFrame, target: float, order: Sequence[str]) -> a
         )
     )
     rule = alt.Chart(pd.DataFrame({"x": [target]})).mark_rule(strokeDash=[4, 4], strokeWidth=2).encode(x="x:Q")
-    return chart + rule
+    return (pickable(chart, ["stage"]) if selectable else chart) + rule
 
 
 def attainment_trend_chart(trend: pd.DataFrame, measures: Sequence[str]) -> alt.LayerChart:

@@ -16,6 +16,20 @@ BAD = "#D55E00"
 NEUTRAL = "#999999"
 #: Charts never send more rows than this to the browser (they are pre-aggregated).
 MAX_ROWS = 5_000
+#: The name of the click selection a drillable chart defines (:func:`pickable`); a page reads the picked mark's
+#: fields from it.
+PICK = "pick"
+
+
+def pickable(chart: alt.Chart, fields: list[str]) -> alt.Chart:
+    """``chart`` with a click selection (:data:`PICK`) on ``fields`` and a pointer cursor over its marks.
+
+    A double click clears the selection. Put it on one layer of a layered chart: the one whose marks open leads.
+    """
+    mark = chart.mark.to_dict() if isinstance(chart.mark, alt.MarkDef) else {"type": chart.mark}
+    out = chart.copy()
+    out.mark = alt.MarkDef(**{**mark, "cursor": "pointer"})
+    return out.add_params(alt.selection_point(name=PICK, fields=list(fields), on="click", clear="dblclick"))
 
 
 def channel_scale(channels: list[str]) -> alt.Scale:
@@ -74,8 +88,12 @@ def cumulative_chart(daily: pd.DataFrame, label: str, *, with_pace: bool = True)
 CHANNEL_ROW = 30
 
 
-def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str], height: int | None = None) -> alt.LayerChart:
+def channel_quota_chart(
+    channels: pd.DataFrame, all_channels: list[str], height: int | None = None, *, selectable: bool = False
+) -> alt.LayerChart:
     """MQLs per channel as bars, each channel's quota as a black tick (``meeting.channel_scorecard``).
+
+    With ``selectable``, a click on a bar picks its channel (:data:`PICK`, field ``channel``).
 
     Bars and ticks take a share of their row, so any number of channels (the SLA's and the data's) never
     overlap at the ``height`` the chart is drawn (default: :func:`channel_chart_height`, a row per channel).
@@ -95,7 +113,7 @@ def channel_quota_chart(channels: pd.DataFrame, all_channels: list[str], height:
         ],  # fmt: skip
     )
     ticks = base.mark_tick(color=INK, thickness=3, size=min(24, row * 0.8)).encode(x="quota:Q")
-    return bars + ticks
+    return (pickable(bars, ["channel"]) if selectable else bars) + ticks
 
 
 def channel_chart_height(channels: pd.DataFrame, least: int = 200) -> int:

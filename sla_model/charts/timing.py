@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sla_model.charts.style import BAD, GOOD, NEUTRAL, month_axis
+from sla_model.charts.style import BAD, GOOD, NEUTRAL, month_axis, pickable
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.timing import STATUS_NAMES
 
@@ -62,13 +62,14 @@ def speed_histogram_chart(
     return bars + rule + text
 
 
-def rep_speed_chart(reps: pd.DataFrame, limit: float) -> alt.LayerChart:
+def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = False) -> alt.LayerChart:
     """Median and p90 hours to first touch per rep (``timing.rep_speed`` with a ``Rep`` label), in their order.
 
-    A grey span joins each rep's two dots; the first-touch ``limit`` is a dashed red line.
+    A grey span joins each rep's two dots; the first-touch ``limit`` is a dashed red line. With ``selectable``, a
+    click on a dot picks its rep (:data:`~sla_model.charts.style.PICK`, field ``owner``).
     """
     long = reps.melt(
-        id_vars=["Rep", "touched", "judged", "share_within"],
+        id_vars=["Rep", "owner", "touched", "judged", "share_within"],
         value_vars=["median_hours", "p90_hours"],
         var_name="stat",
         value_name="hours",
@@ -109,7 +110,7 @@ def rep_speed_chart(reps: pd.DataFrame, limit: float) -> alt.LayerChart:
         .mark_rule(color=BAD, strokeDash=[6, 4], strokeWidth=2)
         .encode(x="hours:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
     )
-    return span + points + rule
+    return span + (pickable(points, ["owner"]) if selectable else points) + rule
 
 
 def rep_compliance_chart(reps: pd.DataFrame, min_touches: int, window_days: int) -> alt.LayerChart:

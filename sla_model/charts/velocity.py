@@ -5,13 +5,14 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from sla_model.charts.style import BAD, GOOD
+from sla_model.charts.style import BAD, GOOD, pickable
 
 
-def funnel_chart(stages: pd.DataFrame) -> alt.LayerChart:
+def funnel_chart(stages: pd.DataFrame, *, selectable: bool = False) -> alt.LayerChart:
     """Horizontal bars from :func:`sla_model.metrics.velocity.funnel_stages`, in funnel order; lost deals in red.
 
-    Each bar is labelled with its count and its share of the stage before.
+    Each bar is labelled with its count and its share of the stage before. With ``selectable``, a click on a bar
+    picks its stage (:data:`~sla_model.charts.style.PICK`, field ``stage``).
     """
     rows = stages.copy()
     rows["share"] = [
@@ -37,4 +38,4 @@ def funnel_chart(stages: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color("kind:N", scale=alt.Scale(domain=["reached", "lost"], range=[GOOD, BAD]), legend=None),
     )
     labels = base.mark_text(align="left", dx=6, fontSize=14).encode(x=alt.X("count:Q", axis=None), text="label:N")
-    return alt.layer(bars, labels)
+    return alt.layer(pickable(bars, ["stage"]) if selectable else bars, labels)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sla_model.metrics.progress import measure_times
 from sla_model.metrics.quality import decision_status, mql_cohort
+from sla_model.metrics.velocity import reached, stage_times
 
 #: The columns every drill-down shows first: who the lead is and who owns it.
 IDENTITY = ("lead_id", "first_name", "last_name", "company", "owner", "channel")
@@ -23,13 +24,51 @@ EXPLAIN = {
     "rejected": ("mql_at", "rejected_at", "rejection_reason"),
     "stale": ("mql_at", "recycled_at", "disqualified_at"),
     "pending": ("mql_at", "score", "persona"),
+    "leads": ("persona", "created_at", "mql_at"),
+    "customers": ("sql_at", "won_at", "amount"),
+    "touched": ("mql_at", "first_touch_at", "hours_to_first_touch", "first_touch_hours", "status"),
+    "cohort": ("created_at", "mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at", "lost_at", "amount"),
 }
+#: The reverse funnel's stages (``funnel.reverse_funnel``), by the Goal progress measure that counts them.
+FUNNEL_MEASURES = {"revenue": "revenue", "customers": "won", "sqls": "sqls", "mqls": "mqls"}
 
 
 def measure_leads(leads: pd.DataFrame, measure: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """The leads a Goal progress measure counted over ``[start, end)`` (revenue: the won deals it sums)."""
     times = measure_times(leads, measure)
     return leads[(times >= start) & (times < end)]
+
+
+def funnel_leads(leads: pd.DataFrame, stage: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The leads behind a reverse-funnel stage's actual over ``[start, end)``: created, MQLs, SQLs or won deals.
+
+    These are the events ``funnel.observed_rates`` counts; revenue and customers are both the won deals.
+    """
+    if stage == "leads":
+        times = leads["created_at"]
+        return leads[(times >= start) & (times < end)]
+    return measure_leads(leads, FUNNEL_MEASURES[stage], start, end)
+
+
+def channel_mqls(leads: pd.DataFrame, channel: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """One channel's MQLs over ``[start, end)``: the leads behind its bar on Goal progress and in the meeting."""
+    rows = measure_leads(leads, "mqls", start, end)
+    return rows[rows["channel"].astype(object) == channel]
+
+
+def stage_leads(cohort: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The leads of a creation cohort that reached ``stage`` of the whole funnel (``velocity.funnel_stages``)."""
+    return cohort[reached(stage_times(cohort))[stage].to_numpy()]
+
+
+def cohort_leads(leads: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
+    """The leads created in ``month``: one row of the cohort table (``velocity.cohort_funnel``)."""
+    return leads[(leads["created_at"] >= month.start_time) & (leads["created_at"] < (month + 1).start_time)]
+
+
+def rep_touched(judged: pd.DataFrame, owner: str) -> pd.DataFrame:
+    """A rep's touched MQLs among ``judged`` (``timing.speed_to_lead``): the sample behind their speed dots."""
+    return judged[(judged["owner"].astype(object) == owner) & judged["hours_to_first_touch"].notna()]
 
 
 def status_leads(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, status: str) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def stage_times(leads: pd.DataFrame) -> pd.DataFrame:
     ).astype("datetime64[ns]")
 
 
-def _reached(times: pd.DataFrame) -> pd.DataFrame:
+def reached(times: pd.DataFrame) -> pd.DataFrame:
     """Which stages each lead reached: a closed deal was an opportunity, and anything from SAL on was an MQL."""
     flags = times.notna()
     flags["Opportunity"] |= flags["Won"] | flags["Lost"]
@@ -69,7 +69,7 @@ def funnel_stages(leads: pd.DataFrame) -> pd.DataFrame:
     (from the stage before).
     """
     times = stage_times(leads)
-    flags = _reached(times)
+    flags = reached(times)
     rows = []
     for i, stage in enumerate((*STAGES, "Lost")):
         previous = "Opportunity" if stage == "Lost" else (STAGES[i - 1] if i else None)

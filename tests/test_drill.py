@@ -1,0 +1,85 @@
+"""The leads behind a figure: every drill-down's rows are exactly the ones its figure counts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sla_model.generator import generate, sample_slas
+from sla_model.metrics.drill import channel_mqls, cohort_leads, funnel_leads, rep_touched, stage_leads
+from sla_model.metrics.funnel import funnel_vs_actual, trailing_rates
+from sla_model.metrics.progress import channel_progress
+from sla_model.metrics.timing import month_mqls, rep_speed, speed_to_lead, touch_summary
+from sla_model.metrics.velocity import STAGES, cohort_funnel, funnel_stages
+from tests.factories import leads_frame, make_lead
+
+MONTH = pd.Period("2026-09", "M")
+START, END = MONTH.start_time, (MONTH + 1).start_time
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return generate()
+
+
+def test_each_reverse_funnel_stage_opens_as_many_leads_as_its_actual(sample):
+    sla = sample_slas()[-1]
+    funnel = funnel_vs_actual(sla.goal.monthly_revenue, sla.goal.average_deal_size,
+                              trailing_rates(sample.leads, MONTH), sample.leads, START, END)  # fmt: skip
+    for stage, actual in zip(funnel["stage"], funnel["actual"], strict=True):
+        rows = funnel_leads(sample.leads, stage, START, END)
+        if stage == "revenue":
+            assert rows["amount"].sum() == pytest.approx(actual)
+        else:
+            assert len(rows) == actual, stage
+    assert len(funnel_leads(sample.leads, "leads", START, END)) > len(funnel_leads(sample.leads, "mqls", START, END))
+
+
+def test_each_channel_bar_opens_its_mqls(sample):
+    sla = sample_slas()[-1]
+    channels = sorted(sample.leads["channel"].dropna().astype(str).unique())
+    bars = channel_progress(sample.leads, sla, channels, START, END, 1.0)
+    for channel, mqls in zip(bars["channel"], bars["MQLs"], strict=True):
+        rows = channel_mqls(sample.leads, channel, START, END)
+        assert len(rows) == mqls
+        assert set(rows["channel"].astype(str)) <= {channel}
+    assert bars["MQLs"].sum() > 0
+
+
+def test_each_whole_funnel_bar_and_cohort_row_open_their_leads(sample):
+    leads = sample.leads
+    cohort = cohort_leads(leads, MONTH)
+    counts = funnel_stages(cohort).set_index("stage")["count"]
+    for stage in (*STAGES, "Lost"):
+        assert len(stage_leads(cohort, stage)) == counts[stage], stage
+    table = cohort_funnel(leads, pd.period_range("2026-07", "2026-09", freq="M")).set_index("month")
+    for month in table.index:
+        assert len(cohort_leads(leads, month)) == table.at[month, "Lead"]
+
+
+def test_a_closed_deal_exported_without_its_stages_counts_at_each_stage_it_implies():
+    # a CRM export: one deal won with no MQL, SQL or opportunity date, one lead created and left alone
+    leads = leads_frame(
+        make_lead("W1", created_at="2026-09-02T10:00:00", mql_at=None, accepted_at=None, sql_at=None,
+                  opportunity_at=None, won_at="2026-09-20T10:00:00", amount=5_000.0),
+        make_lead("L1", created_at="2026-09-03T10:00:00", mql_at=None, accepted_at=None, sql_at=None,
+                  opportunity_at=None, won_at=None, amount=None),
+    )  # fmt: skip
+    cohort = cohort_leads(leads, MONTH)
+    assert list(cohort["lead_id"]) == ["W1", "L1"]
+    assert [list(stage_leads(cohort, s)["lead_id"]) for s in ("Lead", "SQL", "Opportunity", "Won")] == [
+        ["W1", "L1"], ["W1"], ["W1"], ["W1"]]  # fmt: skip
+    assert list(funnel_leads(leads, "sqls", START, END)["lead_id"]) == ["W1"]
+    assert list(funnel_leads(leads, "customers", START, END)["lead_id"]) == ["W1"]
+    assert funnel_leads(leads, "mqls", START, END).empty
+
+
+def test_each_reps_speed_dots_open_the_mqls_they_were_computed_from(sample):
+    summary = touch_summary(sample.leads, sample.touches, sample_slas())
+    judged = speed_to_lead(month_mqls(summary, START, END), sample.as_of)
+    reps = rep_speed(judged)
+    assert len(reps) > 1
+    for owner, touched in zip(reps["owner"], reps["touched"], strict=True):
+        rows = rep_touched(judged, owner)
+        assert len(rows) == touched
+        assert rows["hours_to_first_touch"].notna().all()
