@@ -130,3 +130,72 @@ def test_a_write_that_changed_more_than_a_few_leads_asks_for_a_full_reload(small
     until = data_version(engine=engine)
     assert changed_leads(engine=engine, since=version, until=until) is None
     assert changed_leads(engine=engine, since=version, until=version + 1) == set(queue[:1])
+
+
+def _memory(series: pd.Series):
+    """The array holding a column's values (a categorical's codes); None for immutable Arrow text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.array.codes
+    if isinstance(series.dtype, pd.StringDtype):
+        return None
+    return series.to_numpy()
+
+
+def shared_columns(new: pd.DataFrame, old: pd.DataFrame) -> set[str]:
+    """The columns of ``new`` whose values are ``old``'s own memory (not a copy)."""
+    import numpy as np
+
+    out = set()
+    for name in old.columns:
+        a, b = _memory(new[name]), _memory(old[name])
+        if a is not None and np.shares_memory(a, b):
+            out.add(name)
+    return out
+
+
+def changed_columns(new: pd.DataFrame, old: pd.DataFrame, lead_ids: list[str]) -> set[str]:
+    """The columns whose values for ``lead_ids`` differ between ``old`` and ``new``."""
+    a = new[new["lead_id"].isin(lead_ids)].sort_values("lead_id").reset_index(drop=True).astype(object)
+    b = old[old["lead_id"].isin(lead_ids)].sort_values("lead_id").reset_index(drop=True).astype(object)
+    return {name for name in old.columns if not a[name].equals(b[name])}
+
+
+def test_a_caught_up_decision_copies_only_the_columns_it_changed(small_engine):
+    engine = small_engine
+    versions = versions_of(engine)
+    frames, version = full(engine), data_version(engine=engine)
+    before = Frames(*(f.copy(deep=True) for f in (frames.leads, frames.touches, frames.feedback, frames.summary)))
+    lead = open_mqls(engine=engine)["lead_id"].iloc[0]
+    decide(engine=engine, actor=Actor("Maya Chen", Role.MANAGER), lead_ids=[lead], accept=False,
+           reason="no_budget", note="no budget this year", now=NOW)  # fmt: skip
+    ids = changed_leads(engine=engine, since=version, until=data_version(engine=engine))
+    caught = catch_up(frames, engine=engine, lead_ids=ids, versions=versions)
+    assert_same(caught, full(engine))
+    assert_same(frames, before)  # the data set other sessions still read is left as it was
+
+    assert caught.touches is frames.touches  # a decision changes no touch
+    for name in ("leads", "summary"):
+        new, old = getattr(caught, name), getattr(frames, name)
+        changed = changed_columns(new, old, [lead])
+        assert changed, name  # the decision shows: rejected_at and its reason, the summary's `decided`
+        copyable = {c for c in old.columns if _memory(old[c]) is not None}
+        assert shared_columns(new, old) == copyable - changed, name
+    assert len(caught.feedback) == len(frames.feedback) + 1
+
+
+def test_a_caught_up_touch_leaves_the_leads_and_the_decisions_as_they_were(small_engine):
+    engine = small_engine
+    versions = versions_of(engine)
+    frames, version = full(engine), data_version(engine=engine)
+    queue = open_mqls(engine=engine)
+    lead, rep_name = queue[["lead_id", "owner"]].iloc[0]
+    rep = Actor(rep_name, Role.REP, rep=rep_name, id=f"local:rep:{rep_name}")
+    log_touch(engine=engine, actor=rep, lead_id=lead, kind="call", outcome="a brand-new outcome", at=NOW)
+    ids = changed_leads(engine=engine, since=version, until=data_version(engine=engine))
+    caught = catch_up(frames, engine=engine, lead_ids=ids, versions=versions)
+    assert_same(caught, full(engine))
+    assert caught.feedback is frames.feedback
+    copyable = {c for c in frames.leads.columns if _memory(frames.leads[c]) is not None}
+    assert shared_columns(caught.leads, frames.leads) == copyable
+    assert len(caught.touches) == len(frames.touches) + 1
+    assert "a brand-new outcome" in caught.touches["outcome"].cat.categories
