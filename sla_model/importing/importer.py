@@ -738,8 +738,12 @@ def _incoming(column: str, stored: str, new: str, fill_only: set[str]) -> str:
 
 #: What a decision made in the app sets on a lead: an older file's row never changes these (see :func:`_keep`).
 KEPT_COLUMNS = (*DECISION_COLUMNS, "rejection_reason")
-#: The leads decided in the app (an undone decision leaves the lead open: nothing is kept for it then).
-_APP_DECIDED = "SELECT entity_id FROM audit_log WHERE action = 'decide'"
+#: The leads with a decision made in the app that still stands: one undone in the app (its ``undo`` entry names
+#: the ``decide`` entry) is no decision of the app's any more, and the files win for that lead again.
+_APP_DECIDED = (
+    "SELECT d.entity_id FROM audit_log d WHERE d.action = 'decide' AND NOT EXISTS (SELECT 1 FROM audit_log u "
+    "WHERE u.action = 'undo' AND u.entity = 'audit_log' AND u.entity_id = CAST(d.id AS VARCHAR))"
+)
 
 
 def _keep(stored: str, new: str, times: list[str], *, sqlite: bool) -> str:

@@ -84,3 +84,20 @@ def test_the_same_export_again_changes_nothing_more(decided):
     importer.write(decided, _prepared(OLD_EXPORT), actor=MANAGER)
     again = importer.write(decided, _prepared(OLD_EXPORT), actor=MANAGER)
     assert (again.updated, again.unchanged, again.kept) == (0, 4, 2)  # L1 and L2 kept, L3 and L4 as filed
+
+
+def test_a_decision_undone_in_the_app_no_longer_holds_back_an_older_export(decided):
+    """Before: an undone decision still counted as made in the app, so the lead kept what a later file had set."""
+    from sla_model.actions import undo_last
+
+    undo_last(engine=decided, actor=ANA)  # L2's rejection undone: L2 is open again, its decision gone
+    accepted = HEADER + "L2,2026-11-10 10:00,Email,Ana Souza,2026-11-10 11:00,2026-11-25 08:00,,,\n"
+    importer.write(decided, _prepared(accepted, "crm-later.csv"), actor=MANAGER)  # the CRM accepted it later
+    assert _lead(decided, "L2").accepted_at == dt.datetime(2026, 11, 25, 8)
+    reopened = HEADER + "L2,2026-11-10 10:00,Email,Ana Souza,2026-11-10 11:00,,,,\n"  # older than that acceptance
+    prepared = _prepared(reopened, "crm-older.csv")
+    assert importer.kept_decisions(decided, prepared) == 0  # no decision made in the app stands on L2
+    result = importer.write(decided, prepared, actor=MANAGER)
+    assert (result.kept, result.updated) == (0, 1)
+    assert _lead(decided, "L2").accepted_at is None  # the files win: as the file says
+    assert _lead(decided, "L1").accepted_at == NOW  # a decision still standing in the app is untouched
