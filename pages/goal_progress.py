@@ -1,4 +1,4 @@
-"""Goal progress: the month's MQLs, SQLs, won deals and revenue against quota and pace."""
+"""Goal progress: the period's MQLs, SQLs, won deals and revenue against quota and pace."""
 
 from __future__ import annotations
 
@@ -12,56 +12,51 @@ from sla_model.charts.progress import (
     funnel_chart,
 )
 from sla_model.metrics.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
+from sla_model.metrics.periods import cumulative_by_span, daily_quotas, span_quota
 from sla_model.metrics.progress import (
     FUNNEL_LABELS,
     MEASURE_LABELS,
     attainment_trend,
-    channel_progress,
-    cumulative_by_day,
     funnel_progress,
-    measure_in,
-    progress,
     trend_values,
-    view_quota,
 )
 from ui import drill, fmt
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.explain import forecast_section, gap_section
-from ui.goal_progress import funnel_table, tiles, with_attainment
+from ui.goal_progress import (
+    NOUNS,
+    channel_quotas,
+    elapsed_text,
+    funnel_table,
+    span_results,
+    tiles,
+    versions_text,
+    with_attainment,
+)
 
 view = view_controls()
 data, sla = view.data, view.sla
 currency = sla.goal.currency
-st.title(f"Goal progress · {view.period:%B %Y}")
-st.caption(
-    f"{fmt.md_escape(view.describe())} · judged against SLA version {sla.meta.version} (in force from "
-    f"{sla.meta.effective_from:%d %b %Y})"
-)
+st.title(f"Goal progress · {view.label}")
+st.caption(f"{fmt.md_escape(view.describe())} · {versions_text(view)}")
 
-# --- Tiles: actual, delta against pace (open month) or quota (closed month), status -----------------
-filters = {"channels": view.channels, "personas": view.personas, "owners": view.owners}
-results = {
-    measure: progress(
-        measure_in(view.leads, measure, view.start, view.end),
-        view_quota(sla, measure, **filters),
-        view.period,
-        data.as_of,
-    )
-    for measure in MEASURE_LABELS
-}
+# --- Tiles: actual, delta against pace (open period) or quota (closed), status, the comparison ------------
+results, before = span_results(view)
 first = results["mqls"]
-if 0 < first.elapsed < 1:
-    st.markdown(
-        f"**{first.elapsed:.0%} of the month has passed.** Pace = quota × elapsed share; "
-        "projection = the run rate so far, carried to month end."
-    )
-elif first.elapsed <= 0:
-    st.markdown("**This month has not started yet.**")
-
-tiles(results, currency)
+said = elapsed_text(view, first)
+if said:
+    st.markdown(said)
+compared = view.comparison
+tiles(results, currency, before, "" if compared is None else compared.label())
+if compared is not None and not first.closed:
+    st.caption(f"Compared with {compared.label()} up to the same point ({fmt.pct(first.elapsed)} of the way in).")
+note = view.comparison_note()
+if note:
+    st.caption(note)
 drill.measure_drill(view)
-forecast_section(view, results)  # where the month will land, beside the run-rate projection
+if view.monthly:
+    forecast_section(view, results)  # where the month will land, beside the run-rate projection
 
 if view.filtered:
     st.caption(
@@ -69,10 +64,10 @@ if view.filtered:
         "quotas; persona or rep filters, and SQLs, won deals and revenue under any filter, have no quota."
     )
 
-# --- Cumulative actual vs pace ------------------------------------------------------------------------
+# --- Cumulative actual vs pace, and the comparison as a ghost line ------------------------------------
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("Cumulative through the month")
+    st.subheader(f"Cumulative through {NOUNS[view.span.kind]}")
     measure = (
         st.segmented_control(
             "Measure",
@@ -85,31 +80,48 @@ with left:
         or "mqls"
     )
     p = results[measure]
-    daily = cumulative_by_day(view.leads, view.period, p.quota, data.as_of, measure)
-    long = cumulative_series(daily, with_pace=p.quota > 0)
+    filters = {"channels": view.channels, "personas": view.personas, "owners": view.owners}
+    daily_quota = daily_quotas(data.versions, measure, view.span, **filters)
+    daily = cumulative_by_span(view.leads, view.span, daily_quota, data.as_of, measure, compared)
+    ghost = None if compared is None else compared.label()
+    long = cumulative_series(daily, with_pace=p.quota > 0, ghost=ghost)
     unit = "USD" if measure == "revenue" else "count"
-    chart = cumulative_progress_chart(long, MEASURE_LABELS[measure], unit)
+    x_title = "Day of month" if view.monthly else "Day"
+    chart = cumulative_progress_chart(long, MEASURE_LABELS[measure], unit, ghost=ghost, x_title=x_title)
     show(projector(chart, 340), len(long), key="cumulative_chart")
+    if ghost:
+        st.caption(f"Grey line: {ghost}, day by day, drawn on the same day number of {view.label}.")
 
 # --- MQLs by channel against per-channel quotas ------------------------------------------------------
 with right:
     st.subheader("MQLs by channel vs quota")
     chans = list(view.channels) or data.channels
-    ch = with_attainment(channel_progress(view.leads, sla, chans, view.start, view.end, first.elapsed))
-    clicked = drill.pick(channel_progress_chart(ch, data.channels, selectable=True), len(ch), key="channel_chart",
-                         height=340)  # fmt: skip
-    st.caption("Bars: MQLs this month. Black ticks: the channel's monthly MQL quota. Click a bar for its MQLs.")
+    ch = with_attainment(channel_quotas(view, chans, first.elapsed))
+    period = "this month" if view.monthly else f"in {view.label}"
+    chart = channel_progress_chart(ch, data.channels, period, selectable=True)
+    clicked = drill.pick(chart, len(ch), key="channel_chart", height=340)
+    st.caption(
+        f"Bars: MQLs {period}. Black ticks: the channel's MQL quota for {NOUNS[view.span.kind]}. "
+        "Click a bar for its MQLs."
+    )
 drill.channel_drill(view.leads, clicked.get("channel"), view.start, view.end, drill.period_name(view))
 
-gap_section(view, first)  # why revenue is where it is: the gap split by factor
+if view.monthly:
+    gap_section(view, first)  # why revenue is where it is: the gap split by factor
+else:
+    st.caption(
+        f"The forecast and the revenue gap split are monthly: choose Month in the sidebar to see them for "
+        f"{view.period:%B %Y}."
+    )
 
 # --- Reverse funnel ------------------------------------------------------------------------------------
 st.subheader("Reverse funnel: what the revenue goal takes")
-rates = trailing_rates(view.leads, view.period)
-target = 1.0 if first.closed else first.elapsed  # an open month is judged against its pace
+before_span = view.span.start.to_period("M")  # the rates come from the months before the period
+rates = trailing_rates(view.leads, before_span)
+target = 1.0 if first.closed else first.elapsed  # an open period is judged against its pace
+goal = span_quota(data.versions, "revenue", view.span)
 funnel = funnel_progress(
-    funnel_vs_actual(sla.goal.monthly_revenue, sla.goal.average_deal_size, rates, view.leads, view.start, view.end),
-    target,
+    funnel_vs_actual(goal, sla.goal.average_deal_size, rates, view.leads, view.start, view.end), target
 )
 fcol, tcol = st.columns([2, 3], gap="large")
 with fcol:
@@ -123,13 +135,13 @@ with tcol:
 drill.funnel_drill(view, funnel["stage"].iloc[row] if row is not None else stage_bar)
 if not first.closed:
     st.caption(
-        f"Month to date: the dashed line is the pace ({fmt.pct(target)} of the month has passed); "
+        f"To date: the dashed line is the pace ({fmt.pct(target)} of {NOUNS[view.span.kind]} has passed); "
         "blue stages are on pace, orange ones behind."
     )
 st.caption(
-    f"Goal {fmt.money(sla.goal.monthly_revenue, currency)} ÷ average deal "
+    f"Goal {fmt.money(goal, currency)}{'' if view.monthly else f' for {view.label}'} ÷ average deal "
     f"{fmt.money(sla.goal.average_deal_size, currency)} = customers; each stage above divided by the "
-    f"conversion into it, observed over the {TRAILING_MONTHS} months before {view.period:%B} "
+    f"conversion into it, observed over the {TRAILING_MONTHS} months before {before_span:%B %Y} "
     f"({fmt.count(rates.mqls)} MQLs, {fmt.count(rates.sqls)} SQLs, {fmt.count(rates.won)} wins). Click a stage's "
     "bar or row for the leads behind its actual."
 )

@@ -5,7 +5,19 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sla_model.metrics.periods import Span, custom_span, parse_span, span_of, span_quota
+from sla_model.metrics.periods import (
+    Span,
+    comparison_of,
+    cumulative_by_span,
+    custom_span,
+    daily_quotas,
+    month_of,
+    pace_at,
+    parse_span,
+    span_of,
+    span_progress,
+    span_quota,
+)
 from sla_model.metrics.progress import measure_in
 from tests.factories import leads_frame, make_lead, make_sla
 
@@ -96,3 +108,74 @@ def test_a_span_counts_the_events_inside_it():
     span = parse_span("2026-11-03..2026-11-17", AS_OF)
     assert measure_in(leads, "mqls", span.start, span.end) == 2
     assert measure_in(leads, "mqls", *(lambda s: (s.start, s.end))(span_of("quarter", AS_OF))) == 4
+
+
+# Version 3 cuts the MQL quota to 300 from 1 June; with V2 (465 from 16 May) in force before it.
+V3 = make_sla(meta={"version": 3, "effective_from": dt.date(2026, 6, 1)}, quotas={"mqls": 300, "mqls_by_channel": {}})
+
+
+def test_a_custom_range_of_22_days_across_two_months_and_a_version_change():
+    span = parse_span("2026-05-20..2026-06-10", AS_OF)
+    assert span.days == 22 and span.label() == "20 May – 10 Jun 2026"
+    # 20–31 May: 12 days of 465/31 = 180; 1–10 June: 10 days of 300/30 = 100.
+    assert span_quota([V1, V2, V3], "mqls", span) == pytest.approx(280)
+    daily = daily_quotas([V1, V2, V3], "mqls", span)
+    assert len(daily) == 22 and daily[0] == pytest.approx(15) and daily[-1] == pytest.approx(10)
+
+
+def test_pace_and_progress_in_a_quarter_across_a_version_change():
+    q2 = parse_span("2026-Q2", AS_OF)
+    daily = daily_quotas([V1, V2], "mqls", q2)
+    # On 16 May at 00:00: all of April (400) and 1–15 May at 400/31 a day are due.
+    p = span_progress(500, daily, q2, pd.Timestamp("2026-05-16"))
+    assert p.pace == pytest.approx(400 + 15 * 400 / 31)
+    assert p.elapsed == pytest.approx(45 / 91) and p.projection == pytest.approx(500 * 91 / 45)
+    assert p.quota == pytest.approx(400 + 15 / 31 * 400 + 16 / 31 * 465 + 465) and not p.closed
+    # Halfway through 16 May: half that day's 465/31 more.
+    assert pace_at(daily, q2, pd.Timestamp("2026-05-16 12:00")) == pytest.approx(p.pace + 465 / 31 / 2)
+    done = span_progress(1400, daily, q2, AS_OF)
+    assert (done.closed, done.status, done.pace) == (True, "met", pytest.approx(done.quota))
+
+
+def test_filters_scale_the_view_quota_too():
+    v = make_sla(meta={"version": 1, "effective_from": dt.date(2026, 1, 1)},
+                 quotas={"mqls": 1000, "mqls_by_channel": {"Email": 120, "Events": 60}})  # fmt: skip
+    week = parse_span("2026-W44", AS_OF)  # 26–31 Oct (6 of 31 days) and 1 Nov (1 of 30)
+    email = daily_quotas([v], "mqls", week, channels=("Email",)).sum()
+    assert email == pytest.approx(120 * (6 / 31 + 1 / 30))
+    both = daily_quotas([v], "mqls", week, channels=("Email", "Events")).sum()
+    assert both == pytest.approx(180 * (6 / 31 + 1 / 30))
+    assert daily_quotas([v], "mqls", week, owners=("Ana",)).sum() == 0
+    assert daily_quotas([v], "sqls", week, channels=("Email",)).sum() == 0
+
+
+def test_the_cumulative_line_and_its_ghost_of_the_comparison():
+    leads = leads_frame(
+        make_lead("a", mql_at="2026-10-01 09:00"),  # day 1 of Q4
+        make_lead("b", mql_at="2026-10-03 09:00"),
+        make_lead("c", mql_at="2026-07-01 10:00"),  # day 1 of Q3
+        make_lead("d", mql_at="2026-07-02 10:00"),
+        make_lead("e", mql_at="2026-07-02 11:00"),
+        make_lead("f", mql_at="2026-09-30 11:00"),  # Q3's last day (its 92nd)
+    )
+    q4 = parse_span("2026-Q4", AS_OF)
+    daily = daily_quotas([V1, V2], "mqls", q4)
+    frame = cumulative_by_span(leads, q4, daily, AS_OF, "mqls", comparison_of(q4, "previous"))
+    assert len(frame) == 92 and frame["day"].iloc[0] == dt.date(2026, 10, 1)
+    assert list(frame["actual"][:4]) == [1, 1, 2, 2]
+    assert list(frame["comparison"][:3]) == [1, 3, 3] and frame["comparison"].iloc[-1] == 4
+    assert frame["actual"].iloc[49:].isna().all() and frame["actual"].iloc[48] == 2  # 18 Nov is day 49
+    assert frame["pace"].iloc[-1] == pytest.approx(3 * 465)
+    assert frame["projection"].iloc[-1] == pytest.approx(2 / (48.5 / 92))
+    none = cumulative_by_span(leads, q4, daily, AS_OF, "mqls", None)
+    assert none["comparison"].isna().all()
+
+
+def test_the_month_a_span_stands_for_and_its_comparisons():
+    assert str(month_of(parse_span("2026-Q2", AS_OF), AS_OF)) == "2026-06"
+    assert str(month_of(parse_span("2026-Q4", AS_OF), AS_OF)) == "2026-11"  # running: the month of the clock
+    assert str(month_of(parse_span("2026-W44", AS_OF), AS_OF)) == "2026-11"  # its last day is 1 Nov
+    week = parse_span("2026-W47", AS_OF)
+    assert comparison_of(week, "previous").key() == "2026-W46"
+    assert comparison_of(week, "last_year").key() == "2025-W47"
+    assert comparison_of(week, "none") is None

@@ -89,8 +89,8 @@ def leads_panel(title: str, rows: pd.DataFrame, *, key: str, labels: dict[str, s
 
 
 def period_name(view: View) -> str:
-    """The period a drill-down's title names."""
-    return f"{view.period:%B %Y}"
+    """The period a drill-down's title names: ``November 2026``, ``Q3 2026``, ``Week 45 · 2–8 Nov 2026``."""
+    return view.label
 
 
 def _slug(value: object) -> str:

@@ -12,33 +12,44 @@ from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis
 #: The measures' colours on the attainment trend, in the order of ``metrics.progress.MEASURE_LABELS``.
 MEASURE_COLOURS = [GOOD, "#E69F00", "#009E73", "#CC79A7"]
 _SERIES = {"actual": "Actual", "pace": "Pace (quota)", "projection": "Projection"}
+GHOST = "#BDBDBD"  # the comparison period's line, behind the others
 
 
-def cumulative_series(daily: pd.DataFrame, *, with_pace: bool = True) -> pd.DataFrame:
+def cumulative_series(daily: pd.DataFrame, *, with_pace: bool = True, ghost: str | None = None) -> pd.DataFrame:
     """``progress.cumulative_by_day`` in long form (``day``, ``series``, ``value``), as the chart draws it.
 
-    Without ``with_pace`` (no quota applies) the pace line is left out.
+    Without ``with_pace`` (no quota applies) the pace line is left out. A ``comparison`` column
+    (``periods.cumulative_by_span``) becomes the series named ``ghost``; without ``ghost`` it is left out.
     """
     long = daily.melt("day", var_name="series", value_name="value").dropna(subset=["value"])
-    long["series"] = long["series"].map(_SERIES)
+    names = {**_SERIES, "comparison": ghost}
+    long["series"] = long["series"].map(names)
+    long = long.dropna(subset=["series"])
     return long if with_pace else long[long["series"] != _SERIES["pace"]]
 
 
-def cumulative_progress_chart(long: pd.DataFrame, label: str, unit: str) -> alt.Chart:
-    """Cumulative actual, pace and projection through the month (from :func:`cumulative_series`).
+def cumulative_progress_chart(
+    long: pd.DataFrame, label: str, unit: str, *, ghost: str | None = None, x_title: str = "Day of month"
+) -> alt.Chart:
+    """Cumulative actual, pace and projection through the period (from :func:`cumulative_series`).
 
-    ``label`` names the measure (``"MQLs"``), ``unit`` its unit on the axis (``"count"``, ``"USD"``).
+    ``label`` names the measure (``"MQLs"``), ``unit`` its unit on the axis (``"count"``, ``"USD"``); ``ghost``
+    names the comparison period's series, drawn as a pale line on the same day numbers.
     """
-    domain = list(_SERIES.values())
+    looks = [(_SERIES["actual"], GOOD, [1, 0]), (_SERIES["pace"], NEUTRAL, [6, 4])]
+    looks.append((_SERIES["projection"], GOOD, [2, 3]))
+    if ghost is not None and (long["series"] == ghost).any():
+        looks.append((ghost, GHOST, [1, 0]))
+    domain = [name for name, _, _ in looks]
     return (
         alt.Chart(long)
         .mark_line(strokeWidth=3)
         .encode(
-            x=alt.X("day:T", title="Day of month", axis=alt.Axis(format="%d %b")),
+            x=alt.X("day:T", title=x_title, axis=alt.Axis(format="%d %b")),
             y=alt.Y("value:Q", title=f"{label} ({unit}), cumulative"),
-            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[GOOD, NEUTRAL, GOOD])),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[c for _, c, _ in looks])),
             strokeDash=alt.StrokeDash(
-                "series:N", title=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4], [2, 3]])
+                "series:N", title=None, scale=alt.Scale(domain=domain, range=[d for _, _, d in looks])
             ),
             tooltip=[
                 alt.Tooltip("day:T", title="Day", format="%d %b"),
@@ -49,7 +60,9 @@ def cumulative_progress_chart(long: pd.DataFrame, label: str, unit: str) -> alt.
     )
 
 
-def channel_progress_chart(rows: pd.DataFrame, all_channels: list[str], *, selectable: bool = False) -> alt.LayerChart:
+def channel_progress_chart(
+    rows: pd.DataFrame, all_channels: list[str], period: str = "this month", *, selectable: bool = False
+) -> alt.LayerChart:
     """MQLs per channel as bars and each channel's quota as a black tick (``progress.channel_progress``).
 
     ``rows`` also carries an ``Attainment`` text column for the tooltip; ``all_channels`` fixes the colours. With
@@ -57,7 +70,7 @@ def channel_progress_chart(rows: pd.DataFrame, all_channels: list[str], *, selec
     """
     base = alt.Chart(rows).encode(y=alt.Y("channel:N", title=None, sort=list(rows["channel"])))
     bars = base.mark_bar(height=18).encode(
-        x=alt.X("MQLs:Q", title="MQLs this month (count)"),
+        x=alt.X("MQLs:Q", title=f"MQLs {period} (count)"),
         color=alt.Color("channel:N", scale=channel_scale(all_channels), legend=None),
         tooltip=["channel:N", "MQLs:Q", "Quota:Q", alt.Tooltip("Pace:Q", format=",.0f"), "Attainment:N"],
     )

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sla_model.agreement.sla import Sla, in_force_index, ordered
-from sla_model.metrics.progress import quota_for
+from sla_model.metrics.progress import Progress, measure_in, measure_times, quota_for, view_quota
 
 Kind = Literal["week", "month", "quarter", "ytd", "custom"]
 KINDS: tuple[Kind, ...] = ("week", "month", "quarter", "ytd", "custom")
@@ -227,9 +227,127 @@ def span_quota(versions: Sequence[Sla], measure: str, span: Span, channel: str |
     The version in force on a day is :func:`sla_model.agreement.sla.in_force_index`'s (days before the first
     version count under it).
     """
-    if span.days <= 0:
-        return 0.0
+    return round(float(_daily(versions, span, lambda s: quota_for(s, measure, channel)).sum()), 9)
+
+
+def daily_quotas(
+    versions: Sequence[Sla],
+    measure: str,
+    span: Span,
+    *,
+    channels: Sequence[str] = (),
+    personas: Sequence[str] = (),
+    owners: Sequence[str] = (),
+) -> np.ndarray:
+    """Each day's share of the quota that applies to a filtered view (``progress.view_quota``), one per day.
+
+    The sum is the span's quota; a running sum is the pace line through the span.
+    """
+    filters = {"channels": channels, "personas": personas, "owners": owners}
+    return _daily(versions, span, lambda s: view_quota(s, measure, **filters))
+
+
+def _daily(versions: Sequence[Sla], span: Span, monthly_quota) -> np.ndarray:
+    if span.days <= 0 or not versions:
+        return np.zeros(max(span.days, 0))
     by_date = ordered(versions)
     days = pd.date_range(span.start, span.end - DAY, freq="D")
-    monthly = np.array([quota_for(s, measure, channel) for s in by_date])[in_force_index(by_date, days.to_numpy())]
-    return float((monthly / days.days_in_month.to_numpy()).sum())
+    monthly = np.array([monthly_quota(s) for s in by_date], dtype=float)[in_force_index(by_date, days.to_numpy())]
+    return monthly / days.days_in_month.to_numpy()
+
+
+def pace_at(daily: np.ndarray, span: Span, as_of: dt.datetime | pd.Timestamp) -> float:
+    """The quota due by ``as_of``: the whole days before it, and the passed share of its own day."""
+    position = min(max((pd.Timestamp(as_of) - span.start) / DAY, 0.0), float(span.days))
+    return float(np.interp(position, np.arange(len(daily) + 1), np.concatenate([[0.0], np.cumsum(daily)])))
+
+
+def span_progress(actual: float, daily: np.ndarray, span: Span, as_of: dt.datetime | pd.Timestamp) -> Progress:
+    """``progress.progress`` over a span: the quota summed day by day, the pace the quota due by ``as_of``.
+
+    Examples:
+        >>> nov = parse_span("2026-11", pd.Timestamp("2026-11-16"))
+        >>> p = span_progress(60, np.full(30, 100 / 30), nov, pd.Timestamp("2026-11-16"))
+        >>> round(p.pace, 6), round(p.projection, 6), p.status
+        (50.0, 120.0, 'on track')
+    """
+    share = span.elapsed_share(as_of)
+    return Progress(
+        actual=float(actual),
+        quota=round(float(np.sum(daily)), 9),  # a whole month adds up to its quota exactly
+        elapsed=share,
+        pace=pace_at(daily, span, as_of),
+        projection=float(actual / share) if share > 0 else float("nan"),
+        closed=share >= 1.0,
+    )
+
+
+def cumulative_by_span(
+    leads: pd.DataFrame,
+    span: Span,
+    daily: np.ndarray,
+    as_of: dt.datetime | pd.Timestamp,
+    measure: str = "mqls",
+    comparison: Span | None = None,
+) -> pd.DataFrame:
+    """Day by day through the span: cumulative actual (to ``as_of``), pace, projection and the comparison.
+
+    Columns: ``day`` (date), ``actual`` (NaN on days after ``as_of``), ``pace`` (the running sum of ``daily``),
+    ``projection`` (NaN before ``as_of``, from today's actual to the run rate's end of span) and ``comparison``
+    (the comparison span's cumulative actual on its day of the same number, NaN past its end or without one).
+    """
+    as_of = pd.Timestamp(as_of)
+    days = pd.date_range(span.start, span.end - DAY, freq="D")
+    ends = days + DAY
+    actual = _cumulative(leads, measure, span.start, len(days))
+    actual[days > as_of] = np.nan  # days that have not begun at the snapshot
+    share = span.elapsed_share(as_of)
+    day_share = np.clip((ends - span.start) / (span.end - span.start), 0, 1)
+    projection = np.full(len(days), np.nan)
+    if 0 < share < 1:
+        actual_now = measure_in(leads, measure, span.start, as_of)
+        projection = np.where(ends > as_of, actual_now + actual_now / share * (day_share - share), np.nan)
+    ghost = np.full(len(days), np.nan)
+    if comparison is not None:
+        n = min(comparison.days, len(days))
+        ghost[:n] = _cumulative(leads, measure, comparison.start, comparison.days)[:n]
+    pace = np.cumsum(daily) if len(daily) == len(days) else np.zeros(len(days))
+    return pd.DataFrame(
+        {"day": days.date, "actual": actual, "pace": pace, "projection": projection, "comparison": ghost}
+    )
+
+
+def _cumulative(leads: pd.DataFrame, measure: str, start: pd.Timestamp, n_days: int) -> np.ndarray:
+    """The measure's running total at the end of each of ``n_days`` days from ``start``."""
+    times = measure_times(leads, measure).to_numpy(dtype="datetime64[ns]")
+    first, end = start.to_datetime64(), (start + n_days * DAY).to_datetime64()
+    inside = (times >= first) & (times < end)
+    weights = np.nan_to_num(leads["amount"].to_numpy(dtype=float)[inside]) if measure == "revenue" else None
+    index = ((times[inside] - first) // np.timedelta64(1, "D")).astype(np.int64)
+    return np.cumsum(np.bincount(index, weights=weights, minlength=n_days)[:n_days]).astype(float)
+
+
+def month_of(span: Span, as_of: dt.datetime | pd.Timestamp) -> pd.Period:
+    """The month a span stands for where a section is monthly: the month of its last day, or of ``as_of``'s.
+
+    Examples:
+        >>> str(month_of(parse_span("2026-Q2", pd.Timestamp("2026-11-18")), pd.Timestamp("2026-11-18")))
+        '2026-06'
+        >>> str(month_of(parse_span("2026-Q4", pd.Timestamp("2026-11-18")), pd.Timestamp("2026-11-18")))
+        '2026-11'
+    """
+    last = min(span.end - DAY, max(pd.Timestamp(as_of).normalize(), span.start))
+    return last.to_period("M")
+
+
+#: How a comparison is named in the sidebar, the URL (``compare=``) and beside a figure.
+COMPARISONS = {"previous": "Previous period", "last_year": "Same period last year", "none": "No comparison"}
+
+
+def comparison_of(span: Span, compare: str) -> Span | None:
+    """The whole span ``compare`` (a key of :data:`COMPARISONS`) sets beside ``span``; None for ``none``."""
+    if compare == "previous":
+        return span.previous()
+    if compare == "last_year":
+        return span.last_year()
+    return None
