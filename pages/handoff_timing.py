@@ -1,4 +1,4 @@
-"""Handoff timing: how fast sales follows up the month's MQLs, touch compliance, open breaches, time in stage."""
+"""Handoff timing: how fast sales follows up the period's MQLs, touch compliance, open breaches, time in stage."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object
     """Median and p90 hours to first touch per rep, slowest first, with the SLA line; and the rep clicked."""
     reps = rep_speed(judged)
     if reps.empty:
-        st.info("No MQL of this month has been touched yet.", icon=":material/schedule:")
+        st.info("No MQL of this period has been touched yet.", icon=":material/schedule:")
         return reps, None
     reps = with_rep_labels(reps, "touched")
     h = view.sla.follow_up.first_touch_hours
@@ -69,7 +69,7 @@ def compliance_by_rep(compliance: pd.DataFrame, view: View) -> pd.DataFrame:
     """Share of judged MQLs meeting the touch rule per rep, with 95% intervals; worst first."""
     reps = rep_compliance(compliance)
     if reps.empty:
-        st.info("No MQL of this month has been judged on the touch rule yet.", icon=":material/schedule:")
+        st.info("No MQL of this period has been judged on the touch rule yet.", icon=":material/schedule:")
         return reps
     reps = with_rep_labels(reps, "judged")
     f = view.sla.follow_up
@@ -101,7 +101,7 @@ def main() -> None:
     """Draw the page."""
     view = view_controls()
     data, sla = view.data, view.sla
-    st.title(f"Handoff timing · {view.period:%B %Y}")
+    st.title(f"Handoff timing · {view.label}")
 
     everything = filtered_summary(data.summary, view.leads, view.filtered)
     month = month_mqls(everything, view.start, view.end)
@@ -111,8 +111,8 @@ def main() -> None:
     breaches = breach_list(everything, data.leads, data.as_of, touches_recorded=data.touches_recorded)
     if month.empty:
         st.info(
-            f"No MQLs were handed over to sales in {view.period:%B %Y} ({fmt.md_escape(view.describe())}), so "
-            "there is no speed to lead or touch compliance to show. Pick another month in the sidebar.",
+            f"No MQLs were handed over to sales in {view.label} ({fmt.md_escape(view.describe())}), so "
+            "there is no speed to lead or touch compliance to show. Pick another period in the sidebar.",
             icon=":material/event_busy:",
         )
     elif not data.touches_recorded:
@@ -129,11 +129,11 @@ def main() -> None:
 
         st.subheader("Speed to lead")
         handed = f"{len(month):,} MQL{'' if len(month) == 1 else 's'}"
-        st.markdown(f"**Hours from handoff to first touch** · {handed} handed over in {view.period:%B %Y}")
+        st.markdown(f"**Hours from handoff to first touch** · {handed} handed over in {view.label}")
         speed_histogram(judged, speed)
 
         f = sla.follow_up
-        st.subheader(f"By rep · {view.period:%B %Y}")
+        st.subheader(f"By rep · {view.label}")
         left, right = st.columns(2, gap="large")
         with left:
             st.markdown("**Hours to first touch: median and p90** · slowest first")

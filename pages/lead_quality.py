@@ -1,4 +1,4 @@
-"""Lead quality: how sales judged the month's MQLs, why they rejected them, and what converts."""
+"""Lead quality: how sales judged the period's MQLs, why they rejected them, and what converts."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ labels: dict[str, str] = {}
 for version in data.versions:  # older codes keep their old label; the version in force wins
     labels.update(version.reason_labels())
 labels.update(sla.reason_labels())
-month = f"{view.period:%B %Y}"
+month, short = view.label, f"{view.period:%b}" if view.monthly else view.label  # the chosen period
+month_end = (view.period + 1).start_time  # the monthly sections run to the end of the month it stands for
 cohort = mql_cohort(view.leads, view.start, view.end)
 
 st.title(f"Lead quality · {month}")
@@ -61,12 +62,12 @@ st.caption(
     f"{sla.meta.version} (in force from {sla.meta.effective_from:%d %b %Y})"
 )
 
-# --- Tiles: sales' decisions on the month's MQLs, and where the rest went ------------------------------
+# --- Tiles: sales' decisions on the period's MQLs, and where the rest went ------------------------------
 acc = acceptance(cohort)
 if cohort.empty:
     st.info(
         f"No MQLs were handed to sales in {month}{' with these filters' if view.filtered else ''}, so there is "
-        "nothing to judge this month. Pick another month or filter in the sidebar; the trend below covers the "
+        "nothing to judge in this period. Pick another period or filter in the sidebar; the trend below covers the "
         "last 12 months.",
         icon=":material/inbox:",
     )
@@ -79,11 +80,11 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Acceptance, last 12 months")
     months = data.months[data.months <= view.period][-TREND_MONTHS:]
-    trend = trend_rows(acceptance_trend(view.leads, months, view.end))
+    trend = trend_rows(acceptance_trend(view.leads, months, month_end))
     if trend.empty:
         st.caption("No MQL was accepted or rejected in these 12 months.")
     else:
-        chart = acceptance_trend_chart(trend, view.period.start_time, month)
+        chart = acceptance_trend_chart(trend, view.period.start_time, f"{view.period:%B %Y}")
         show(projector(chart, 320), len(trend) + 1, key="acceptance_trend_chart")
         st.caption(
             "Line: accepted ÷ decided, by the month the MQL was handed over; band: 95% Wilson interval; "
@@ -91,7 +92,7 @@ with left:
         )
 
 with right:
-    st.subheader(f"Acceptance by channel, {view.period:%b}")
+    st.subheader(f"Acceptance by channel, {short}")
     per_channel = acceptance_by(cohort, "channel").rename_axis("group").reset_index()
     if per_channel.empty:
         st.caption(f"No MQLs in {month}.")
@@ -114,7 +115,7 @@ with right:
         )
 
 # --- Rejection reasons: Pareto, drillable by channel, campaign or persona -------------------------------
-st.subheader(f"Why sales rejected {view.period:%B}'s MQLs")
+st.subheader(f"Why sales rejected {view.period:%B}'s MQLs" if view.monthly else f"Why sales rejected {month}'s MQLs")
 rejected = cohort[cohort["rejected_at"].notna()]
 if rejected.empty:
     st.caption(f"No MQL handed over in {month} has been rejected.")
@@ -158,14 +159,14 @@ else:
     chart = reason_heatmap_chart(grid, column_order, reason_order, DIMENSIONS[dim])
     show(projector(chart, heatmap_height(column_order, len(reason_order))), len(grid), key="reason_heatmap_chart")
     shown = "" if len(top) == len(values) else f" The {len(top)} {PLURALS[dim]} with most rejections are shown."
-    st.caption(f"Each cell counts the month's rejections for one reason and {DIMENSIONS[dim].lower()}.{shown}")
+    st.caption(f"Each cell counts the rejections in {short} for one reason and {DIMENSIONS[dim].lower()}.{shown}")
 
 # --- Conversion by channel and by score band over a trailing window -------------------------------------
 first_month = view.period - (TRAILING_MONTHS - 1)
 st.subheader(f"What converts: MQLs handed over {first_month:%b %Y} – {view.period:%b %Y}")
-recent = mql_cohort(view.leads, first_month.start_time, view.end)
+recent = mql_cohort(view.leads, first_month.start_time, month_end)
 if recent.empty:
-    st.caption(f"No MQLs were handed over in the {TRAILING_MONTHS} months up to {month}.")
+    st.caption(f"No MQLs were handed over in the {TRAILING_MONTHS} months up to {view.period:%B %Y}.")
 else:
     stage = (
         st.segmented_control("Stage", STAGES, default=STAGES[0], key="conv_stage", label_visibility="collapsed")
@@ -202,7 +203,8 @@ else:
     n_total = int(stage_rate(overall, stage, "n"))
     st.caption(
         f"Cohort: the {fmt.count(len(recent))} MQLs handed over in the {TRAILING_MONTHS} months up to and including "
-        f"{month} (n = {fmt.count(n_total)} for {stage}; {fmt.pct(overall_rate, 1)} overall, the dashed line). "
+        f"{view.period:%B %Y} (n = {fmt.count(n_total)} for {stage}; {fmt.pct(overall_rate, 1)} overall, the "
+        "dashed line). "
         "Whiskers: 95% Wilson intervals; pale bars: small samples. Young MQLs have not had time to convert, so "
         "the latest months pull these rates down."
     )

@@ -17,6 +17,8 @@ from ui.meeting import ALL, SHORT, P, build_review, exports, proposal_frame, sec
 # --- The page --------------------------------------------------------------------------------------------------
 view = view_controls()
 data = view.data
+if not view.monthly:  # the review is built month by month
+    st.caption(f"The review is monthly: it covers {view.period:%B %Y}, the month {view.label} stands for here.")
 actor = current_actor()
 manager = actor.role is Role.MANAGER
 open_month = elapsed_share(view.period, data.as_of) < 1

@@ -198,7 +198,7 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
             "Complying": [share(touch, p, "complies", "judged", "share") for p in order],
         }
     )
-    st.subheader(f"By follow-up policy · {view.period:%B %Y}")
+    st.subheader(f"By follow-up policy · {view.label}")
     st.caption(
         "Each MQL is judged by the first policy of the SLA in force at its handoff that covers it; "
         f"MQLs no policy covers get the {STANDARD.lower()} rules. (k/n) = MQLs meeting the rule / MQLs judged; "

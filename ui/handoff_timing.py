@@ -184,7 +184,7 @@ def breach_section(breaches: pd.DataFrame, view: View) -> None:
     st.subheader(f"Open breaches now · {fmt.count(len(breaches))}")
     st.caption(
         f"Open MQLs (not accepted, rejected, recycled, disqualified or converted) that break a follow-up rule as of "
-        f"{as_of:%d %b %Y, %H:%M} UTC — from **any month**, not only {view.period:%B %Y}"
+        f"{as_of:%d %b %Y, %H:%M} UTC — from **any month**, not only {view.label}"
         + (" (the sidebar filters apply)" if view.filtered else "")
         + ". Oldest first; each is judged by the rules in force at its handoff"
         + ("" if view.data.touches_recorded else "; without touch data, on the decision rule only")

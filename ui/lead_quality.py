@@ -197,17 +197,17 @@ def funnel_caption(view: str, cycle_days: float) -> str:
 
 
 def funnel_section(view: View, months: int = 12) -> None:
-    """The whole funnel of the month's lead cohort as bars, and the last ``months`` cohorts as a table."""
-    st.subheader(f"The whole funnel: leads created in {view.period:%b %Y}")
+    """The whole funnel of the period's lead cohort as bars, and the last ``months`` cohorts as a table."""
+    st.subheader(f"The whole funnel: leads created in {view.label}")
     leads = view.leads
     cohort = leads[(leads["created_at"] >= view.start) & (leads["created_at"] < view.end)]
     cycle = cycle_days(leads)
     if cohort.empty:
-        st.caption(f"No lead was created in {view.period:%B %Y}.")
+        st.caption(f"No lead was created in {view.label}.")
     else:
         stages = funnel_stages(cohort)
         stage = drill.pick(funnel_chart(stages, selectable=True), len(stages), key="funnel_chart", height=300)
-        drill.stage_drill(cohort, stage.get("stage"), f"{view.period:%B %Y}")
+        drill.stage_drill(cohort, stage.get("stage"), view.label)
     first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
     table = cohort_funnel(leads, pd.period_range(first, view.period, freq="M"))
     shown = st.segmented_control("Cohort table", FUNNEL_VIEWS, default=FUNNEL_VIEWS[0], key="funnel_view",
