@@ -21,6 +21,7 @@ from sla_model.metrics.progress import (
     trend_values,
 )
 from ui import drill, fmt
+from ui.cached import compute, data_scope, view_scope
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.explain import forecast_section, gap_section
@@ -82,7 +83,8 @@ with left:
     p = results[measure]
     filters = {"channels": view.channels, "personas": view.personas, "owners": view.owners}
     daily_quota = daily_quotas(data.versions, measure, view.span, **filters)
-    daily = cumulative_by_span(view.leads, view.span, daily_quota, data.as_of, measure, compared)
+    daily = compute(view_scope(view), cumulative_by_span, view.leads, view.span, daily_quota, data.as_of, measure,
+                    compared)  # fmt: skip
     ghost = None if compared is None else compared.label()
     long = cumulative_series(daily, with_pace=p.quota > 0, ghost=ghost)
     unit = "USD" if measure == "revenue" else "count"
@@ -117,7 +119,7 @@ else:
 # --- Reverse funnel ------------------------------------------------------------------------------------
 st.subheader("Reverse funnel: what the revenue goal takes")
 before_span = view.span.start.to_period("M")  # the rates come from the months before the period
-rates = trailing_rates(view.leads, before_span)
+rates = compute(view_scope(view), trailing_rates, view.leads, before_span)
 target = 1.0 if first.closed else first.elapsed  # an open period is judged against its pace
 goal = span_quota(data.versions, "revenue", view.span)
 funnel = funnel_progress(
@@ -151,7 +153,7 @@ st.subheader("Attainment over the last 12 months")
 months = data.months[data.months <= view.period][-12:]
 if view.filtered:
     st.caption("Shown for the whole team: quotas are team-wide.")
-trend = trend_values(attainment_trend(data.leads, data.versions, months, data.as_of))
+trend = trend_values(compute(data_scope(data), attainment_trend, data.leads, data.versions, months, data.as_of))
 chart = attainment_trend_chart(trend, MEASURE_LABELS.values())
 show(projector(chart, 320), len(trend) + 1, key="trend_chart")
 st.caption("100% = quota of the SLA version in force that month. The current month shows its projection.")

@@ -26,6 +26,7 @@ from sla_model.metrics.timing import (
     touch_compliance,
 )
 from ui import drill, fmt
+from ui.cached import compute, view_scope
 from ui.charts import projector, show
 from ui.controls import View, view_controls
 from ui.handoff_speed import at_risk_section, delay_section, policy_section, speed_pays_section
@@ -83,7 +84,7 @@ def stage_trend(view: View) -> None:
     """Median days from MQL to SQL and from SQL to won, by month, over the last 12 months."""
     st.subheader(f"Median time in stage · last {TREND_MONTHS} months")
     months = view.data.months[view.data.months <= view.period][-TREND_MONTHS:]
-    stages = stage_medians(view.leads, months)
+    stages = compute(view_scope(view), stage_medians, view.leads, months)
     if stages.empty:
         st.info(
             f"No lead reached SQL or won in the {TREND_MONTHS} months to {view.period:%B %Y}.",
@@ -108,7 +109,8 @@ def main() -> None:
     used = sorted(int(v) for v in month["sla_version"].unique()) if len(month) else [sla.meta.version]
     st.caption(version_notes(view, used))
 
-    breaches = breach_list(everything, data.leads, data.as_of, touches_recorded=data.touches_recorded)
+    breaches = compute(view_scope(view), breach_list, everything, data.leads, data.as_of,
+                       touches_recorded=data.touches_recorded)  # fmt: skip
     if month.empty:
         st.info(
             f"No MQLs were handed over to sales in {view.label} ({fmt.md_escape(view.describe())}), so "
@@ -148,7 +150,7 @@ def main() -> None:
 
     breach_section(breaches, view)
     st.subheader("At risk: breaking a rule soon")
-    at_risk_section(everything, data, "handoff_risk")
+    at_risk_section(everything, data, "handoff_risk", within=view_scope(view))
     if data.touches_recorded:
         speed_pays_section(everything, view)
     stage_trend(view)

@@ -11,6 +11,7 @@ from sla_model.metrics.handoff import MATURE_DAYS, at_risk, delay_split, delay_s
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.timing import compliance_by, speed_by
 from ui import fmt
+from ui.cached import compute, data_scope, view_scope
 from ui.charts import projector, show
 from ui.controls import View
 from ui.data import Dataset
@@ -83,18 +84,22 @@ def risk_table(risk: pd.DataFrame, key: str) -> None:
         st.caption(f"The {RISK_ROW_LIMIT} soonest of {fmt.count(len(table))} shown.")
 
 
-def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str | None = None) -> pd.DataFrame:
+def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str | None = None, *,
+                    within: tuple | None = None) -> pd.DataFrame:  # fmt: skip
     """Open MQLs that will break a rule within the next N hours (N chosen here), soonest first, per rep.
 
-    ``owner`` keeps one rep's MQLs. Judged as of the data's as-of time.
+    ``owner`` keeps one rep's MQLs. Judged as of the data's as-of time. ``within`` is the scope
+    (:func:`ui.cached.view_scope`) of a filtered ``summary``; the data set's own summary needs none.
     """
     as_of = pd.Timestamp(data.as_of)
     hours = st.number_input("Within the next … hours", min_value=1, max_value=24 * 14, value=DEFAULT_RISK_HOURS,
                             step=1, key=f"{key}_hours")  # fmt: skip
     rows = summary if owner is None else summary[summary["owner"] == owner]
-    risk = at_risk(
-        rows, data.leads, as_of, float(hours), touches_recorded=data.touches_recorded, versions=data.versions
-    )
+    args = (rows, data.leads, as_of, float(hours))
+    options = {"touches_recorded": data.touches_recorded, "versions": data.versions}
+    if within is None and summary is data.summary:
+        within = data_scope(data)
+    risk = at_risk(*args, **options) if within is None else compute((*within, owner), at_risk, *args, **options)
     business = any(not v.calendar.always for v in data.versions)
     if business:  # the SLA counts working hours: N of them can end days after the as-of time
         st.caption(
@@ -120,7 +125,7 @@ def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str |
 def speed_pays_section(summary: pd.DataFrame, view: View) -> pd.DataFrame:
     """MQL→SQL and MQL→won by speed-to-lead bucket, with 95% intervals and sample sizes."""
     st.subheader("Does speed pay?")
-    pays = speed_pays(summary, view.data.leads, view.data.as_of)
+    pays = compute(view_scope(view), speed_pays, summary, view.data.leads, view.data.as_of)  # summary: the view's
     if not view.data.touches_recorded or pays["mqls"].sum() == 0:
         st.info(f"No touched MQL is {MATURE_DAYS} days old yet, so conversion by speed cannot be judged.",
                 icon=":material/hourglass_empty:")  # fmt: skip

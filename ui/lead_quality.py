@@ -11,6 +11,7 @@ from sla_model.charts.velocity import funnel_chart
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
+from ui.cached import compute, view_scope
 from ui.controls import View
 
 SMALL_TEXT = f"small sample (n < {SMALL_SAMPLE})"
@@ -201,15 +202,15 @@ def funnel_section(view: View, months: int = 12) -> None:
     st.subheader(f"The whole funnel: leads created in {view.label}")
     leads = view.leads
     cohort = leads[(leads["created_at"] >= view.start) & (leads["created_at"] < view.end)]
-    cycle = cycle_days(leads)
+    cycle = compute(view_scope(view), cycle_days, leads)
     if cohort.empty:
         st.caption(f"No lead was created in {view.label}.")
     else:
-        stages = funnel_stages(cohort)
+        stages = compute(view_scope(view, view.span), funnel_stages, cohort)
         stage = drill.pick(funnel_chart(stages, selectable=True), len(stages), key="funnel_chart", height=300)
         drill.stage_drill(cohort, stage.get("stage"), view.label)
     first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
-    table = cohort_funnel(leads, pd.period_range(first, view.period, freq="M"))
+    table = compute(view_scope(view), cohort_funnel, leads, pd.period_range(first, view.period, freq="M"))
     shown = st.segmented_control("Cohort table", FUNNEL_VIEWS, default=FUNNEL_VIEWS[0], key="funnel_view",
                                  label_visibility="collapsed") or FUNNEL_VIEWS[0]  # fmt: skip
     maturing = None if cycle != cycle else (pd.Timestamp(view.data.as_of) - pd.Timedelta(days=cycle)).to_period("M")

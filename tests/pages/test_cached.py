@@ -1,0 +1,104 @@
+"""Pages' cached aggregates: keyed by the data version, so a write shows at once; reused while nothing changed."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sla_model.access import Actor, Role
+from sla_model.actions import decide
+from sla_model.generator import AS_OF
+from sla_model.store.db import PROJECT_ROOT, make_engine
+from sla_model.store.repository import open_mqls
+from ui import cached
+
+MANAGER = Actor("Maya Chen", Role.MANAGER, id="maya@example.com")
+
+
+@pytest.fixture
+def own_sample(sample_db_url, tmp_path, monkeypatch):
+    """A copy of the sample database this test may write to; returns its engine."""
+    path = tmp_path / "sample.db"
+    shutil.copy(sample_db_url.removeprefix("sqlite:///"), path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("SMARKETING_SNAPSHOT_DIR", str(tmp_path / "copies"))
+    return make_engine(f"sqlite:///{path}")
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_rejection_note_shows_in_voice_of_sales_on_the_next_run(own_sample):
+    at = run("pages/lead_quality.py")
+    notes = next(d.value for d in at.dataframe if "Note" in d.value.columns)
+    queue = open_mqls(engine=own_sample)
+    month = queue[(queue["mql_at"] >= "2026-11-01") & (queue["mql_at"] < "2026-12-01")]
+    note = "Budget frozen until Q3, asked us to come back then"
+    assert note not in notes["Note"].tolist()
+    done = decide(engine=own_sample, actor=MANAGER, lead_ids=[month["lead_id"].iloc[0]], accept=False,
+                  reason="no_budget", note=note, now=AS_OF)  # fmt: skip
+    assert done[0].ok
+    at.run()
+    assert not at.exception, at.exception
+    notes = next(d.value for d in at.dataframe if "Note" in d.value.columns)
+    assert notes["Note"].iloc[0] == note
+
+
+def test_an_accepted_mql_leaves_the_at_risk_list_on_the_next_run(own_sample):
+    at = run("pages/handoff_timing.py")
+    before = next(d.value for d in at.dataframe if "Time left" in d.value.columns)
+    lead = before["Lead"].iloc[0]
+    assert decide(engine=own_sample, actor=MANAGER, lead_ids=[lead], accept=True, now=AS_OF)[0].ok
+    at.run()
+    assert not at.exception, at.exception
+    tables = [d.value for d in at.dataframe if "Time left" in d.value.columns]
+    after = tables[0]["Lead"].tolist() if tables else []
+    assert lead not in after
+    assert tables or len(before) == 1  # the others are still at risk
+
+
+@dataclass(frozen=True)
+class _Data:
+    version: int
+
+
+@dataclass(frozen=True)
+class _View:
+    data: _Data
+    channels: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+
+
+def test_the_key_holds_the_data_version_and_the_filters(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    calls = []
+
+    def total(frame: pd.DataFrame, column: str, month: pd.Period) -> int:
+        calls.append(column)
+        return int(frame[column].sum())
+
+    frame = pd.DataFrame({"n": [1, 2, 3]})
+    first, later = _View(_Data(7)), _View(_Data(8))
+    assert 7 in cached.view_scope(first) and 8 in cached.view_scope(later)
+    assert cached.compute(cached.view_scope(first), total, frame, "n", pd.Period("2026-11", "M")) == 6
+    assert cached.compute(cached.view_scope(first), total, frame, "n", pd.Period("2026-11", "M")) == 6
+    assert len(calls) == 1  # nothing changed: the aggregate is reused
+    frame = pd.DataFrame({"n": [1, 2, 3, 4]})  # a write: the data version moves with it
+    assert cached.compute(cached.view_scope(later), total, frame, "n", pd.Period("2026-11", "M")) == 10
+    filtered = _View(_Data(8), channels=("Email",))
+    assert cached.compute(cached.view_scope(filtered), total, frame.head(1), "n", pd.Period("2026-11", "M")) == 1
+    assert cached.compute(cached.view_scope(later), total, frame, "n", pd.Period("2026-10", "M")) == 10
+    assert len(calls) == 4  # a new version, a filter, another month: computed again
+
+
+def test_an_argument_with_no_key_is_refused():
+    with pytest.raises(TypeError, match="no cache key"):
+        cached.compute(("db", 1), len, object())
