@@ -32,8 +32,7 @@ from sla_model.metrics.quality import (
     top_values,
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
-from ui import drill, fmt, lead_quality
-from ui.cached import compute, view_scope
+from ui import cached, drill, fmt, lead_quality
 from ui.charts import projector, show
 from ui.controls import view_controls
 from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
@@ -81,7 +80,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Acceptance, last 12 months")
     months = data.months[data.months <= view.period][-TREND_MONTHS:]
-    trend = trend_rows(compute(view_scope(view), acceptance_trend, view.leads, months, month_end))
+    trend = trend_rows(cached.compute(cached.view_scope(view), acceptance_trend, view.leads, months, month_end))
     if trend.empty:
         st.caption("No MQL was accepted or rejected in these 12 months.")
     else:
@@ -214,7 +213,7 @@ lead_quality.funnel_section(view)
 
 # --- Voice of sales: the latest rejection notes, verbatim -------------------------------------------------
 st.subheader("Voice of sales")
-notes = compute(view_scope(view, view.span), latest_notes, data.feedback, cohort, labels, n=NOTES)
+notes = cached.compute(cached.view_scope(view, view.span), latest_notes, data.feedback, cohort, labels, n=NOTES)
 if notes.empty:
     st.caption(f"No rejection notes on the MQLs handed over in {month}.")
 else:

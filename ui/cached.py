@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -43,6 +44,9 @@ def _token(value: Any) -> Hashable:
     """``value`` as the key holds it: frames as a placeholder, everything else by its content."""
     if _is_frame(value):
         return _FRAME
+    if isinstance(value, np.ndarray):  # e.g. a day-by-day quota: by its bytes (quick, even for a large one)
+        data = np.ascontiguousarray(value)
+        return ("ndarray", str(data.dtype), data.shape, hashlib.blake2b(data.tobytes(), digest_size=16).hexdigest())
     if isinstance(value, pd.Index):
         return (type(value).__name__, str(value.dtype), tuple(map(str, value)))
     if isinstance(value, pd.Timestamp | pd.Period | dt.date | dt.datetime):
