@@ -6,7 +6,7 @@ import tomllib
 
 import streamlit as st
 
-from sla_model.access import PermissionDenied, require_manager
+from sla_model.access import ActionError, PermissionDenied, require_manager
 from sla_model.importing import importer
 from sla_model.importing.csvfile import CsvFileError
 from sla_model.importing.mapping import (
@@ -144,7 +144,7 @@ def main() -> None:
             try:
                 save_mapping(engine=engine, mapping=named, actor=actor)
                 st.toast(fmt.literal(f"Saved the mapping “{name.strip()}”"), icon=":material/save:")
-            except MappingError as exc:
+            except (MappingError, ActionError, PermissionDenied) as exc:  # ActionError: the database gave up
                 st.error(fmt.literal(exc), icon=":material/error:")
         b2.download_button(
             "Download mapping (.toml)", data=named.to_toml(), file_name=mapping_file_name(name or "mapping"),

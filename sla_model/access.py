@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from sla_model.store.db import writer
 from sla_model.store.models import AppUser
 from sla_model.store.repository import write_audit
 
@@ -22,6 +26,30 @@ class Role(StrEnum):
 
 class PermissionDenied(PermissionError):
     """A write the acting user's role does not allow; the message says what and why."""
+
+
+class ActionError(ValueError):
+    """An action that cannot be carried out as asked; the message says why. Nothing was written."""
+
+
+#: What a write that the database gave up on (locked past its wait, timed out, connection lost) tells the user.
+DB_BUSY = ("The database did not take this in time (it may be busy, e.g. with an import), so nothing was stored. "
+           "Try again in a moment.")  # fmt: skip
+
+
+@contextmanager
+def storing(engine: Engine) -> Iterator[Session]:
+    """A session for one write transaction; a database that gives up on it is an :class:`ActionError` (DB_BUSY).
+
+    Every write the library makes goes through it (decisions, touches, publishing, mappings, alert settings,
+    digests, roles): on SQLite the transaction takes the write lock at BEGIN, and the session rolls back as it
+    closes, so nothing of a refused write is stored.
+    """
+    try:
+        with Session(writer(engine)) as session:
+            yield session
+    except OperationalError as exc:
+        raise ActionError(DB_BUSY) from exc
 
 
 @dataclass(frozen=True)
@@ -85,12 +113,17 @@ def actor_for_email(*, engine: Engine, email: str, name: str = "") -> Actor:
 
 
 def set_user(*, engine: Engine, actor: Actor, email: str, role: Role, name: str = "", rep: str | None = None) -> None:
-    """Grant a role to an email address (managers only), audited in the same transaction."""
+    """Grant a role to an email address (managers only), audited in the same transaction.
+
+    Raises:
+        PermissionDenied: the actor is not a manager (checked here, whoever calls).
+        ActionError: a rep without a lead owner, or a database that gave up on the write (nothing was stored).
+    """
     require_manager(actor, "change user roles")
     if role is Role.REP and not rep:
-        raise ValueError("a rep needs the lead owner name they work as")
+        raise ActionError("a rep needs the lead owner name they work as")
     email = email.strip().lower()
-    with Session(engine) as session:
+    with storing(engine) as session:
         user = session.get(AppUser, email) or AppUser(email=email, role=role)
         user.role, user.name, user.rep = role.value, name, rep if role is Role.REP else None
         session.add(user)

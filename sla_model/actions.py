@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from sla_model.access import Actor, PermissionDenied, require_lead_access, require_manager
+from sla_model.access import (  # noqa: F401  (ActionError, DB_BUSY and storing are this module's names too)
+    DB_BUSY,
+    ActionError,
+    Actor,
+    PermissionDenied,
+    require_lead_access,
+    require_manager,
+    storing,
+)
 from sla_model.agreement.sla import Sla, in_force
 from sla_model.metrics.lifecycle import DECISION_COLUMNS
-from sla_model.store.db import writer
 from sla_model.store.models import AuditEntry, Feedback, Lead, SlaVersion, Touch, utcnow
 from sla_model.store.repository import add_sla_version, bump_data_version, list_sla_versions, write_audit
 
@@ -23,28 +29,6 @@ TOUCH_KINDS = ("call", "email", "meeting", "linkedin")
 MAX_NOTE = 20_000
 MAX_OUTCOME = 200
 UNDOABLE = ("decide", "log_touch")
-
-
-class ActionError(ValueError):
-    """An action that cannot be carried out as asked; the message says why. Nothing was written."""
-
-
-#: What a write that the database gave up on (locked past its wait, timed out, connection lost) tells the user.
-DB_BUSY = ("The database did not take this in time (it may be busy, e.g. with an import), so nothing was stored. "
-           "Try again in a moment.")  # fmt: skip
-
-
-@contextmanager
-def storing(engine: Engine) -> Iterator[Session]:
-    """A session for one write transaction; a database that gives up on it is an :class:`ActionError` (DB_BUSY).
-
-    The session rolls back as it closes, so nothing of the write is stored.
-    """
-    try:
-        with Session(writer(engine)) as session:
-            yield session
-    except OperationalError as exc:
-        raise ActionError(DB_BUSY) from exc
 
 
 @dataclass(frozen=True)

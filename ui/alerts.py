@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from sla_model.access import Actor
+from sla_model.access import ActionError, Actor
 from sla_model.alerts import (
     KINDS,
     MAX_ATTEMPTS,
@@ -52,9 +52,16 @@ def digest_switch(engine: Engine, actor: Actor, settings: AlertSettings) -> None
 
     def changed() -> None:
         on = st.session_state[P + "digest"]
-        set_digest_muted(engine=engine, actor=actor, muted=not on)
+        try:
+            set_digest_muted(engine=engine, actor=actor, muted=not on)
+        except (ActionError, SettingsError) as exc:  # nothing was stored: the switch goes back to what is stored
+            st.session_state[P + "digest"] = not on
+            st.session_state[P + "digest_error"] = str(exc)
+            return
         st.toast("Your daily digest is on." if on else "Your daily digest is off.", icon=":material/mail:")
 
+    if error := st.session_state.pop(P + "digest_error", None):
+        st.error(f"Not changed: {fmt.literal(error)}", icon=":material/error:")
     st.toggle("Send me the daily digest", value=actor.rep not in settings.muted_digests, key=P + "digest",
               on_change=changed, help=f"Every morning from {_hour(settings.digest_hour)} ({settings.timezone}): "
               "your overdue MQLs, those due today and how many are open.")  # fmt: skip
@@ -158,7 +165,7 @@ def _save(engine: Engine, actor: Actor, settings: AlertSettings, version: int, a
     }
     try:
         save_settings(engine=engine, actor=actor, settings=new, expected_version=version)
-    except SettingsError as exc:
+    except (SettingsError, ActionError) as exc:  # ActionError: the database gave up on the write
         st.error(f"Not saved: {fmt.literal(str(exc))}", icon=":material/error:")
         return
     st.toast("Alert settings saved.", icon=":material/check:")

@@ -12,8 +12,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from sla_model.access import Actor, PermissionDenied, Role, require_manager
-from sla_model.store.db import writer
+from sla_model.access import Actor, PermissionDenied, Role, require_manager, storing
 from sla_model.store.models import AlertSettingsRow, AppUser, utcnow
 from sla_model.store.repository import write_audit
 
@@ -145,7 +144,7 @@ def _write(engine: Engine, actor: Actor, new: AlertSettings, expected: int, acti
     """Store ``new`` if the stored row is still at ``expected`` (0: none), audited in the same transaction."""
     old, _ = load_settings(engine=engine)
     changed = _changes(old, new)
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:  # a database that gives up on it: ActionError (DB_BUSY), nothing stored
         if expected == 0:
             if session.get(AlertSettingsRow, 1) is not None:
                 raise SettingsError(CHANGED)
@@ -175,6 +174,7 @@ def save_settings(*, engine: Engine, actor: Actor, settings: dict | AlertSetting
     Raises:
         PermissionDenied: the actor is not a manager.
         SettingsError: the settings are invalid, or were changed since ``expected_version`` was read.
+        ActionError: the database gave up on the write (locked past its wait, timed out): nothing was stored.
     """
     require_manager(actor, "change the alert settings")
     try:
@@ -189,6 +189,7 @@ def set_digest_muted(*, engine: Engine, actor: Actor, muted: bool) -> None:
 
     Raises:
         PermissionDenied: the actor is not a rep (a digest belongs to the rep it is for).
+        ActionError: the database gave up on the write (locked past its wait, timed out): nothing was stored.
     """
     if actor.role is not Role.REP or not actor.rep:
         raise PermissionDenied(f"{actor.name} ({actor.role}) has no digest of their own to mute: only reps do")

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from sla_model.access import Actor, require_manager
-from sla_model.store.db import writer
+from sla_model.access import Actor, require_manager, storing
 from sla_model.store.models import Feedback, Lead, SavedMapping, Touch, utcnow
 from sla_model.store.repository import write_audit
 
@@ -428,12 +427,13 @@ def save_mapping(*, engine: Engine, mapping: Mapping, actor: Actor) -> None:
     Raises:
         PermissionDenied: the actor is not a manager (checked here, whoever calls).
         MappingError: a name that is empty or a built-in mapping's.
+        ActionError: the database gave up on the write (locked past its wait, timed out): nothing was stored.
     """
     require_manager(actor, "save column mappings")
     if not mapping.name.strip() or mapping.name in {m.name for m in BUILT_IN.values()}:
         raise MappingError(f"'{mapping.name}' cannot be used as a name: choose a name of your own")
     document = mapping.model_dump_json()
-    with Session(writer(engine)) as session:
+    with storing(engine) as session:
         row = session.get(SavedMapping, mapping.name)
         replaced = row is not None
         row = row or SavedMapping(name=mapping.name, document=document, saved_by=actor.name)

@@ -106,3 +106,56 @@ def test_failed_alerts_show_with_their_error(writable_app):
         and failed["Subject"] == "Breach: lead L1 (<b>Acme</b>)"
     )
     assert table.iloc[0]["To"] == "Team webhook" and table.iloc[0]["Error"] == ""
+
+
+def _locked():
+    """Another connection holding the SQLite file's write lock (the page's writes give up after 0.2 s)."""
+    import os
+    import sqlite3
+
+    other = sqlite3.connect(os.environ["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def _unplain(markdown: str) -> str:
+    return markdown.replace("\\", "")
+
+
+def test_settings_the_database_gives_up_on_say_nothing_was_stored(writable_app, monkeypatch):
+    """Before: a locked database showed a traceback (OperationalError) instead of a message."""
+    from sla_model.actions import DB_BUSY
+    from sla_model.store import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    at = _page()
+    at.number_input(key="alerts_risk_hours").set_value(4.0)
+    other = _locked()
+    try:
+        at.button[0].click().run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not at.exception
+    assert [_unplain(e.value) for e in at.error] == [f"Not saved: {DB_BUSY}"]
+    assert load_settings(engine=_engine())[1] == 0 and not _audit(_engine(), "save_alert_settings")
+
+
+def test_a_digest_switch_the_database_gives_up_on_says_so_and_shows_what_is_stored(writable_app, monkeypatch):
+    from sla_model.actions import DB_BUSY
+    from sla_model.store import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    at = _page("Ana Souza")
+    other = _locked()
+    try:
+        at.toggle(key="alerts_digest").set_value(False).run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not at.exception and not at.warning
+    assert [_unplain(e.value) for e in at.error] == [f"Not changed: {DB_BUSY}"]
+    assert at.toggle(key="alerts_digest").value is True  # as stored: still on
+    assert load_settings(engine=_engine())[0].muted_digests == []
+    at.toggle(key="alerts_digest").set_value(False).run()  # the lock gone, the same switch is stored
+    assert not at.error and load_settings(engine=_engine())[0].muted_digests == ["Ana Souza"]

@@ -227,3 +227,31 @@ def test_the_preview_says_how_many_leads_keep_a_decision_made_in_the_app(tmp_pat
         "older" in n
         for n in notes
     ), notes
+
+
+def test_saving_a_mapping_the_database_gives_up_on_says_nothing_was_stored(empty_app, monkeypatch):
+    """Before: a locked database showed a traceback (OperationalError) on the Import page."""
+    import os
+    import sqlite3
+
+    from sla_model.actions import DB_BUSY
+    from sla_model.importing.mapping import saved_mappings
+    from sla_model.store import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    at = empty_app("pages/import_data.py")
+    _upload(at, "x.csv", b"id,made\nX1,2026-03-01\n")
+    next(s for s in at.selectbox if s.label == "Lead ID *").set_value("id").run()
+    next(s for s in at.selectbox if s.label == "Created *").set_value("made").run()
+    next(t for t in at.text_input if t.label == "Save this mapping as").set_value("Our CRM").run()
+    other = sqlite3.connect(os.environ["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        at.button(key="imp_save").click().run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not at.exception
+    assert [_plain(e.value) for e in at.error] == [DB_BUSY]
+    assert not at.toast
+    assert saved_mappings(engine=db.make_engine(os.environ["DATABASE_URL"])) == {}
