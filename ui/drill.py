@@ -93,7 +93,7 @@ def period_name(view: View) -> str:
     return view.label
 
 
-def _slug(value: object) -> str:
+def slug(value: object) -> str:
     """``value`` as a widget-key fragment (letters, digits and underscores)."""
     return re.sub(r"\W+", "_", str(value)).strip("_") or "none"
 
@@ -121,7 +121,7 @@ def channel_drill(leads: pd.DataFrame, channel: object, start: pd.Timestamp, end
     if channel is None:
         return
     rows = channel_mqls(leads, str(channel), start, end)
-    leads_panel(f"MQLs from {channel}, {when}", explain(rows, "mqls"), key=f"{key}_{_slug(channel)}")
+    leads_panel(f"MQLs from {channel}, {when}", explain(rows, "mqls"), key=f"{key}_{slug(channel)}")
 
 
 def measure_pills(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, when: str, *, key: str,
@@ -180,7 +180,7 @@ def rep_drill(judged: pd.DataFrame, leads: pd.DataFrame, owner: object, view: Vi
         return
     rows = _with_names(rep_touched(judged, str(owner)), leads)
     title = f"MQLs {owner} touched, handed over in {period_name(view)}"
-    leads_panel(title, explain(rows, "touched"), key=f"ht_rep_{_slug(owner)}")
+    leads_panel(title, explain(rows, "touched"), key=f"ht_rep_{slug(owner)}")
 
 
 def _with_names(rows: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:

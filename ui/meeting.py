@@ -309,17 +309,22 @@ def breaches(section: meeting.Section, review: meeting.Review) -> None:
         )  # fmt: skip
 
 
-def broken_tables(section: meeting.Section, review: meeting.Review) -> None:
-    """The broken follow-up rules by rep and by lead, with today's list to download."""
+def broken_tables(section: meeting.Section, review: meeting.Review, *, hint: bool = True) -> None:
+    """The broken follow-up rules by rep and by lead, with today's list to download.
+
+    ``hint`` says what a tick opens; a projected slide leaves it out to fit its screen.
+    """
     found = section.tables["breaches"]
     left, right = st.columns([1, 2], gap="large")
     with left:
         by_rep = section.tables["by_rep"]
-        st.dataframe(
+        rep_rows = st.dataframe(
             pd.DataFrame({"Rep": by_rep["owner"], "Open breaches": by_rep["breaches"],
                           "Oldest": [fmt.hours(h) for h in by_rep["oldest_hours"]]}),
-            hide_index=True, width="stretch",
+            hide_index=True, width="stretch", key=P + "rep_rows", on_select="rerun", selection_mode="single-row",
         )  # fmt: skip
+        if hint:
+            st.caption("Tick a rep for their breaches, a lead for its history.")
     with right:
         picked = st.dataframe(
             pd.DataFrame({"Lead": found["lead_id"], "Company": found["company"], "Owner": found["owner"],
@@ -330,6 +335,13 @@ def broken_tables(section: meeting.Section, review: meeting.Review) -> None:
         if picked.selection.rows:
             lead_id = str(found["lead_id"].iloc[picked.selection.rows[0]])
             page_link("pages/lead.py", f"Open the history of {lead_id}", ":material/history:", {"lead": lead_id})
+    row = drill.picked_row(rep_rows)
+    if row is not None:
+        owner = by_rep["owner"].iloc[row]
+        mine = found[(meeting.owner_names(found["owner"]) == owner).to_numpy()]
+        columns = [c for c in ("lead_id", "company", "owner", "channel", "mql_at", "age_hours", "touches_total",
+                               "breach") if c in mine]  # fmt: skip
+        drill.leads_panel(f"Open breaches of {owner}", mine.loc[:, columns], key=f"mt_rep_{drill.slug(owner)}")
     label, name = report.breach_csv_name(review)  # today's list, whatever month is reviewed
     st.download_button(label, lambda: report.breach_csv(review), key=P + "breach_csv", file_name=name,
                        mime="text/csv", icon=":material/download:")  # fmt: skip

@@ -219,7 +219,7 @@ def _steps(number: int, part: meeting.Section, review: meeting.Review, charts: d
     elif part.key == "breaches":
         steps += _sentences(SHORT["breaches"], part.lines, ":material/alarm:")
         if not part.tables["breaches"].empty:
-            steps.append(("By rep and lead", lambda: broken_tables(part, review)))
+            steps.append(("By rep and lead", lambda: broken_tables(part, review, hint=False)))
         risk = part.tables.get("at_risk")
         if risk is not None and not risk.empty:
             steps.append(("At risk", lambda: _table(pd.DataFrame(

@@ -500,6 +500,8 @@ def voice_of_sales(inputs: MeetingInputs, period: pd.Period, notes: int = 8) -> 
 
 #: The meeting's "at risk" horizon: open MQLs that will break a rule within this many hours.
 RISK_HOURS = 8
+#: How the breach tables name the owner of a lead nobody owns.
+NO_OWNER = "(no owner)"
 
 
 def _at_risk_line(risk: pd.DataFrame) -> str:
@@ -536,7 +538,7 @@ def breaches(inputs: MeetingInputs) -> Section:
             },
         )
     by_rep = (
-        found.assign(owner=found["owner"].astype(str))
+        found.assign(owner=owner_names(found["owner"]))
         .groupby("owner")
         .agg(breaches=("lead_id", "size"), oldest_hours=("age_hours", "max"))
         .sort_values(["breaches", "oldest_hours"], ascending=False)
@@ -765,6 +767,11 @@ class Review:
     def section(self, key: str) -> Section:
         """The section with this key."""
         return next(s for s in self.sections if s.key == key)
+
+
+def owner_names(owners: pd.Series) -> pd.Series:
+    """Owners as the breach tables name them: ``(no owner)`` for a lead nobody owns."""
+    return owners.astype(object).where(owners.notna(), NO_OWNER).astype(str)
 
 
 def review(

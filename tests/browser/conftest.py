@@ -158,3 +158,35 @@ def choose(page, selectbox, typed: str, option: str) -> None:
         except Error:
             page.keyboard.press("Escape")
     wanted.click()  # a last try that fails with Playwright's own message
+
+
+def chart_mark(page, key: str, text: str):
+    """The mark of the chart under widget key ``key`` whose description (Vega's aria-label, its tooltip's fields as
+    ``field: value; …``) contains ``text``."""
+    mark = page.locator(f".st-key-{key} svg.marks [aria-label*='{text}']").first
+    mark.wait_for(state="attached")
+    return mark
+
+
+def mark_value(mark, field: str) -> str:
+    """The value of ``field`` in a chart mark's description (``… field: value; …``)."""
+    label = mark.get_attribute("aria-label") or ""
+    parts = dict(p.split(": ", 1) for p in label.split("; ") if ": " in p)
+    return parts[field]
+
+
+def click_mark(page, key: str, text: str):
+    """Click the mark of the chart under ``key`` described by ``text`` (see :func:`chart_mark`); returns the mark."""
+    mark = chart_mark(page, key, text)
+    mark.scroll_into_view_if_needed()
+    mark.click()
+    return mark
+
+
+def tick_row(page, key: str, row: int, *, header: int = 35, height: int = 35) -> None:
+    """Tick row ``row`` (0 = first) of the ``st.dataframe`` under widget key ``key`` (its tick box, left edge)."""
+    grid = page.locator(f".st-key-{key}")
+    grid.locator("canvas").first.wait_for()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + header + height * row + height / 2)
