@@ -80,7 +80,7 @@ def leads_panel(title: str, rows: pd.DataFrame, *, key: str, labels: dict[str, s
                 config[c] = st.column_config.DatetimeColumn(c, format="D MMM YYYY, HH:mm")
         if "Amount" in frame:
             config["Amount"] = st.column_config.NumberColumn("Amount", format="localized")
-        st.dataframe(frame.head(SHOWN), hide_index=True, width="stretch", column_config=config,
+        st.dataframe(frame.head(SHOWN), hide_index=True, width="stretch", column_config=config, placeholder="",
                      height=min(38 + 35 * min(len(frame), SHOWN), 420))  # fmt: skip
         more = f" (the first {fmt.count(SHOWN)} shown)" if len(frame) > SHOWN else ""
         st.download_button(f"Download the {fmt.plural(len(frame), 'lead')} as CSV{more}",

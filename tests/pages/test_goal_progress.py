@@ -115,6 +115,9 @@ def test_each_tile_opens_the_leads_behind_it_and_their_count_is_the_figure(sampl
         assert len(table) == int(shown.replace(",", ""))
     assert set(table["Channel"]) <= {"Email"}
     assert table["History"].str.fullmatch(r"lead\?lead=L\d+").all()
+    grid = next(d for d in at.dataframe if "History" in d.value.columns)
+    # a date a lead has not reached is a blank cell, not "None"
+    assert grid.proto.HasField("placeholder") and grid.proto.placeholder == ""
 
 
 def test_an_open_month_shows_the_forecast_beside_the_run_rate_projection_and_its_backtest(sample_app, leads):
