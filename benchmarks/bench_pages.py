@@ -12,9 +12,15 @@ measures, from the browser, until the page has settled (no running indicator and
 - the server's peak resident memory.
 
 The floor is a bare Streamlit app of two pages, each one metric and one 12-point Altair chart, in the same browser
-in the same run: its rerun (a button) and its page switch. Each figure is printed as min / median / max seconds
-over ``--repeat`` tries and as the median's ratio to the matching floor (reruns to the rerun floor, switches and
-loads to the switch floor).
+in the same run, measured before and after the app (other work on the host shows as a floor that moved): its rerun
+(a button) and its page switch. Each figure is printed as min / median / max seconds over ``--repeat`` tries and as
+the median's ratio to the matching floor (reruns to the rerun floor, switches and loads to the switch floor; the
+floor is the median of its tries before and after). The host's load average is printed beside each run: on a shared
+machine the seconds vary with it, the ratios less so.
+
+Every measured interaction checks it happened: a page switch waits for that page's heading, a month change picks a
+month other than the one shown and waits for the heading to name it, a channel change waits for the chip. The
+window is 1280 × 1080, so the sidebar lists every page.
 
 Run from the project root: ``python benchmarks/bench_pages.py`` (``--sizes 20000`` for a quick run).
 """
@@ -39,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT / "benchmarks" / "_data"
 IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
            && !document.querySelector('[data-testid="stSkeleton"]')"""
+VIEWPORT = {"width": 1280, "height": 1080}
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 
 BARE_PAGE = """
@@ -145,18 +152,39 @@ def nav(page, title: str):
 
 
 def widget(page, label: str):
-    """The sidebar's selectbox (the month) or multiselect (the filters) labelled ``label``."""
+    """The sidebar's selectbox (the month) or multiselect (the filters) labelled exactly ``label``."""
     kind = "stSelectbox" if label == "Month" else "stMultiSelect"
-    return page.get_by_test_id("stSidebar").get_by_test_id(kind).filter(has_text=label).first
+    label_of = page.get_by_test_id("stWidgetLabel").filter(has_text=re.compile(f"^{re.escape(label)}$"))
+    return page.get_by_test_id("stSidebar").get_by_test_id(kind).filter(has=label_of).first
+
+
+def another_month(page):
+    """An action picking a month other than the one shown; done when the page's heading names the new month."""
+
+    def act():
+        box = widget(page, "Month")
+        shown = box.get_by_role("combobox").input_value().strip()
+        box.click()
+        option = page.get_by_role("option").filter(has_not_text=shown).first
+        chosen = option.inner_text().strip()
+        option.click()
+        page.locator("h1").filter(has_text=chosen).first.wait_for(timeout=600_000)
+
+    return act
 
 
 def choose(page, label: str, option_index: int):
-    """An action picking the ``option_index``-th option of the selectbox or multiselect labelled ``label``."""
+    """An action picking the ``option_index``-th option of the multiselect labelled ``label``; done when it shows."""
 
     def act():
-        widget(page, label).click()
-        page.get_by_role("option").nth(option_index).click()
+        box = widget(page, label)
+        box.click()
+        options = page.get_by_role("option").filter(has_not_text=re.compile(r"^Select all"))
+        option = options.nth(option_index)
+        chosen = option.inner_text().strip()
+        option.click()
         page.keyboard.press("Escape")
+        box.get_by_text(chosen, exact=True).first.wait_for(timeout=600_000)
 
     return act
 
@@ -185,7 +213,7 @@ def floor(browser, repeat: int) -> dict[str, list[float]]:
         (folder / f"{title.lower()}.py").write_text(textwrap.dedent(BARE_PAGE).replace("{title}", title))
     out = {"rerun": [], "switch": []}
     with Server(folder / "app.py", {}, folder) as server:
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page = browser.new_page(viewport=VIEWPORT)
         page.goto(server.url)
         settle(page)
         for i in range(repeat + 1):  # the first of each is a warm-up
@@ -215,7 +243,7 @@ def app_run(browser, leads: int, repeat: int) -> dict[str, list[float]]:
         out.setdefault(key, []).append(value)
 
     with Server(ROOT / "app.py", env, ROOT) as server:
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page = browser.new_page(viewport=VIEWPORT)
         started = time.perf_counter()
         page.goto(server.url)
         settle(page)
@@ -227,8 +255,8 @@ def app_run(browser, leads: int, repeat: int) -> dict[str, list[float]]:
                 add(f"switch to {title}", timed(page, nav(page, title)))
         for title in ("Lead quality", "Goal progress"):
             timed(page, nav(page, title))
-            for i in range(repeat):
-                add(f"change month ({title})", timed(page, choose(page, "Month", 1 + i % 2)))
+            for _ in range(repeat):
+                add(f"change month ({title})", timed(page, another_month(page)))
                 add(f"change channel ({title})", timed(page, choose(page, "Channel", 0)))
                 # clear the channel again, so every try starts from all channels
                 timed(page, unchoose(page, "Channel"))
@@ -249,7 +277,7 @@ def app_run(browser, leads: int, repeat: int) -> dict[str, list[float]]:
         add("server peak memory (MB)", server.peak_mb())
         page.close()
     with Server(ROOT / "app.py", env, ROOT) as server:  # a restart: the columnar copy, caught up with the decisions
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page = browser.new_page(viewport=VIEWPORT)
         started = time.perf_counter()
         page.goto(server.url)
         settle(page)
@@ -258,6 +286,17 @@ def app_run(browser, leads: int, repeat: int) -> dict[str, list[float]]:
         page.close()
     shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def load() -> str:
+    """The host's load average over 1, 5 and 15 minutes, as text."""
+    return "load average " + " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def show_floor(title: str, figures: dict[str, list[float]]) -> None:
+    """Print the bare page's rerun and switch as min/median/max seconds."""
+    rerun, switch = ("/".join(f"{v:.2f}" for v in summary(figures[k])) for k in ("rerun", "switch"))
+    print(f"{title}: rerun {rerun} s, switch {switch} s (min/median/max); {load()}")
 
 
 def main() -> None:
@@ -269,13 +308,23 @@ def main() -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=ARGS)
+        print(f"host: {os.cpu_count()} cores, shared with any other work running; {load()}")
         base = floor(browser, args.repeat)
-        rerun_floor, switch_floor = statistics.median(base["rerun"]), statistics.median(base["switch"])
-        print(f"floor (bare page): rerun {'/'.join(f'{v:.2f}' for v in summary(base['rerun']))} s, "
-              f"switch {'/'.join(f'{v:.2f}' for v in summary(base['switch']))} s (min/median/max)")  # fmt: skip
+        show_floor("floor before (bare page)", base)
+        runs = []
         for leads in args.sizes:
-            figures = app_run(browser, leads, args.repeat)
-            print(f"\n{leads:,} leads                               min     median    max    ratio")
+            started = load()
+            runs.append((leads, app_run(browser, leads, args.repeat), started, load()))
+        after = floor(browser, args.repeat)
+        show_floor("floor after (bare page)", after)
+        for key in base:
+            base[key] += after[key]
+        rerun_floor, switch_floor = statistics.median(base["rerun"]), statistics.median(base["switch"])
+        print(f"floor used for the ratios (median of before and after): rerun {rerun_floor:.2f} s, "
+              f"switch {switch_floor:.2f} s")  # fmt: skip
+        for leads, figures, started, ended in runs:
+            print(f"\n{leads:,} leads (at its start: {started}; at its end: {ended})")
+            print("                                             min     median    max    ratio")
             for key, values in figures.items():
                 low, mid, high = summary(values)
                 if key.endswith("(MB)"):
