@@ -83,3 +83,32 @@ def test_each_reps_speed_dots_open_the_mqls_they_were_computed_from(sample):
         rows = rep_touched(judged, owner)
         assert len(rows) == touched
         assert rows["hours_to_first_touch"].notna().all()
+
+
+def test_on_a_real_crm_export_a_months_won_deals_and_a_cohorts_lost_deals_are_those_in_the_file():
+    """The Maven CRM sales pipeline (an export nobody here wrote): the drill-down of a month's won deals and of a
+    cohort's stages lists exactly the opportunities the raw file says, and their amounts sum to its close values."""
+    from sla_model.generator import sample_dir
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import load_mapping_file
+    from tests.conftest import MAVEN
+
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv", dtype=str)
+    mapping = load_mapping_file(sample_dir() / "mappings" / "maven_sales_pipeline.toml")
+    leads = importer.prepare(read_csv((MAVEN / "sales_pipeline.csv").read_bytes(), name="p.csv"), mapping).frame
+    month = pd.Period("2017-06", "M")
+    closed = pd.to_datetime(raw["close_date"])
+    won = raw[(raw["deal_stage"] == "Won") & (closed.dt.to_period("M") == month)]
+    rows = funnel_leads(leads, "customers", month.start_time, (month + 1).start_time)
+    assert len(won) > 100
+    assert sorted(rows["lead_id"]) == sorted(won["opportunity_id"])
+    assert rows["amount"].sum() == pytest.approx(won["close_value"].astype(float).sum())
+
+    engaged = pd.to_datetime(raw["engage_date"]).dt.to_period("M")
+    cohort_raw = raw[engaged == pd.Period("2017-03", "M")]
+    cohort = cohort_leads(leads, pd.Period("2017-03", "M"))
+    assert sorted(cohort["lead_id"]) == sorted(cohort_raw["opportunity_id"])
+    lost = stage_leads(cohort, "Lost")
+    assert len(lost) > 10
+    assert sorted(lost["lead_id"]) == sorted(cohort_raw.loc[cohort_raw["deal_stage"] == "Lost", "opportunity_id"])
