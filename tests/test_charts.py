@@ -120,3 +120,28 @@ def test_the_cumulative_chart_leaves_out_the_pace_line_where_no_quota_applies():
     assert set(cumulative_series(daily)["series"]) == {"Actual", "Pace (quota)", "Projection"}
     without = cumulative_series(daily, with_pace=False)
     assert set(without["series"]) == {"Actual", "Projection"} and without["value"].notna().all()
+
+
+def _configured_one_by_one(chart, height: int):
+    """The projector style as a chain of Altair's own calls (what :func:`projector` must give)."""
+    return (
+        chart.properties(height=height)
+        .configure_axis(labelFontSize=14, titleFontSize=15, labelLimit=260)
+        .configure_legend(labelFontSize=14, titleFontSize=14, labelLimit=260, orient="top")
+        .configure_header(labelFontSize=14, titleFontSize=14)
+        .configure_title(fontSize=17, anchor="start")
+    )
+
+
+@pytest.mark.parametrize("kind", ["chart", "layered", "layered with a config of its own"])
+def test_projector_gives_the_chart_altairs_configure_calls_give_and_leaves_the_chart_alone(kind):
+    from sla_model.charts import projector
+
+    frame = pd.DataFrame({"month": ["2026-10", "2026-11"], "value": [3, 5]})
+    base = alt.Chart(frame).mark_bar().encode(x="month:N", y="value:Q")
+    chart = base if kind == "chart" else alt.layer(base, base.mark_rule().encode(y="mean(value):Q"))
+    if kind.endswith("of its own"):
+        chart = chart.configure_view(strokeWidth=0).configure_axis(grid=False)
+    before = chart.to_dict()
+    assert projector(chart, 280).to_dict() == _configured_one_by_one(chart, 280).to_dict()
+    assert chart.to_dict() == before
