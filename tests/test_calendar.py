@@ -17,7 +17,7 @@ from sla_model.agreement.calendar import WEEKDAYS, Calendar, work_clock
 from sla_model.agreement.sla import STANDARD, SlaError, load_sla_file, parse_sla, sla_to_dict
 from sla_model.metrics.handoff import at_risk
 from sla_model.metrics.timing import breach_list, follow_up_rules, speed_to_lead, touch_summary, working_hours_left
-from tests.factories import leads_frame, make_lead, make_sla, make_touch, touches_frame
+from tests.factories import leads_frame, legacy_sla_text, make_lead, make_sla, make_touch, touches_frame
 
 WEEK_9_TO_5 = dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")
 NEW_YORK = Calendar(timezone="America/New_York", hours=WEEK_9_TO_5, holidays=[dt.date(2026, 11, 26)])
@@ -119,7 +119,7 @@ def test_adding_working_hours_and_measuring_them_agree(start, hours):
 
 def test_calendar_and_policies_in_an_sla_file(tmp_path: Path):
     path = tmp_path / "sla.toml"
-    base = (Path(__file__).parents[1] / "sample_data" / "sla" / "v1.toml").read_text(encoding="utf-8")
+    base = legacy_sla_text("v1.toml")  # the shipped file without its own calendar and policies
     path.write_text(
         base
         + """
@@ -160,6 +160,21 @@ def test_old_sla_files_load_as_24_7_with_one_policy():
         assert sla.calendar.always and sla.follow_up.policies == []
     written = sla_to_dict(make_sla()) | {"calendar": "24/7"}
     assert parse_sla(written).calendar.always
+
+
+def test_an_old_sla_file_judges_in_wall_clock_hours_with_one_set_of_rules(tmp_path: Path):
+    """A file written before business hours and policies: a demo request handed over on Saturday night gets the
+    standard 24 wall-clock hours, not one business hour on Monday."""
+    path = tmp_path / "v1.toml"
+    path.write_text(legacy_sla_text("v1.toml"), encoding="utf-8")
+    sla = load_sla_file(path)
+    assert sla.calendar.always and sla.follow_up.policies == []
+    leads = leads_frame(make_lead("demo", mql_at="2026-11-07 22:00", demo_request=True, owner="Grace Kim"))
+    rules = follow_up_rules(leads, [sla])
+    assert rules["policy"].tolist() == [STANDARD]
+    assert rules["first_touch_due"].tolist() == [pd.Timestamp("2026-11-07 22:00") + pd.Timedelta(hours=24)]
+    touches = touches_frame(make_touch("demo", "2026-11-08 10:30"))  # Sunday: 12.5 wall-clock hours later
+    assert touch_summary(leads, touches, [sla])["hours_to_first_touch"].tolist() == [12.5]
 
 
 @pytest.mark.parametrize(
@@ -384,7 +399,7 @@ def test_the_readmes_calendar_and_policies_example_is_a_valid_sla_section():
     root = Path(__file__).parents[1]
     readme = (root / "README.md").read_text(encoding="utf-8")
     example = readme.split("### Business hours and follow-up policies")[1].split("```toml")[1].split("```")[0]
-    sla = parse_sla(tomllib.loads((root / "sample_data" / "sla" / "v2.toml").read_text(encoding="utf-8") + example))
+    sla = parse_sla(tomllib.loads(legacy_sla_text("v2.toml") + example))
     assert sla.calendar.describe() == "Mon–Thu 09:00-17:00; Fri 09:00-12:00, 13:00-17:00, America/New_York, 2 holidays"
     assert [p.name for p in sla.follow_up.policies] == ["Demo requests", "Enterprise"]
     assert sla.calendar.owner_timezones == {"Jonas Weber": "Europe/Berlin"}
