@@ -1,0 +1,330 @@
+"""Hostile input and many users (issue 22): a probe that prints its counts in the issue's own form.
+
+Not a test and not a timing benchmark: it drives the product the way a hostile or unlucky user would and counts
+what happened. Sections, each printed as one line (and every figure as JSON at the end):
+
+* hostile files: a corpus of bad files generated into a temporary folder (absurd numbers, impossible dates,
+  broken encodings, NUL bytes, huge headers, control characters, broken gzip, …), each imported with
+  ``python -m sla_model import`` (in process) into a copy of a seeded database; counted: files refused, refusals
+  whose message names the file (and row and column where a cell is at fault), writes from a refused import
+  (the database's checksum before and after, :func:`tests.hostile.conftest.checksum`), tracebacks, control
+  characters reaching the terminal; the decompression bomb read in a subprocess with an address-space limit
+  (``tests/hostile/test_bomb.py``'s reader);
+* wrong-role direct action calls: every write function of the library called by a rep or a viewer where a
+  manager is needed (or on another rep's lead): counted refused and stored;
+* concurrent writers: ``--writers`` reps racing decisions on the same leads (``bench_writes``' writers, with the
+  leads shared instead of split): lost or duplicate decisions, and the write latency p50 / p95 / max;
+* kill -9 mid-import: the import command's process group killed at a few points of a leads import; the database
+  holds none or all of the file's rows and passes its integrity check.
+
+SQLite by default (files in a temporary folder); ``--postgres URL`` also runs the sections on a scratch database
+``probe_<pid>`` created on that server and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+HEADER = "lead_id,created_at,channel,owner,company_size,page_views,form_submissions,amount,persona"
+GOOD = "P0001,2026-03-01 10:00,Web,Ana Souza,50,3,1,,IT Director"
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class Backend:
+    """A seeded database to import into, and a way back to that state after each file."""
+
+    def __init__(self, name: str, url: str, folder: Path):
+        self.name, self.url, self.folder = name, url, folder
+
+    def engine(self):
+        from sla_model.store.db import make_engine
+
+        return make_engine(self.url)
+
+
+def seeded_sqlite(folder: Path, leads: int = 200) -> Path:
+    """A SQLite file holding the sample's first ``leads`` leads, imported as a manager (as tests/hostile does)."""
+    from sla_model.generator import sample_dir
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import OWN_LEADS
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import read_dataset
+    from tests.hostile.conftest import MANAGER
+
+    path = folder / "seeded.db"
+    engine = make_engine(f"sqlite:///{path}")
+    frame = read_dataset(sample_dir())[0].head(leads)
+    prepared = importer.prepare(read_csv(frame.to_csv(index=False).encode(), name="leads.csv"), OWN_LEADS)
+    importer.write(engine, prepared, actor=MANAGER)
+    engine.dispose()
+    return path
+
+
+@contextlib.contextmanager
+def scratch_postgres(url: str):
+    """A fresh database ``probe_<pid>`` on the server of ``url``, dropped afterwards; yields its URL."""
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"probe_{os.getpid()}"
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed_url(url: str, leads: int = 200) -> None:
+    """The same 200 sample leads as :func:`seeded_sqlite`, into the database at ``url``."""
+    from sla_model.generator import sample_dir
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import OWN_LEADS
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import read_dataset
+    from tests.hostile.conftest import MANAGER
+
+    engine = make_engine(url)
+    frame = read_dataset(sample_dir())[0].head(leads)
+    prepared = importer.prepare(read_csv(frame.to_csv(index=False).encode(), name="leads.csv"), OWN_LEADS)
+    importer.write(engine, prepared, actor=MANAGER)
+    engine.dispose()
+
+
+# --------------------------------------------------------------------------- 1. hostile files
+
+
+def _rows(*cells: str) -> bytes:
+    return (HEADER + "\n" + GOOD + "\n" + "\n".join(cells) + "\n").encode()
+
+
+def _row(**values: str) -> str:
+    base = dict(zip(HEADER.split(","), GOOD.split(","), strict=True))
+    base["lead_id"] = "P0002"
+    base.update(values)
+    return ",".join(base[c] for c in HEADER.split(","))
+
+
+def corpus(large: bool) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, what is wrong) for each hostile file; "cell" in the last means a cell is at fault,
+    "readable" a file that is odd but valid (it should be imported)."""
+    files: list[tuple[str, bytes, str]] = []
+    numeric = {
+        "company_size": ["1e30", "Infinity", "-5", "NaN", "1e309"],
+        "page_views": ["99999999999999999999", "-1", "1.5"],
+        "form_submissions": ["9223372036854775808", "-9223372036854775809"],
+        "amount": ["1e309", "inf", "-inf", "nan", "1e308"],
+    }
+    for column, values in numeric.items():
+        for i, value in enumerate(values):
+            extra = {"mql_at": ""} if column != "amount" else {}
+            files.append((f"num_{column}_{i}.csv", _rows(_row(**{column: value}, **extra)), "cell"))
+    for i, value in enumerate(["9999-12-31", "0000-00-00", "2026-13-45 25:61", "1677-09-21", "yesterday", "1e30"]):
+        files.append((f"date_{i}.csv", _rows(_row(created_at=value)), "cell"))
+    files.append(("empty_id.csv", _rows(_row(lead_id="")), "cell"))
+    files.append(("dup_id.csv", _rows(_row(lead_id="P0001")), "cell"))
+    files.append(("long_cell.csv", _rows(_row(persona="x" * 20_000)), "file"))
+    rows = "".join(f"H{i:05},2026-03-01 10:00,Web,Ana Souza,5,1,0,,IT\n" for i in range(3_000)).encode()
+    files.append(("nul_late.csv", HEADER.encode() + b"\n" + rows + b"H9,2026-03-01,We\x00b,Ana Souza,5,1,0,,IT\n",
+                  "cell"))  # fmt: skip
+    files.append(("nul_early.csv", _rows(_row(channel="W\x00eb")), "cell"))
+    files.append(("utf16_broken.csv", _rows().decode().encode("utf-16-le") + b"\x00\xd8", "file"))
+    files.append(("binary.csv", bytes(range(256)) * 64, "file"))
+    files.append(("empty.csv", b"", "file"))
+    files.append(("header_only.csv", HEADER.encode() + b"\n", "file"))
+    files.append(("no_id_column.csv", b"name,created_at\nAna,2026-03-01\n", "file"))
+    files.append(("unknown_columns.csv", b"foo,bar,baz\n1,2,3\n", "file"))
+    files.append(("dup_header.csv", b"lead_id,created_at,lead_id\nP1,2026-03-01,P2\n", "file"))
+    columns = 1_000_000 if large else 30_000
+    wide = ",".join(f"c{i}" for i in range(columns))
+    files.append(("wide.csv", f"{wide}\n{wide}\n".encode(), "file"))
+    files.append(("unbalanced_quote.csv", _rows(_row(persona='"IT Director')), "file"))
+    files.append(("truncated.csv.gz", gzip.compress(_rows(_row()))[:-12], "file"))
+    files.append(("not_gzip.csv.gz", _rows(_row()), "readable"))  # a plain CSV named .gz: read as such
+    files.append(("esc_bel.csv", _rows(_row(lead_id="\x1b[31mP3\x07", created_at="\x1b]0;owned\x07")), "cell"))
+    files.append(("ragged.csv", _rows("P0009,2026-03-01,Web,Ana Souza,1,2,3,4,5,6,7,8"), "cell"))
+    return files
+
+
+def _import(argv: list[str]) -> tuple[int | None, str, bool]:
+    """``python -m sla_model import`` in this process: its return code, what it printed, whether it raised."""
+    from sla_model.__main__ import main
+
+    out = io.StringIO()
+    raised = False
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 2
+        except Exception:  # noqa: BLE001  (a traceback is what this counts)
+            traceback.print_exc(file=out)
+            rc, raised = None, True
+    return rc, out.getvalue(), raised
+
+
+def hostile_files(backend: Backend, large: bool, work: Path) -> dict:
+    from tests.hostile.conftest import checksum
+
+    folder = work / "corpus"
+    folder.mkdir(exist_ok=True)
+    counts = {"files": 0, "refused": 0, "accepted": 0, "named_file": 0, "cell_refusals": 0, "named_cell": 0,
+              "writes_from_refused": 0, "tracebacks": 0, "control_chars_printed": 0, "not_refused": []}  # fmt: skip
+    try:
+        for name, data, fault in corpus(large):
+            path = folder / name
+            path.write_bytes(data)
+            engine = backend.fresh()
+            before = checksum(engine)
+            rc, said, raised = _import(["import", str(path)])
+            counts["files"] += 1
+            counts["tracebacks"] += raised or "Traceback" in said
+            counts["control_chars_printed"] += "\x1b" in said or "\x07" in said
+            if rc == 0:
+                counts["accepted"] += 1
+                if fault != "readable":
+                    counts["not_refused"].append(name)
+                engine.dispose()
+                continue
+            counts["refused"] += 1
+            counts["writes_from_refused"] += checksum(engine) != before
+            counts["named_file"] += name in said
+            if fault == "cell":
+                counts["cell_refusals"] += 1
+                counts["named_cell"] += " row " in said and "column" in said
+            path.unlink()
+            engine.dispose()
+    finally:
+        os.environ.pop("DATABASE_URL", None)
+    counts["bomb"] = bomb(work) if backend.name == "SQLite" else {}  # the reader writes nothing: once is enough
+    return counts
+
+
+def bomb(work: Path, gib: int = 1) -> dict:
+    """The decompression bomb read by test_bomb's address-space-limited reader: refused, and its peak memory."""
+    from tests.hostile.test_bomb import _READER, _bomb
+
+    path = _bomb(work / "bomb.csv.gz", gib)
+    done = subprocess.run([sys.executable, "-c", _READER, str(path), str(256 << 20)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)  # fmt: skip
+    size_mb = round(path.stat().st_size / 2**20, 1)
+    path.unlink()
+    if done.returncode != 0:
+        return {"size_mb": 0, "refused": False, "error": done.stderr.strip().splitlines()[-1:]}
+    result = json.loads(done.stdout)
+    return {"gib": gib, "size_mb": size_mb,
+            "refused": bool(result["message"]), "message": result["message"],
+            "peak_mb": round(result["peak"] / 2**20), "limit_mb": round(result["limit"] / 2**20)}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- main
+
+
+def sqlite_backend(work: Path) -> Backend:
+    template = seeded_sqlite(work)
+    backend = Backend("SQLite", f"sqlite:///{template}", work)
+    copies = iter(range(10**6))
+
+    def fresh():
+        """A copy of the seeded file of its own (an accepted file's rows never reach the next file's database)."""
+        live = work / f"live_{next(copies)}.db"
+        shutil.copy(template, live)
+        backend.url = f"sqlite:///{live}"
+        os.environ["DATABASE_URL"] = backend.url
+        return backend.engine()
+
+    backend.fresh = fresh
+    return backend
+
+
+def postgres_backend(url: str, work: Path) -> Backend:
+    seed_url(url)
+    backend = Backend("PostgreSQL", url, work)
+
+    def fresh():  # one database: an accepted file's rows stay, the next checksum is taken after them
+        os.environ["DATABASE_URL"] = url
+        return backend.engine()
+
+    backend.fresh = fresh
+    return backend
+
+
+def show_files(name: str, c: dict) -> str:
+    b = c["bomb"]
+    if not b:
+        bomb_text = "the gzip bomb: read without a database, see SQLite"
+    elif b.get("refused"):
+        bomb_text = (f"the {b['size_mb']} MB gzip bomb expanding to {b['gib']} GiB refused at {b['peak_mb']:,} MB "
+                     f"peak under a {b['limit_mb']:,} MB address-space limit")  # fmt: skip
+    else:
+        bomb_text = f"the gzip bomb NOT refused ({b})"
+    accepted = f" (hostile yet imported: {', '.join(c['not_refused'])})" if c["not_refused"] else ""
+    readable = c["accepted"] - len(c["not_refused"])
+    return (f"{name}: {c['files'] - readable} hostile files: {c['refused']} refused{accepted}, {c['named_file']} "
+            f"naming the file, {c['named_cell']} of {c['cell_refusals']} cell faults naming row and column; "
+            f"{c['writes_from_refused']} writes from a refused import (database checksum unchanged), "
+            f"{c['tracebacks']} tracebacks, {c['control_chars_printed']} with control characters reaching the "
+            f"terminal ({readable} odd but valid file read); {bomb_text}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
+    parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
+    parser.add_argument("--sections", default="files", help="comma-separated: files")
+    args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    started = time.perf_counter()
+    load = os.getloadavg()
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores, load average "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")  # fmt: skip
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="probe_hostile_") as tmp:
+        work = Path(tmp)
+        backends = [("SQLite", lambda: sqlite_backend(work))]
+        stack = contextlib.ExitStack()
+        if args.postgres:
+            try:
+                pg = stack.enter_context(scratch_postgres(args.postgres))
+                backends.append(("PostgreSQL", lambda: postgres_backend(pg, work)))
+            except Exception as exc:  # noqa: BLE001
+                print(f"PostgreSQL skipped: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        with stack:
+            for name, make in backends:
+                backend = make()
+                mine = results.setdefault(name, {})
+                if "files" in sections:
+                    mine["files"] = hostile_files(backend, args.large, work)
+                    print(show_files(name, mine["files"]))
+    print(f"took {time.perf_counter() - started:.0f} s")
+    print(json.dumps(results, default=str))
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    main()
