@@ -242,6 +242,130 @@ def bomb(work: Path, gib: int = 1) -> dict:
             "peak_mb": round(result["peak"] / 2**20), "limit_mb": round(result["limit"] / 2**20)}  # fmt: skip
 
 
+# --------------------------------------------------------------------------- 2. wrong-role direct action calls
+
+
+def all_checksum(engine) -> str:
+    """:func:`tests.hostile.conftest.checksum` over every table of the database, not only the import's."""
+    from sqlalchemy import inspect
+
+    from tests.hostile import conftest
+
+    tables = tuple(sorted(inspect(engine).get_table_names()))
+    saved, conftest.TABLES = conftest.TABLES, tables
+    try:
+        return conftest.checksum(engine)
+    finally:
+        conftest.TABLES = saved
+
+
+def wrong_role_calls(engine) -> dict:
+    """Each write function called by a rep or a viewer where a manager (or the lead's owner) is needed."""
+    import datetime as dt
+
+    from sqlalchemy import bindparam, text
+
+    from sla_model.access import Actor, PermissionDenied, Role, set_user
+    from sla_model.actions import ActionError, decide, log_touch, publish_sla, undo_last
+    from sla_model.alerts.settings import save_settings, set_digest_muted
+    from sla_model.generator import sample_slas
+    from sla_model.importing import importer
+    from sla_model.importing.csvfile import read_csv
+    from sla_model.importing.mapping import OWN_LEADS, save_mapping
+    from sla_model.review import decisions
+    from sla_model.whatif import Candidate
+    from tests.hostile.conftest import MANAGER
+
+    with engine.connect() as conn:
+        owner = conn.execute(text("SELECT owner FROM lead WHERE owner IS NOT NULL GROUP BY owner ORDER BY owner")
+                             ).scalars().all()  # fmt: skip
+        rep_name, other = owner[0], owner[1]
+        theirs = conn.execute(text("SELECT lead_id FROM lead WHERE owner = :o AND mql_at IS NOT NULL "
+                                   "ORDER BY lead_id LIMIT 2"), {"o": other}).scalars().all()  # fmt: skip
+        any_lead = conn.execute(text("SELECT lead_id FROM lead WHERE owner = :o ORDER BY lead_id"), {"o": other}
+                                ).scalars().first()  # fmt: skip
+    reopened = ", ".join(f"{c} = NULL" for c in ("accepted_at", "rejected_at", "recycled_at", "disqualified_at",
+                                                 "sql_at", "opportunity_at", "won_at", "lost_at", "rejection_reason"))
+    with engine.begin() as conn:  # two open MQLs of the other rep (as bench_writes' seed reopens them)
+        conn.execute(text(f"UPDATE lead SET {reopened} WHERE lead_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"ids": list(theirs)})  # fmt: skip
+        conn.execute(text("DELETE FROM feedback WHERE lead_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                     {"ids": list(theirs)})  # fmt: skip
+    theirs = list(theirs)
+    sla = sample_slas()[-1]
+    publish_sla(engine=engine, actor=MANAGER, sla=sla)
+    record = decisions.record_decision(engine=engine, actor=MANAGER, month="2026-11", text="Raise the score to 60",
+                                       owner="Mia Manager", due=dt.date(2026, 12, 15))  # fmt: skip
+    candidate = Candidate.from_sla(sla, team_size=10, capacity_per_rep_week=15)
+    proposal = decisions.propose(engine=engine, actor=MANAGER, title="Score 65", candidate=candidate)
+    manager_lead = theirs.pop() if theirs else any_lead
+    done = decide(engine=engine, actor=MANAGER, lead_ids=[manager_lead], accept=True)  # for undo to find
+    assert done[0].ok, done[0].message
+    rep = Actor(rep_name, Role.REP, rep=rep_name, id="probe:rep")
+    lookalike = Actor(MANAGER.name, Role.REP, rep=rep_name, id="probe:lookalike")  # a rep named like the manager
+    viewer = Actor("Wall screen", Role.VIEWER, id="probe:viewer")
+    rows = b"lead_id,created_at,channel\nN1,2026-03-01,Web\n"
+    open_lead = theirs[0] if theirs else any_lead
+    manager_only = {
+        "importer.write": lambda a: importer.write(engine, importer.prepare(read_csv(rows, name="f.csv"), OWN_LEADS),
+                                                   actor=a),  # fmt: skip
+        "save_mapping": lambda a: save_mapping(engine=engine, mapping=OWN_LEADS.model_copy(update={"name": "Ours"}),
+                                               actor=a),  # fmt: skip
+        "set_user": lambda a: set_user(engine=engine, actor=a, email="x@y.z", role=Role.MANAGER),
+        "publish_sla": lambda a: publish_sla(engine=engine, actor=a, sla=sla),
+        "record_decision": lambda a: decisions.record_decision(engine=engine, actor=a, month="2026-11", text="x",
+                                                               owner="x", due=dt.date(2026, 12, 15)),  # fmt: skip
+        "close_decision": lambda a: decisions.close_decision(engine=engine, actor=a, decision_id=record.id,
+                                                             status="done", row_version=record.row_version),
+        "propose": lambda a: decisions.propose(engine=engine, actor=a, title="x", candidate=candidate),
+        "decide_proposal": lambda a: decisions.decide_proposal(engine=engine, actor=a, proposal_id=proposal.id,
+                                                               status="adopted", row_version=proposal.row_version),
+        "save_settings": lambda a: save_settings(engine=engine, actor=a, settings={"risk_hours": 4.0},
+                                                 expected_version=0),  # fmt: skip
+    }
+    calls = [(f"{name} as {who.role}", fn, who) for name, fn in manager_only.items() for who in (rep, viewer)]
+    calls += [
+        ("decide another rep's lead", lambda a: decide(engine=engine, actor=a, lead_ids=[open_lead], accept=True),
+         rep),
+        ("decide as viewer", lambda a: decide(engine=engine, actor=a, lead_ids=[open_lead], accept=True), viewer),
+        ("log a touch on another rep's lead", lambda a: log_touch(engine=engine, actor=a, lead_id=any_lead,
+                                                                  kind="call"), rep),
+        ("log a touch as viewer", lambda a: log_touch(engine=engine, actor=a, lead_id=any_lead, kind="call"), viewer),
+        ("undo the manager's decision as a rep named like the manager", lambda a: undo_last(engine=engine, actor=a),
+         lookalike),
+        ("undo as viewer", lambda a: undo_last(engine=engine, actor=a), viewer),
+        ("mute a digest as viewer", lambda a: set_digest_muted(engine=engine, actor=a, muted=True), viewer),
+    ]  # fmt: skip
+    out = {"calls": 0, "refused": 0, "stored": 0, "errors": 0, "not_refused": [], "stored_by": []}
+    for label, fn, who in calls:
+        before = all_checksum(engine)
+        refused = False
+        try:
+            result = fn(who)
+            if isinstance(result, list) and result and not any(r.ok for r in result):
+                refused = True  # decide's per-lead refusal
+        except (PermissionDenied, ActionError):
+            refused = True
+        except Exception as exc:  # noqa: BLE001
+            out["errors"] += 1
+            out["not_refused"].append(f"{label}: {type(exc).__name__}")
+        out["calls"] += 1
+        out["refused"] += refused
+        if not refused:
+            out["not_refused"].append(label)
+        if all_checksum(engine) != before:
+            out["stored"] += 1
+            out["stored_by"].append(label)
+    return out
+
+
+def show_roles(name: str, c: dict) -> str:
+    extra = f" (not refused: {'; '.join(c['not_refused'])})" if c["not_refused"] else ""
+    stored = f" ({'; '.join(c['stored_by'])})" if c["stored_by"] else ""
+    return (f"{name}: {c['calls']} direct action calls with the wrong role: {c['refused']} refused{extra}, "
+            f"{c['stored']} stored{stored}, {c['errors']} other errors")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -296,7 +420,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
-    parser.add_argument("--sections", default="files", help="comma-separated: files")
+    parser.add_argument("--sections", default="files,roles",
+                        help="comma-separated, of: files, roles (default %(default)s)")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     started = time.perf_counter()
@@ -321,6 +446,11 @@ def main() -> None:
                 if "files" in sections:
                     mine["files"] = hostile_files(backend, args.large, work)
                     print(show_files(name, mine["files"]))
+                if "roles" in sections:
+                    engine = backend.fresh()
+                    mine["roles"] = wrong_role_calls(engine)
+                    engine.dispose()
+                    print(show_roles(name, mine["roles"]))
     print(f"took {time.perf_counter() - started:.0f} s")
     print(json.dumps(results, default=str))
 
