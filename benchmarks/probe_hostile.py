@@ -81,11 +81,11 @@ def seeded_sqlite(folder: Path, leads: int = 200) -> Path:
 
 
 @contextlib.contextmanager
-def scratch_postgres(url: str):
-    """A fresh database ``probe_<pid>`` on the server of ``url``, dropped afterwards; yields its URL."""
+def scratch_postgres(url: str, what: str = "files"):
+    """A fresh database ``probe_<what>_<pid>`` on the server of ``url``, dropped afterwards; yields its URL."""
     from sqlalchemy import create_engine, make_url, text
 
-    name = f"probe_{os.getpid()}"
+    name = f"probe_{what}_{os.getpid()}"
     server = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -366,6 +366,60 @@ def show_roles(name: str, c: dict) -> str:
             f"{c['stored']} stored{stored}, {c['errors']} other errors")
 
 
+# --------------------------------------------------------------------------- 3. concurrent writers
+
+
+def concurrent_writers(url: str, *, writers: int, leads: int, writes: int, pause: float) -> dict:
+    """bench_writes' reps on a database it seeds, every two reps of one owner given the same leads to race on."""
+    import bench_writes as bw
+    from sqlalchemy import text
+
+    from sla_model.store.db import make_engine
+
+    engine = make_engine(url)
+    bw.seed(engine, leads)
+    team = bw.make_writers(engine, writers)
+    shared: dict[str, list[str]] = {}
+    for w in team:  # the same open MQLs, in the same order, for every rep of one owner
+        key = w.actor.rep
+        shared[key] = sorted(set(shared.get(key, [])) | set(w.leads), reverse=True)
+    for w in team:
+        w.leads = list(shared[w.actor.rep])
+        w.touch_lead = w.leads[-1]
+    seconds = bw.run_writers(engine, team, "race", pause=pause, writes=writes, until=None)
+    verdicts = bw.check(engine, team).get("race", {})
+    raced = sorted({c.key for w in team for c in w.calls if c.kind == "decide"})
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT lead_id, COUNT(*) FROM feedback GROUP BY lead_id")).all()
+        both = conn.execute(text("SELECT COUNT(*) FROM lead WHERE accepted_at IS NOT NULL AND rejected_at IS NOT NULL")
+                            ).scalar()  # fmt: skip
+    engine.dispose()
+    per_lead = dict(rows)
+    confirmed = {c.key for w in team for c in w.calls if c.kind == "decide" and c.outcome == "confirmed"}
+    calls = [c for w in team for c in w.calls]
+    return {
+        "writers": writers, "writes": len(calls), "seconds": seconds, "raced_leads": len(raced),
+        "decisions_confirmed": sum(c.kind == "decide" and c.outcome == "confirmed" for c in calls),
+        "lost": verdicts.get("confirmed but NOT stored", 0) + sum(1 for lead in confirmed if lead not in per_lead),
+        "duplicate": sum(n > 1 for n in per_lead.values()) + int(both or 0),
+        "unconfirmed_stored": verdicts.get("stored WITHOUT confirmation", 0),
+        "errors": sum(c.outcome == "error" for c in calls),
+        "error_kinds": sorted({c.error.split(":")[0] for c in calls if c.outcome == "error"}),
+        "latency": bw.stats([c.seconds for c in calls]),
+    }  # fmt: skip
+
+
+def show_writers(name: str, c: dict) -> str:
+    lat = c["latency"]
+    errors = f" ({', '.join(c['error_kinds'])})" if c["error_kinds"] else ""
+    bad = c["lost"] + c["duplicate"]
+    return (f"{name}: {c['writers']} concurrent writers ({c['writes']:,} writes, {c['raced_leads']:,} leads raced "
+            f"for by two reps each, {c['decisions_confirmed']:,} decisions confirmed): {bad} lost or duplicate "
+            f"decisions ({c['lost']} lost, {c['duplicate']} duplicate), {c['unconfirmed_stored']} stored without "
+            f"confirmation, {c['errors']} errors{errors}; write latency p50 {lat['median'] * 1000:.0f} ms, p95 "
+            f"{lat['p95'] * 1000:.0f} ms, max {lat['max'] * 1000:.0f} ms")  # fmt: skip
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -383,10 +437,11 @@ def sqlite_backend(work: Path) -> Backend:
         return backend.engine()
 
     backend.fresh = fresh
+    backend.scratch = lambda what: f"sqlite:///{work / (what + '.db')}"
     return backend
 
 
-def postgres_backend(url: str, work: Path) -> Backend:
+def postgres_backend(url: str, work: Path, stack: contextlib.ExitStack, server: str) -> Backend:
     seed_url(url)
     backend = Backend("PostgreSQL", url, work)
 
@@ -395,6 +450,7 @@ def postgres_backend(url: str, work: Path) -> Backend:
         return backend.engine()
 
     backend.fresh = fresh
+    backend.scratch = lambda what: stack.enter_context(scratch_postgres(server, what))
     return backend
 
 
@@ -420,8 +476,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
-    parser.add_argument("--sections", default="files,roles",
-                        help="comma-separated, of: files, roles (default %(default)s)")
+    parser.add_argument("--sections", default="files,roles,writers",
+                        help="comma-separated, of: files, roles, writers (default %(default)s)")
+    parser.add_argument("--writers", type=int, default=20, help="concurrent writers (default %(default)s)")
+    parser.add_argument("--writes", type=int, default=10, help="writes per writer (default %(default)s)")
+    parser.add_argument("--pause", type=float, default=0.05, help="seconds between one writer's writes (±50%%)")
+    parser.add_argument("--seed-leads", type=int, default=2_000, help="generated leads for the writers")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     started = time.perf_counter()
@@ -436,7 +496,7 @@ def main() -> None:
         if args.postgres:
             try:
                 pg = stack.enter_context(scratch_postgres(args.postgres))
-                backends.append(("PostgreSQL", lambda: postgres_backend(pg, work)))
+                backends.append(("PostgreSQL", lambda: postgres_backend(pg, work, stack, args.postgres)))
             except Exception as exc:  # noqa: BLE001
                 print(f"PostgreSQL skipped: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         with stack:
@@ -451,6 +511,11 @@ def main() -> None:
                     mine["roles"] = wrong_role_calls(engine)
                     engine.dispose()
                     print(show_roles(name, mine["roles"]))
+                if "writers" in sections:
+                    url = backend.scratch("writers")
+                    mine["writers"] = concurrent_writers(url, writers=args.writers, leads=args.seed_leads,
+                                                         writes=args.writes, pause=args.pause)  # fmt: skip
+                    print(show_writers(name, mine["writers"]))
     print(f"took {time.perf_counter() - started:.0f} s")
     print(json.dumps(results, default=str))
 
