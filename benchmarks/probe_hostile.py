@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -420,6 +421,94 @@ def show_writers(name: str, c: dict) -> str:
             f"{lat['p95'] * 1000:.0f} ms, max {lat['max'] * 1000:.0f} ms")  # fmt: skip
 
 
+# --------------------------------------------------------------------------- 4. kill -9 mid-import
+
+
+def _stored_rows(url: str) -> tuple[int, str]:
+    """The imported file's leads (IDs ``M…``) in the database, and its integrity check (SQLite; "n/a" otherwise)."""
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    check = "n/a"
+    if url.startswith("sqlite"):  # read raw, before the app's engine opens (and upgrades) the file
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        conn.close()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT COUNT(*) FROM lead WHERE lead_id LIKE 'M%'")).scalar()
+    engine.dispose()
+    return int(n), check
+
+
+def _run_import(url: str, path: Path, kill_after: float | None) -> tuple[float, float | None, int | None]:
+    """``python -m sla_model import`` in a process group of its own, killed (SIGKILL) ``kill_after`` s into its
+    write (after it printed the file's check); the seconds it ran, when the write began, its return code."""
+    env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "sla_model", "import", str(path)], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    writing: list[float] = []
+    checked = threading.Event()
+
+    def watch() -> None:
+        for line in proc.stdout:
+            if "with errors" in line and not writing:  # the check's summary: the write comes next
+                writing.append(time.perf_counter() - started)
+                checked.set()
+        checked.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    if kill_after is not None:
+        checked.wait()
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    watcher.join()
+    return time.perf_counter() - started, (writing or [None])[0], proc.returncode
+
+
+def kill_mid_import(backend, leads: int, points: tuple[float, ...]) -> dict:
+    """The import killed at each fraction of its write's uninterrupted time: none or all of its rows stored, and
+    the database's integrity check passes."""
+    import bench_writes as bw
+
+    path = bw.import_file(leads)
+    url = backend.seeded("kill_ref")
+    full_s, write_at, rc = _run_import(url, path, None)
+    whole, check = _stored_rows(url)
+    write_s = full_s - (write_at or 0)
+    out = {"leads": leads, "full_s": full_s, "write_s": write_s, "full_rc": rc, "full_rows": whole, "kills": []}
+    for i, fraction in enumerate(points):
+        url = backend.seeded(f"kill{i}")
+        took, began, rc = _run_import(url, path, fraction * write_s)
+        rows, check = _stored_rows(url)
+        into = took - began if began is not None else None
+        out["kills"].append({"at_s": round(took, 1), "into_write_s": into, "fraction": fraction, "rc": rc,
+                             "rows": rows, "intact": rows in (0, whole) and check in ("ok", "n/a"),
+                             "integrity": check})  # fmt: skip
+    return out
+
+
+def show_kills(name: str, c: dict) -> str:
+    intact = sum(k["intact"] for k in c["kills"])
+    each = ", ".join(f"{k['into_write_s']:.1f} s into the write: {k['rows']:,} rows"
+                     + (" (finished first)" if k["rc"] == 0 else "")
+                     for k in c["kills"])  # fmt: skip
+    checked = "integrity_check ok"
+    if not all(k["integrity"] == "ok" for k in c["kills"]):
+        checked = "row count only: no integrity_check on PostgreSQL"
+    verdict = "database intact (0 or all rows)" if intact == len(c["kills"]) else "database NOT intact"
+    return (f"{name}: kill -9 mid-import ({c['leads']:,}-lead file, {c['full_s']:.1f} s uninterrupted, of which "
+            f"the write {c['write_s']:.1f} s, "
+            f"{c['full_rows']:,} rows stored then) at {len(c['kills'])} points: {verdict}, {intact} of "
+            f"{len(c['kills'])} ({each}; {checked})")  # fmt: skip
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -438,6 +527,13 @@ def sqlite_backend(work: Path) -> Backend:
 
     backend.fresh = fresh
     backend.scratch = lambda what: f"sqlite:///{work / (what + '.db')}"
+
+    def seeded(what: str) -> str:
+        live = work / f"{what}.db"
+        shutil.copy(template, live)
+        return f"sqlite:///{live}"
+
+    backend.seeded = seeded
     return backend
 
 
@@ -451,6 +547,13 @@ def postgres_backend(url: str, work: Path, stack: contextlib.ExitStack, server: 
 
     backend.fresh = fresh
     backend.scratch = lambda what: stack.enter_context(scratch_postgres(server, what))
+
+    def seeded(what: str) -> str:
+        fresh_url = backend.scratch(what)
+        seed_url(fresh_url)
+        return fresh_url
+
+    backend.seeded = seeded
     return backend
 
 
@@ -476,8 +579,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
-    parser.add_argument("--sections", default="files,roles,writers",
-                        help="comma-separated, of: files, roles, writers (default %(default)s)")
+    parser.add_argument("--sections", default="files,roles,writers,kill",
+                        help="comma-separated, of: files, roles, writers, kill (default %(default)s)")
+    parser.add_argument("--kill-leads", type=int, default=50_000, help="leads in the file the import kill hits")
     parser.add_argument("--writers", type=int, default=20, help="concurrent writers (default %(default)s)")
     parser.add_argument("--writes", type=int, default=10, help="writes per writer (default %(default)s)")
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between one writer's writes (±50%%)")
@@ -516,6 +620,9 @@ def main() -> None:
                     mine["writers"] = concurrent_writers(url, writers=args.writers, leads=args.seed_leads,
                                                          writes=args.writes, pause=args.pause)  # fmt: skip
                     print(show_writers(name, mine["writers"]))
+                if "kill" in sections:
+                    mine["kill"] = kill_mid_import(backend, args.kill_leads, (0.3, 0.55, 0.8))
+                    print(show_kills(name, mine["kill"]))
     print(f"took {time.perf_counter() - started:.0f} s")
     print(json.dumps(results, default=str))
 
