@@ -509,6 +509,63 @@ def show_kills(name: str, c: dict) -> str:
             f"{len(c['kills'])} ({each}; {checked})")  # fmt: skip
 
 
+# --------------------------------------------------------------------------- 5. tampered query params
+
+
+PAGES = ["goal_progress", "lead_quality", "handoff_timing", "sla", "my_leads", "lead", "meeting", "what_if"]
+PARAMS = ["month", "period", "channel", "persona", "owner", "lead", "present", "proposal"]
+PAYLOADS = [
+    "9999-99", "-1", "<script>alert(1)</script>", "' OR 1=1 --", "x" * 5_000, "nan", "../../etc/passwd", "%00\x00",
+    "1e309", "[0]", "**bold** [link](javascript:alert(1))", "2026-02-30",
+]  # fmt: skip
+
+
+def tampered_urls(work: Path, payloads: int) -> dict:
+    """Each page in AppTest with every parameter set to one hostile value at a time: exceptions shown or raised."""
+    from streamlit.testing.v1 import AppTest
+
+    from sla_model.generator import sample_dir, sample_slas
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import seed_if_empty
+
+    url = f"sqlite:///{work / 'pages.db'}"
+    engine = make_engine(url)
+    seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    engine.dispose()
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    out = {"urls": 0, "exceptions": 0, "failed": [], "seconds": 0.0}
+    started = time.perf_counter()
+    try:
+        for page in PAGES:
+            for value in PAYLOADS[:payloads]:
+                at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=180)
+                for key in PARAMS:
+                    at.query_params[key] = value
+                out["urls"] += 1
+                try:
+                    at.run()
+                    shown = [e.value for e in at.exception]
+                except Exception as exc:  # noqa: BLE001  (a raised run counts as an exception)
+                    shown = [f"{type(exc).__name__}: {exc}"]
+                if shown:
+                    out["exceptions"] += 1
+                    out["failed"].append(f"{page}?…={value[:30]!r}: {str(shown[0]).splitlines()[0][:120]}")
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+    out["seconds"] = time.perf_counter() - started
+    return out
+
+
+def show_urls(c: dict) -> str:
+    failed = f" ({'; '.join(c['failed'][:5])})" if c["failed"] else ""
+    return (f"AppTest (SQLite): {c['urls']} tampered URLs ({len(PAGES)} pages × every one of {', '.join(PARAMS)} set "
+            f"to one hostile value): {c['exceptions']} exceptions{failed}")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -579,8 +636,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
-    parser.add_argument("--sections", default="files,roles,writers,kill",
-                        help="comma-separated, of: files, roles, writers, kill (default %(default)s)")
+    parser.add_argument("--sections", default="files,roles,writers,kill,urls",
+                        help="comma-separated, of: files, roles, writers, kill, urls (default %(default)s)")
+    parser.add_argument("--payloads", type=int, default=len(PAYLOADS), help=f"hostile values per page, of {len(PAYLOADS)}")
     parser.add_argument("--kill-leads", type=int, default=50_000, help="leads in the file the import kill hits")
     parser.add_argument("--writers", type=int, default=20, help="concurrent writers (default %(default)s)")
     parser.add_argument("--writes", type=int, default=10, help="writes per writer (default %(default)s)")
@@ -623,6 +681,9 @@ def main() -> None:
                 if "kill" in sections:
                     mine["kill"] = kill_mid_import(backend, args.kill_leads, (0.3, 0.55, 0.8))
                     print(show_kills(name, mine["kill"]))
+        if "urls" in sections:
+            results["urls"] = tampered_urls(work, args.payloads)
+            print(show_urls(results["urls"]))
     print(f"took {time.perf_counter() - started:.0f} s")
     print(json.dumps(results, default=str))
 
