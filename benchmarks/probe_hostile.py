@@ -638,7 +638,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
     parser.add_argument("--sections", default="files,roles,writers,kill,urls",
                         help="comma-separated, of: files, roles, writers, kill, urls (default %(default)s)")
-    parser.add_argument("--payloads", type=int, default=len(PAYLOADS), help=f"hostile values per page, of {len(PAYLOADS)}")
+    parser.add_argument("--payloads", type=int, default=len(PAYLOADS),
+                        help="hostile values per page (default all %(default)s)")
     parser.add_argument("--kill-leads", type=int, default=50_000, help="leads in the file the import kill hits")
     parser.add_argument("--writers", type=int, default=20, help="concurrent writers (default %(default)s)")
     parser.add_argument("--writes", type=int, default=10, help="writes per writer (default %(default)s)")
