@@ -12,7 +12,7 @@ from sla_model.charts.progress import (
     funnel_chart,
 )
 from sla_model.metrics.funnel import TRAILING_MONTHS, funnel_vs_actual, trailing_rates
-from sla_model.metrics.periods import cumulative_by_span, daily_quotas, span_quota
+from sla_model.metrics.periods import COMPARISONS, cumulative_by_span, daily_quotas, span_quota
 from sla_model.metrics.progress import (
     FUNNEL_LABELS,
     MEASURE_LABELS,
@@ -85,14 +85,14 @@ with left:
     daily_quota = daily_quotas(data.versions, measure, view.span, **filters)
     daily = compute(view_scope(view), cumulative_by_span, view.leads, view.span, daily_quota, data.as_of, measure,
                     compared)  # fmt: skip
-    ghost = None if compared is None else compared.label()
+    ghost = None if compared is None else COMPARISONS[view.compare]
     long = cumulative_series(daily, with_pace=p.quota > 0, ghost=ghost)
     unit = "USD" if measure == "revenue" else "count"
     x_title = "Day of month" if view.monthly else "Day"
     chart = cumulative_progress_chart(long, MEASURE_LABELS[measure], unit, ghost=ghost, x_title=x_title)
     show(projector(chart, 340), len(long), key="cumulative_chart")
     if ghost:
-        st.caption(f"Grey line: {ghost}, day by day, drawn on the same day number of {view.label}.")
+        st.caption(f"Grey line: {compared.label()}, day by day, drawn on the same day number of {view.label}.")
 
 # --- MQLs by channel against per-channel quotas ------------------------------------------------------
 with right:
@@ -100,7 +100,8 @@ with right:
     chans = list(view.channels) or data.channels
     ch = with_attainment(channel_quotas(view, chans, first.elapsed))
     period = "this month" if view.monthly else f"in {view.label}"
-    chart = channel_progress_chart(ch, data.channels, period, selectable=True)
+    axis = "this month" if view.monthly else f"in {NOUNS[view.span.kind]}"  # the axis title stays short
+    chart = channel_progress_chart(ch, data.channels, axis, selectable=True)
     clicked = drill.pick(chart, len(ch), key="channel_chart", height=340)
     st.caption(
         f"Bars: MQLs {period}. Black ticks: the channel's MQL quota for {NOUNS[view.span.kind]}. "

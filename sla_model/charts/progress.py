@@ -41,11 +41,13 @@ def cumulative_progress_chart(
     if ghost is not None and (long["series"] == ghost).any():
         looks.append((ghost, GHOST, [1, 0]))
     domain = [name for name, _, _ in looks]
+    # A week's few days: one tick a day (left alone, the axis ticks every 12 hours and repeats each date).
+    ticks = {"tickCount": {"interval": "day", "step": 1}} if long["day"].nunique() <= 14 else {}
     return (
         alt.Chart(long)
         .mark_line(strokeWidth=3)
         .encode(
-            x=alt.X("day:T", title=x_title, axis=alt.Axis(format="%d %b")),
+            x=alt.X("day:T", title=x_title, axis=alt.Axis(format="%d %b", **ticks)),
             y=alt.Y("value:Q", title=f"{label} ({unit}), cumulative"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[c for _, c, _ in looks])),
             strokeDash=alt.StrokeDash(
