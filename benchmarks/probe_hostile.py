@@ -285,8 +285,20 @@ def wrong_role_calls(engine) -> dict:
                                    "ORDER BY lead_id LIMIT 2"), {"o": other}).scalars().all()  # fmt: skip
         any_lead = conn.execute(text("SELECT lead_id FROM lead WHERE owner = :o ORDER BY lead_id"), {"o": other}
                                 ).scalars().first()  # fmt: skip
-    reopened = ", ".join(f"{c} = NULL" for c in ("accepted_at", "rejected_at", "recycled_at", "disqualified_at",
-                                                 "sql_at", "opportunity_at", "won_at", "lost_at", "rejection_reason"))
+    reopened = ", ".join(
+        f"{c} = NULL"
+        for c in (
+            "accepted_at",
+            "rejected_at",
+            "recycled_at",
+            "disqualified_at",
+            "sql_at",
+            "opportunity_at",
+            "won_at",
+            "lost_at",
+            "rejection_reason",
+        )
+    )
     with engine.begin() as conn:  # two open MQLs of the other rep (as bench_writes' seed reopens them)
         conn.execute(text(f"UPDATE lead SET {reopened} WHERE lead_id IN :ids").bindparams(
             bindparam("ids", expanding=True)), {"ids": list(theirs)})  # fmt: skip
@@ -308,21 +320,27 @@ def wrong_role_calls(engine) -> dict:
     rows = b"lead_id,created_at,channel\nN1,2026-03-01,Web\n"
     open_lead = theirs[0] if theirs else any_lead
     manager_only = {
-        "importer.write": lambda a: importer.write(engine, importer.prepare(read_csv(rows, name="f.csv"), OWN_LEADS),
-                                                   actor=a),  # fmt: skip
-        "save_mapping": lambda a: save_mapping(engine=engine, mapping=OWN_LEADS.model_copy(update={"name": "Ours"}),
-                                               actor=a),  # fmt: skip
+        "importer.write": lambda a: importer.write(
+            engine, importer.prepare(read_csv(rows, name="f.csv"), OWN_LEADS), actor=a
+        ),  # fmt: skip
+        "save_mapping": lambda a: save_mapping(
+            engine=engine, mapping=OWN_LEADS.model_copy(update={"name": "Ours"}), actor=a
+        ),  # fmt: skip
         "set_user": lambda a: set_user(engine=engine, actor=a, email="x@y.z", role=Role.MANAGER),
         "publish_sla": lambda a: publish_sla(engine=engine, actor=a, sla=sla),
-        "record_decision": lambda a: decisions.record_decision(engine=engine, actor=a, month="2026-11", text="x",
-                                                               owner="x", due=dt.date(2026, 12, 15)),  # fmt: skip
-        "close_decision": lambda a: decisions.close_decision(engine=engine, actor=a, decision_id=record.id,
-                                                             status="done", row_version=record.row_version),
+        "record_decision": lambda a: decisions.record_decision(
+            engine=engine, actor=a, month="2026-11", text="x", owner="x", due=dt.date(2026, 12, 15)
+        ),  # fmt: skip
+        "close_decision": lambda a: decisions.close_decision(
+            engine=engine, actor=a, decision_id=record.id, status="done", row_version=record.row_version
+        ),
         "propose": lambda a: decisions.propose(engine=engine, actor=a, title="x", candidate=candidate),
-        "decide_proposal": lambda a: decisions.decide_proposal(engine=engine, actor=a, proposal_id=proposal.id,
-                                                               status="adopted", row_version=proposal.row_version),
-        "save_settings": lambda a: save_settings(engine=engine, actor=a, settings={"risk_hours": 4.0},
-                                                 expected_version=0),  # fmt: skip
+        "decide_proposal": lambda a: decisions.decide_proposal(
+            engine=engine, actor=a, proposal_id=proposal.id, status="adopted", row_version=proposal.row_version
+        ),
+        "save_settings": lambda a: save_settings(
+            engine=engine, actor=a, settings={"risk_hours": 4.0}, expected_version=0
+        ),  # fmt: skip
     }
     calls = [(f"{name} as {who.role}", fn, who) for name, fn in manager_only.items() for who in (rep, viewer)]
     calls += [
@@ -363,8 +381,10 @@ def wrong_role_calls(engine) -> dict:
 def show_roles(name: str, c: dict) -> str:
     extra = f" (not refused: {'; '.join(c['not_refused'])})" if c["not_refused"] else ""
     stored = f" ({'; '.join(c['stored_by'])})" if c["stored_by"] else ""
-    return (f"{name}: {c['calls']} direct action calls with the wrong role: {c['refused']} refused{extra}, "
-            f"{c['stored']} stored{stored}, {c['errors']} other errors")
+    return (
+        f"{name}: {c['calls']} direct action calls with the wrong role: {c['refused']} refused{extra}, "
+        f"{c['stored']} stored{stored}, {c['errors']} other errors"
+    )
 
 
 # --------------------------------------------------------------------------- 3. concurrent writers
@@ -562,8 +582,10 @@ def tampered_urls(work: Path, payloads: int) -> dict:
 
 def show_urls(c: dict) -> str:
     failed = f" ({'; '.join(c['failed'][:5])})" if c["failed"] else ""
-    return (f"AppTest (SQLite): {c['urls']} tampered URLs ({len(PAGES)} pages × every one of {', '.join(PARAMS)} set "
-            f"to one hostile value): {c['exceptions']} exceptions{failed}")
+    return (
+        f"AppTest (SQLite): {c['urls']} tampered URLs ({len(PAGES)} pages × every one of {', '.join(PARAMS)} set "
+        f"to one hostile value): {c['exceptions']} exceptions{failed}"
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -636,10 +658,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", help="also probe PostgreSQL (a scratch database on this server)")
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
-    parser.add_argument("--sections", default="files,roles,writers,kill,urls",
-                        help="comma-separated, of: files, roles, writers, kill, urls (default %(default)s)")
-    parser.add_argument("--payloads", type=int, default=len(PAYLOADS),
-                        help="hostile values per page (default all %(default)s)")
+    parser.add_argument(
+        "--sections",
+        default="files,roles,writers,kill,urls",
+        help="comma-separated, of: files, roles, writers, kill, urls (default %(default)s)",
+    )
+    parser.add_argument(
+        "--payloads", type=int, default=len(PAYLOADS), help="hostile values per page (default all %(default)s)"
+    )
     parser.add_argument("--kill-leads", type=int, default=50_000, help="leads in the file the import kill hits")
     parser.add_argument("--writers", type=int, default=20, help="concurrent writers (default %(default)s)")
     parser.add_argument("--writes", type=int, default=10, help="writes per writer (default %(default)s)")
