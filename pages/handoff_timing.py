@@ -66,18 +66,18 @@ def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object
     return reps, clicked.get("owner")
 
 
-def compliance_by_rep(compliance: pd.DataFrame, view: View) -> pd.DataFrame:
-    """Share of judged MQLs meeting the touch rule per rep, with 95% intervals; worst first."""
+def compliance_by_rep(compliance: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object]:
+    """Share of judged MQLs meeting the touch rule per rep, with 95% intervals; worst first; and the rep clicked."""
     reps = rep_compliance(compliance)
     if reps.empty:
         st.info("No MQL of this period has been judged on the touch rule yet.", icon=":material/schedule:")
-        return reps
+        return reps, None
     reps = with_rep_labels(reps, "judged")
     f = view.sla.follow_up
-    chart = rep_compliance_chart(reps, f.min_touches, f.touch_window_days)
-    show(projector(chart, rep_chart_height(reps)), len(reps), key="compliance_by_rep")
-    st.caption("Dots: share complying; grey bars: 95% (Wilson) interval; n = judged MQLs.")
-    return reps
+    chart = rep_compliance_chart(reps, f.min_touches, f.touch_window_days, selectable=True)
+    clicked = drill.pick(chart, len(reps), key="compliance_by_rep", height=rep_chart_height(reps))
+    st.caption("Dots: share complying; grey bars: 95% (Wilson) interval; n = judged MQLs. Click a dot for them.")
+    return reps, clicked.get("owner")
 
 
 def stage_trend(view: View) -> None:
@@ -142,8 +142,9 @@ def main() -> None:
             rep_speed_rows, rep = speed_by_rep(judged, view)
         with right:
             st.markdown(f"**Touch rule: {f.min_touches} touches within {f.touch_window_days} days** · lowest first")
-            rep_comp_rows = compliance_by_rep(compliance, view)
+            rep_comp_rows, judged_rep = compliance_by_rep(compliance, view)
         drill.rep_drill(judged, data.leads, rep, view)
+        drill.judged_drill(compliance, data.leads, judged_rep, view)
         rep_table(rep_speed_rows, rep_comp_rows, month)
         policy_section(judged, compliance, view)
         delay_section(month, view)

@@ -107,12 +107,12 @@ with right:
             colour=channel_colours(data.channels),
             overall=acc["rate"],
             overall_text=overall_text(acc["rate"]),
+            selectable=True,
         )
-        show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="acceptance_channel_chart")
-        st.caption(
-            "n = decided MQLs; whiskers: 95% interval; dashed line: all channels. Pale bars are small "
-            f"samples (n < {SMALL_SAMPLE}): read them with care."
-        )
+        picked = drill.pick(chart, len(rows) + 1, key="acceptance_channel_chart", height=rate_bars_height(rows))
+        st.caption("n = decided MQLs; whiskers: 95% interval; dashed line: all channels. Pale bars are small samples "
+                   f"(n < {SMALL_SAMPLE}): read them with care. Click a bar for its MQLs.")  # fmt: skip
+        drill.decided_drill(cohort, picked.get("group"), drill.period_name(view), labels)
 
 # --- Rejection reasons: Pareto, drillable by channel, campaign or persona -------------------------------
 st.subheader(f"Why sales rejected {view.period:%B}'s MQLs" if view.monthly else f"Why sales rejected {month}'s MQLs")

@@ -6,10 +6,26 @@ import pandas as pd
 import pytest
 
 from sla_model.generator import generate, sample_slas
-from sla_model.metrics.drill import channel_mqls, cohort_leads, funnel_leads, rep_touched, stage_leads
+from sla_model.metrics.drill import (
+    channel_mqls,
+    cohort_leads,
+    decided_leads,
+    funnel_leads,
+    rep_judged,
+    rep_touched,
+    stage_leads,
+)
 from sla_model.metrics.funnel import funnel_vs_actual, trailing_rates
 from sla_model.metrics.progress import channel_progress
-from sla_model.metrics.timing import month_mqls, rep_speed, speed_to_lead, touch_summary
+from sla_model.metrics.quality import acceptance_by, mql_cohort
+from sla_model.metrics.timing import (
+    month_mqls,
+    rep_compliance,
+    rep_speed,
+    speed_to_lead,
+    touch_compliance,
+    touch_summary,
+)
 from sla_model.metrics.velocity import STAGES, cohort_funnel, funnel_stages
 from tests.factories import leads_frame, make_lead
 
@@ -112,3 +128,20 @@ def test_on_a_real_crm_export_a_months_won_deals_and_a_cohorts_lost_deals_are_th
     lost = stage_leads(cohort, "Lost")
     assert len(lost) > 10
     assert sorted(lost["lead_id"]) == sorted(cohort_raw.loc[cohort_raw["deal_stage"] == "Lost", "opportunity_id"])
+
+
+def test_each_channels_acceptance_bar_opens_its_decided_mqls(sample):
+    cohort = mql_cohort(sample.leads, START, END)
+    bars = acceptance_by(cohort, "channel")
+    assert bars["decided"].sum() > 0
+    for channel, decided in bars["decided"].items():
+        assert len(decided_leads(cohort, "channel", channel)) == decided
+
+
+def test_each_reps_touch_rule_dot_opens_the_mqls_it_judged(sample):
+    summary = touch_summary(sample.leads, sample.touches, sample_slas())
+    compliance = touch_compliance(month_mqls(summary, START, END), sample.leads, sample.as_of)
+    reps = rep_compliance(compliance)
+    assert len(reps) > 1
+    for owner, judged in zip(reps["owner"], reps["judged"], strict=True):
+        assert len(rep_judged(compliance, owner)) == judged

@@ -183,6 +183,28 @@ def rep_drill(judged: pd.DataFrame, leads: pd.DataFrame, owner: object, view: Vi
     leads_panel(title, explain(rows, "touched"), key=f"ht_rep_{slug(owner)}")
 
 
+def decided_drill(cohort: pd.DataFrame, channel: object, when: str, labels: dict[str, str]) -> None:
+    """A channel's decided MQLs (accepted or rejected): the sample behind its acceptance bar on Lead quality."""
+    from sla_model.metrics.drill import decided_leads, explain
+
+    if channel is None:
+        return
+    rows = decided_leads(cohort, "channel", str(channel))
+    leads_panel(f"Decided MQLs from {channel}, {when}", explain(rows, "decided"), key=f"lq_decided_{slug(channel)}",
+                labels=labels)  # fmt: skip
+
+
+def judged_drill(compliance: pd.DataFrame, leads: pd.DataFrame, owner: object, view: View) -> None:
+    """A rep's MQLs judged on the touch rule: the sample behind their compliance dot on Handoff timing."""
+    from sla_model.metrics.drill import explain, rep_judged
+
+    if owner is None:
+        return
+    rows = _with_names(rep_judged(compliance, str(owner)), leads)
+    title = f"MQLs of {owner} judged on the touch rule, handed over in {period_name(view)}"
+    leads_panel(title, explain(rows, "touch_rule"), key=f"ht_judged_{slug(owner)}")
+
+
 def _with_names(rows: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (per-lead summaries) with each lead's name and company from ``leads``."""
     names = leads.loc[:, ["lead_id", "first_name", "last_name", "company"]]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis
+from sla_model.charts.style import BAD, GOOD, NEUTRAL, channel_scale, month_axis, pickable
 
 #: Vega expression that draws a label containing newlines on several lines.
 LINES = "split(datum.value, '\\n')"
@@ -22,12 +22,14 @@ def rate_bars(
     overall: float,
     overall_text: str = "",
     by_rate: bool = True,
+    selectable: bool = False,
 ) -> alt.LayerChart:
     """Horizontal rate bars with 95% Wilson error bars; small samples are pale and labelled.
 
     ``rows`` has the columns of ``ui.lead_quality.rate_rows``. Rows are sorted by rate (highest first), or kept
     in their order when ``by_rate`` is false. ``overall`` (skipped when NaN) is drawn as a dashed line whose
-    tooltip reads ``overall_text``.
+    tooltip reads ``overall_text``. With ``selectable``, a click on a bar picks its group
+    (:data:`~sla_model.charts.style.PICK`, field ``group``).
     """
     order = list(rows.sort_values("rate", ascending=False, na_position="last")["axis"] if by_rate else rows["axis"])
     tooltip = [
@@ -49,7 +51,7 @@ def rate_bars(
     errors = base.mark_errorbar(ticks=alt.TickConfig(size=12, thickness=2), thickness=2, color="black").encode(
         x=alt.X("low:Q", title=x_title), x2="high:Q"
     )
-    layers = [bars, errors]
+    layers = [pickable(bars, ["group"]) if selectable else bars, errors]
     if overall == overall:  # not NaN
         ref = pd.DataFrame({"overall": [overall], "label": [overall_text]})
         layers.append(

@@ -113,8 +113,12 @@ def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = Fals
     return span + (pickable(points, ["owner"]) if selectable else points) + rule
 
 
-def rep_compliance_chart(reps: pd.DataFrame, min_touches: int, window_days: int) -> alt.LayerChart:
+def rep_compliance_chart(
+    reps: pd.DataFrame, min_touches: int, window_days: int, *, selectable: bool = False
+) -> alt.LayerChart:
     """Share of judged MQLs meeting the touch rule per rep (``timing.rep_compliance`` with a ``Rep`` label).
+
+    With ``selectable``, a click on a dot picks its rep (:data:`~sla_model.charts.style.PICK`, field ``owner``).
 
     Dots are the shares, grey bars their 95% intervals; the axis starts at the tenth below the lowest bound.
     """
@@ -141,7 +145,7 @@ def rep_compliance_chart(reps: pd.DataFrame, min_touches: int, window_days: int)
             alt.Tooltip("judged:Q", title="Judged MQLs"),
         ],
     )
-    return bars + points
+    return bars + (pickable(points, ["owner"]) if selectable else points)
 
 
 def stage_trend_chart(stages: pd.DataFrame) -> alt.LayerChart:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sla_model.metrics.lifecycle import is_accepted
 from sla_model.metrics.progress import measure_times
 from sla_model.metrics.quality import decision_status, mql_cohort
 from sla_model.metrics.velocity import reached, stage_times
@@ -27,6 +28,8 @@ EXPLAIN = {
     "leads": ("persona", "created_at", "mql_at"),
     "customers": ("sql_at", "won_at", "amount"),
     "touched": ("mql_at", "first_touch_at", "hours_to_first_touch", "first_touch_hours", "status"),
+    "decided": ("mql_at", "accepted_at", "rejected_at", "rejection_reason"),
+    "touch_rule": ("mql_at", "touches_in_window", "min_touches", "window_days", "complies"),
     "cohort": ("created_at", "mql_at", "accepted_at", "sql_at", "opportunity_at", "won_at", "lost_at", "amount"),
 }
 #: The reverse funnel's stages (``funnel.reverse_funnel``), by the Goal progress measure that counts them.
@@ -64,6 +67,20 @@ def stage_leads(cohort: pd.DataFrame, stage: str) -> pd.DataFrame:
 def cohort_leads(leads: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     """The leads created in ``month``: one row of the cohort table (``velocity.cohort_funnel``)."""
     return leads[(leads["created_at"] >= month.start_time) & (leads["created_at"] < (month + 1).start_time)]
+
+
+def decided_leads(cohort: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """The MQLs of ``cohort`` sales accepted or rejected where ``column`` is ``value``.
+
+    They are the sample (n) behind one bar of ``quality.acceptance_by``.
+    """
+    decided = is_accepted(cohort) | cohort["rejected_at"].notna()
+    return cohort[decided & (cohort[column].astype(object) == value)]
+
+
+def rep_judged(compliance: pd.DataFrame, owner: str) -> pd.DataFrame:
+    """A rep's MQLs judged on the touch rule (``timing.touch_compliance``): the sample behind their compliance dot."""
+    return compliance[compliance["judged"] & (compliance["owner"].astype(object) == owner)]
 
 
 def rep_touched(judged: pd.DataFrame, owner: str) -> pd.DataFrame:

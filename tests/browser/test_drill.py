@@ -95,7 +95,7 @@ def test_goal_progress_a_channels_bar_and_a_funnel_row_open_their_leads(app_url,
     screenshot(page, "goal_progress_funnel_row_drill")
 
 
-def test_lead_quality_a_tile_a_funnel_bar_and_a_cohort_row_open_their_leads(app_url, page):
+def test_lead_quality_a_tile_two_bars_and_a_cohort_row_open_their_leads(app_url, page):
     page.set_viewport_size({"width": 1280, "height": 1080})
     page.goto(f"{app_url}/lead_quality?month=October+2026")
     rejected = _tile(page, "Rejected")
@@ -109,6 +109,11 @@ def test_lead_quality_a_tile_a_funnel_bar_and_a_cohort_row_open_their_leads(app_
            ).to_be_visible()  # fmt: skip
     settle(page)
 
+    bar = click_mark(page, "acceptance_channel_chart", "Group: Email;")
+    panel = page.locator(".st-key-drill_lq_decided_Email")
+    assert _panel_count(panel) == mark_value(bar, "Sample size (n)")
+    settle(page)
+
     created = mark_value(chart_mark(page, "funnel_chart", "stage: Lead;"), "Leads")
     tick_row(page, "cohort_rows", 0)  # the newest cohort first: October's
     panel = page.locator(".st-key-drill_lq_cohort_2026_10")
@@ -117,7 +122,7 @@ def test_lead_quality_a_tile_a_funnel_bar_and_a_cohort_row_open_their_leads(app_
     screenshot(page, "lead_quality_cohort_row_drill")
 
 
-def test_handoff_timing_a_tile_and_a_reps_dot_open_their_leads(app_url, page):
+def test_handoff_timing_a_tile_and_a_reps_dots_open_their_leads(app_url, page):
     page.set_viewport_size({"width": 1280, "height": 1080})
     page.goto(f"{app_url}/handoff_timing?month=October+2026")
     touched = page.get_by_test_id("stMetric").filter(has_text="Median wait").first
@@ -132,6 +137,11 @@ def test_handoff_timing_a_tile_and_a_reps_dot_open_their_leads(app_url, page):
     panel = page.locator("[class*='st-key-drill_ht_rep_']")
     assert _panel_count(panel) == mark_value(dot, "Touched MQLs")
     expect(panel.get_by_text(re.compile(r"^MQLs .+ touched, handed over in October 2026"))).to_be_visible()
+    settle(page)
+
+    dot = click_mark(page, "compliance_by_rep", "Judged MQLs:")
+    panel = page.locator("[class*='st-key-drill_ht_judged_']")
+    assert _panel_count(panel) == mark_value(dot, "Judged MQLs")
 
 
 def test_meeting_a_tile_a_channels_bar_and_a_reps_row_open_their_leads(app_url, page):
