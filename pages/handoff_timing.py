@@ -35,18 +35,20 @@ from ui.handoff_timing import breach_section, interval_text, rep_table, tiles, v
 TREND_MONTHS = 12
 
 
-def speed_histogram(judged: pd.DataFrame, speed: dict) -> None:
-    """Hours to first touch, binned and stacked by status, with the SLA limit marked."""
+def speed_histogram(judged: pd.DataFrame, speed: dict, view: View) -> None:
+    """Hours to first touch, binned and stacked by status, with the SLA limit marked; a bar opens its MQLs."""
     limits = first_touch_limits(judged)
     counts, labels, edges = speed_bins(judged, limits)
-    chart = speed_histogram_chart(counts, labels, edges, limits)
-    show(projector(chart, 330), len(counts) + 2 * len(limits), key="speed_histogram")
+    chart = speed_histogram_chart(counts, labels, edges, limits, selectable=True)
+    picked = drill.pick(chart, len(counts) + 2 * len(limits), key="speed_histogram", height=330)
     st.caption(
         f"**{fmt.pct(speed['share_within'])}** of {speed['judged']:,} judged MQLs were first touched within the SLA "
         f"({interval_text(speed['low'], speed['high']) or 'no interval'}). Bars are stacked by how each MQL is judged "
         "against the limit in force at its handoff (missed: never touched, limit passed; open: untouched, clock "
-        "still running; decided without any touch recorded: not judged); the dashed line marks the limit."
+        "still running; decided without any touch recorded: not judged); the dashed line marks the limit. "
+        "Click a bar for its MQLs."
     )
+    drill.bin_drill(judged, view.data.leads, limits, picked, view)
 
 
 def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object]:
@@ -132,7 +134,7 @@ def main() -> None:
         st.subheader("Speed to lead")
         handed = f"{len(month):,} MQL{'' if len(month) == 1 else 's'}"
         st.markdown(f"**Hours from handoff to first touch** · {handed} handed over in {view.label}")
-        speed_histogram(judged, speed)
+        speed_histogram(judged, speed, view)
 
         f = sla.follow_up
         st.subheader(f"By rep · {view.label}")

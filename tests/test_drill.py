@@ -7,6 +7,7 @@ import pytest
 
 from sla_model.generator import generate, sample_slas
 from sla_model.metrics.drill import (
+    bin_leads,
     channel_mqls,
     cohort_leads,
     decided_leads,
@@ -19,9 +20,11 @@ from sla_model.metrics.funnel import funnel_vs_actual, trailing_rates
 from sla_model.metrics.progress import channel_progress
 from sla_model.metrics.quality import acceptance_by, mql_cohort
 from sla_model.metrics.timing import (
+    first_touch_limits,
     month_mqls,
     rep_compliance,
     rep_speed,
+    speed_bins,
     speed_to_lead,
     touch_compliance,
     touch_summary,
@@ -145,3 +148,15 @@ def test_each_reps_touch_rule_dot_opens_the_mqls_it_judged(sample):
     assert len(reps) > 1
     for owner, judged in zip(reps["owner"], reps["judged"], strict=True):
         assert len(rep_judged(compliance, owner)) == judged
+
+
+def test_each_stacked_bar_of_the_speed_histogram_opens_its_mqls(sample):
+    summary = touch_summary(sample.leads, sample.touches, sample_slas())
+    judged = speed_to_lead(month_mqls(summary, START, END), sample.as_of)
+    limits = first_touch_limits(judged)
+    counts, _, _ = speed_bins(judged, limits)
+    assert len(counts) > 3
+    for hours, status, mqls in zip(counts["Hours"], counts["status"], counts["mqls"], strict=True):
+        rows = bin_leads(judged, limits, hours, status)
+        assert len(rows) == mqls
+        assert set(rows["status"]) == {status}

@@ -205,6 +205,20 @@ def judged_drill(compliance: pd.DataFrame, leads: pd.DataFrame, owner: object, v
     leads_panel(title, explain(rows, "touch_rule"), key=f"ht_judged_{slug(owner)}")
 
 
+def bin_drill(judged: pd.DataFrame, leads: pd.DataFrame, limits: list[float], picked: dict, view: View) -> None:
+    """The MQLs behind one stacked bar of the speed-to-lead histogram (its hours and its status)."""
+    from sla_model.metrics.drill import bin_leads, explain
+    from sla_model.metrics.timing import STATUS_NAMES
+
+    if not picked.get("Hours") or not picked.get("status"):
+        return
+    hours, status = str(picked["Hours"]), str(picked["status"])
+    rows = _with_names(bin_leads(judged, limits, hours, status), leads)
+    what = "never touched" if hours.startswith("Not") else f"first touched after {hours} h"
+    title = f"{STATUS_NAMES.get(status, status)}: MQLs {what}, handed over in {period_name(view)}"
+    leads_panel(title, explain(rows, "touched"), key=f"ht_bin_{slug(hours)}_{status}")
+
+
 def _with_names(rows: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (per-lead summaries) with each lead's name and company from ``leads``."""
     names = leads.loc[:, ["lead_id", "first_name", "last_name", "company"]]

@@ -21,11 +21,13 @@ def rep_chart_height(reps: pd.DataFrame) -> int:
 
 
 def speed_histogram_chart(
-    counts: pd.DataFrame, labels: list[str], edges: list[float], limits: list[float]
+    counts: pd.DataFrame, labels: list[str], edges: list[float], limits: list[float], *, selectable: bool = False
 ) -> alt.LayerChart:
     """MQLs per bin of hours to first touch, stacked by status, with each SLA limit as a labelled dashed line.
 
-    ``counts``, ``labels`` and ``edges`` come from ``timing.speed_bins`` called with ``limits``.
+    ``counts``, ``labels`` and ``edges`` come from ``timing.speed_bins`` called with ``limits``. With
+    ``selectable``, a click on a bar picks its bin and status (:data:`~sla_model.charts.style.PICK`, fields
+    ``Hours`` and ``status``).
     """
     x_scale = alt.Scale(domain=labels)
     statuses = [STATUS_NAMES[s] for s in STATUS_COLOURS]
@@ -59,7 +61,7 @@ def speed_histogram_chart(
         .mark_text(align="left", baseline="top", dx=5, dy=4, fontSize=14, fontWeight="bold")
         .encode(x=alt.X("Hours:N", scale=x_scale, bandPosition=0), y=alt.value(0), text="text:N")
     )
-    return bars + rule + text
+    return (pickable(bars, ["Hours", "status"]) if selectable else bars) + rule + text
 
 
 def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = False) -> alt.LayerChart:

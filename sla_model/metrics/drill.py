@@ -11,6 +11,7 @@ import pandas as pd
 from sla_model.metrics.lifecycle import is_accepted
 from sla_model.metrics.progress import measure_times
 from sla_model.metrics.quality import decision_status, mql_cohort
+from sla_model.metrics.timing import speed_bin_of
 from sla_model.metrics.velocity import reached, stage_times
 
 #: The columns every drill-down shows first: who the lead is and who owns it.
@@ -81,6 +82,12 @@ def decided_leads(cohort: pd.DataFrame, column: str, value: str) -> pd.DataFrame
 def rep_judged(compliance: pd.DataFrame, owner: str) -> pd.DataFrame:
     """A rep's MQLs judged on the touch rule (``timing.touch_compliance``): the sample behind their compliance dot."""
     return compliance[compliance["judged"] & (compliance["owner"].astype(object) == owner)]
+
+
+def bin_leads(judged: pd.DataFrame, limits: list[float], hours: str, status: str) -> pd.DataFrame:
+    """The MQLs behind one stacked bar of the speed-to-lead histogram: its bin of hours and its status."""
+    idx, labels, _ = speed_bin_of(judged, limits)
+    return judged[(idx == labels.index(hours)) & (judged["status"].to_numpy(dtype=object) == status)]
 
 
 def rep_touched(judged: pd.DataFrame, owner: str) -> pd.DataFrame:

@@ -345,17 +345,22 @@ def speed_bins(judged: pd.DataFrame, limits: Iterable[float]) -> tuple[pd.DataFr
         >>> counts["Hours"].tolist(), counts["mqls"].tolist()
         (['0–1', '4–8', '8–24', '>96', 'Not touched'], [1, 1, 1, 1, 1])
     """
-    edges = sorted({float(e) for e in HOUR_EDGES} | {float(h) for h in limits})
-    labels = [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [f">{edges[-1]:g}", NOT_TOUCHED]
-    hours = judged["hours_to_first_touch"].to_numpy(dtype=float)
-    idx = np.clip(np.searchsorted(edges, hours, side="left") - 1, 0, None)
-    idx = np.where(np.isnan(hours), len(labels) - 1, idx)
+    idx, labels, edges = speed_bin_of(judged, limits)
     frame = pd.DataFrame({"bin": idx, "status": judged["status"].to_numpy(dtype=object)})
     counts = frame.groupby(["bin", "status"]).size().rename("mqls").reset_index()
     counts["Hours"] = [labels[i] for i in counts["bin"]]
     counts["Status"] = counts["status"].map(STATUS_NAMES)
     counts["share"] = counts["mqls"] / max(len(judged), 1)
     return counts, labels, edges
+
+
+def speed_bin_of(judged: pd.DataFrame, limits: Iterable[float]) -> tuple[np.ndarray, list[str], list[float]]:
+    """Each MQL's bin of :func:`speed_bins` (its position in the labels), with the bin labels and the edges."""
+    edges = sorted({float(e) for e in HOUR_EDGES} | {float(h) for h in limits})
+    labels = [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [f">{edges[-1]:g}", NOT_TOUCHED]
+    hours = judged["hours_to_first_touch"].to_numpy(dtype=float)
+    idx = np.clip(np.searchsorted(edges, hours, side="left") - 1, 0, None)
+    return np.where(np.isnan(hours), len(labels) - 1, idx), labels, edges
 
 
 def first_touch_limits(judged: pd.DataFrame) -> list[float]:

@@ -177,9 +177,18 @@ def mark_value(mark, field: str) -> str:
 
 def click_mark(page, key: str, text: str):
     """Click the mark of the chart under ``key`` described by ``text`` (see :func:`chart_mark`); returns the mark."""
-    mark = chart_mark(page, key, text)
-    mark.scroll_into_view_if_needed()
-    mark.click()
+    from playwright.sync_api import Error
+
+    settle(page)
+    for _ in range(3):  # Vega can redraw a chart (a new SVG) while the page settles: find its mark again
+        mark = chart_mark(page, key, text)
+        try:
+            mark.scroll_into_view_if_needed()
+            mark.click()
+            return mark
+        except Error:
+            page.wait_for_timeout(500)
+    mark.click()  # a last try that fails with Playwright's own message
     return mark
 
 

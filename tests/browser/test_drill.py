@@ -139,6 +139,12 @@ def test_handoff_timing_a_tile_and_a_reps_dots_open_their_leads(app_url, page):
     expect(panel.get_by_text(re.compile(r"^MQLs .+ touched, handed over in October 2026"))).to_be_visible()
     settle(page)
 
+    bar = click_mark(page, "speed_histogram", "Status: Late;")
+    panel = page.locator("[class*='st-key-drill_ht_bin_']")
+    assert _panel_count(panel) == mark_value(bar, "MQLs")
+    expect(panel.get_by_text(re.compile(r"^Late: MQLs first touched after "))).to_be_visible()
+    settle(page)
+
     dot = click_mark(page, "compliance_by_rep", "Judged MQLs:")
     panel = page.locator("[class*='st-key-drill_ht_judged_']")
     assert _panel_count(panel) == mark_value(dot, "Judged MQLs")
