@@ -154,6 +154,19 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+#: Bytes that are neither text nor a line break or tab: a text file holds a stray few, a binary file many.
+_CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
+def _text_with_nul(head: bytes) -> bool:
+    """Whether a file start holding a NUL byte is text with a stray NUL (a damaged cell), not a binary file.
+
+    It is text when at most 1 % of its bytes (or 4, in a short file) are control characters: random or
+    compressed bytes have about 12 %.
+    """
+    return len(head) - len(head.translate(None, _CONTROL)) <= max(4, len(head) // 100)
+
+
 def _decode(data: bytes, name: str, *, head_only: bool = False) -> tuple[bytes, str]:
     """The file as UTF-8 bytes (no BOM) and the name of the encoding it was in.
 
@@ -332,17 +345,19 @@ def _read(data: bytes, name: str, max_bytes: int) -> CsvTable:
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         codec = _utf16_without_bom(head)
-        if codec is None:
+        if codec is not None:
+            label = f"UTF-16 {codec[-2:].upper()}"
+            try:
+                text = data.decode(codec).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CsvFileError(
+                    f"{name}: looks like {label} without a BOM, but byte {exc.start:,} is not valid UTF-16. Save "
+                    "the file again as UTF-8 (CSV UTF-8 in Excel)."
+                ) from None
+            return _read_text(text, name, f"{label} (no BOM)")
+        if not _text_with_nul(head):
             raise CsvFileError(f"{name}: this is a binary file, not a CSV text file")
-        label = f"UTF-16 {codec[-2:].upper()}"
-        try:
-            text = data.decode(codec).encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CsvFileError(
-                f"{name}: looks like {label} without a BOM, but byte {exc.start:,} is not valid UTF-16. Save the "
-                "file again as UTF-8 (CSV UTF-8 in Excel)."
-            ) from None
-        return _read_text(text, name, f"{label} (no BOM)")
+        # else text with a stray NUL byte: read as any text, and refused naming the NUL's row and column
     text, encoding = _decode(data, name, head_only=True)
     try:
         return _read_text(text, name, encoding)
@@ -353,6 +368,14 @@ def _read(data: bytes, name: str, max_bytes: int) -> CsvTable:
 
 class _NotUtf8(Exception):
     pass
+
+
+def _nul_found(where: str, what: str) -> str:
+    """The message for a NUL byte found: ``where`` names the file, the row and the column."""
+    return (
+        f"{where}: a NUL byte (\\0) in {what}; the file is damaged or not all text. Remove it (or export the file "
+        "again) and try again."
+    )
 
 
 def _cell_at(name: str, header: str, found: pa.ChunkedArray | pa.Array, rows: np.ndarray | None) -> str:
@@ -368,10 +391,7 @@ def _trimmed(
     ``nul`` and ``bom``: whether the file has a NUL byte or a BOM at all (the columns are searched only then).
     """
     if nul and pc.any(nul := pc.match_substring(column, "\x00")).as_py():
-        raise CsvFileError(
-            f"{_cell_at(name, header, nul, rows)}: a NUL byte (\\0) in the cell; the file is damaged or not all "
-            "text. Remove it (or export the file again) and try again."
-        )
+        raise CsvFileError(_nul_found(_cell_at(name, header, nul, rows), "the cell"))
     boms = None
     if bom and pc.any(bom := pc.match_substring(column, "\ufeff")).as_py():
         boms = np.flatnonzero(bom.to_numpy())
@@ -414,6 +434,9 @@ def _read_text(data: bytes, name: str, encoding: str) -> CsvTable:
             f"{name}: the first line has {len(header_row):,} column names; at most {MAX_COLUMNS:,} are read (is "
             "the first line the column names, and the delimiter right?)"
         )
+    for i, h in enumerate(header_row):
+        if "\x00" in h:
+            raise CsvFileError(_nul_found(f"{name}: row 1, column {i + 1}", "the column name"))
     headers = [h.strip() for h in header_row]
     if not any(headers):
         raise CsvFileError(f"{name}: the first line is blank; it must hold the column names")

@@ -29,12 +29,25 @@ def checksum(engine) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture
-def stored(tmp_path):
-    """An engine on a SQLite file holding the sample's first 200 leads."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'hostile.db'}")
+def _holding_leads(url: str):
+    engine = make_engine(url)
     leads = read_dataset(sample_dir())[0].head(200)
     prepared = importer.prepare(read_csv(leads.to_csv(index=False).encode(), name="leads.csv"), OWN_LEADS)
     importer.write(engine, prepared, actor=MANAGER)
+    return engine
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """An engine on a SQLite file holding the sample's first 200 leads."""
+    engine = _holding_leads(f"sqlite:///{tmp_path / 'hostile.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def stored_on(db_url):
+    """An engine holding the sample's first 200 leads on SQLite, then on PostgreSQL (a schema of its own)."""
+    engine = _holding_leads(db_url)
     yield engine
     engine.dispose()

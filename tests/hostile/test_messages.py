@@ -83,3 +83,32 @@ def test_a_bom_inside_the_file_is_removed_with_a_warning_naming_the_row():
     assert (warning.row, warning.column, warning.level) == (4002, "lead_id", "warning")
     assert warning.reason.startswith("a byte order mark (U+FEFF) inside the file was removed")
     assert prepared.warnings == 1
+
+
+def test_a_nul_byte_in_the_first_64_kb_is_refused_with_its_row_and_column(stored, tmp_path, monkeypatch, capsys):
+    """Before: a NUL byte near the start of a text file was only "a binary file", naming no row or column."""
+    data = f"lead_id,created_at,channel\nL1,2026-03-01,Web\nL2,2026-03-02,We\x00b\n{ROWS}".encode()
+    said = _refused(stored, tmp_path, monkeypatch, capsys, "nul.csv", data)
+    assert (
+        "nul.csv: row 3, column 'channel': a NUL byte (\\0) in the cell; the file is damaged or not all text. "
+        "Remove it (or export the file again) and try again."
+    ) in said
+    assert "binary" not in said
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b"lead_id,created_at\nL\x001,2026-03-01\n",
+            r"^f.csv: row 2, column 'lead_id': a NUL byte \(\\0\) in the cell",
+        ),
+        (b"lead_id,crea\x00ted_at\nL1,2026-03-01\n", r"^f.csv: row 1, column 2: a NUL byte \(\\0\) in the column name"),
+        (bytes(range(256)) * 64, r"^f.csv: this is a binary file, not a CSV text file$"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(200), r"^f.csv: this is a binary file"),
+    ],
+    ids=["short-file", "header", "random-bytes", "image"],
+)
+def test_a_stray_nul_in_text_is_named_a_binary_file_is_still_binary(data, message):
+    with pytest.raises(CsvFileError, match=message):
+        read_csv(data, name="f.csv")
