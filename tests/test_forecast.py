@@ -9,7 +9,9 @@ import pytest
 
 from sla_model.metrics.forecast import (
     backtest,
+    closed_months,
     coverage,
+    fingerprint,
     forecast_arrays,
     level_drift,
     mid_month_moment,
@@ -179,6 +181,28 @@ def test_backtest_reports_how_often_each_range_held(long_history):
     assert cover.loc["mqls", "months"] == 12
     assert cover.loc["mqls", "held80"] == result[result["measure"] == "mqls"]["in80"].sum()
     assert cover.loc["mqls", "held80"] <= cover.loc["mqls", "held95"]
+
+
+def test_the_backtest_reads_only_the_complete_months_before_the_open_one(long_history):
+    """A decision or a new lead in the open month leaves the backtest's input (its fingerprint) and result as they
+    were; a change inside a complete month changes the fingerprint."""
+    as_of = pd.Timestamp("2025-06-18 12:00")
+    digest = fingerprint(closed_months(timeline(long_history), as_of))
+    before = backtest(long_history, as_of, n_sims=300)
+    june = long_history[(long_history["mql_at"] >= "2025-06-01") & (long_history["mql_at"] < as_of)].index
+    written = long_history.copy()
+    written.loc[june[0], "rejected_at"] = as_of - pd.Timedelta(hours=1)  # a rejection today
+    written.loc[june[1], "sql_at"] = as_of - pd.Timedelta(hours=2)  # an acceptance taken to SQL today
+    new_lead = _frame(mql_at=np.array([np.datetime64(as_of - pd.Timedelta(hours=3), "ns")]))
+    written = pd.concat([written, new_lead], ignore_index=True)
+    assert fingerprint(closed_months(timeline(written), as_of)) == digest
+    pd.testing.assert_frame_equal(backtest(written, as_of, n_sims=300), before)
+
+    may = long_history[(long_history["won_at"] >= "2025-05-01") & (long_history["won_at"] < "2025-06-01")].index
+    for column, value in (("amount", 99_999.0), ("won_at", pd.NaT), ("lost_at", pd.Timestamp("2025-05-20"))):
+        changed = long_history.copy()
+        changed.loc[may[0], column] = value
+        assert fingerprint(closed_months(timeline(changed), as_of)) != digest, column
 
 
 def test_months_without_enough_history_are_left_out_of_the_backtest():

@@ -1,7 +1,7 @@
 """Why revenue is off and where the month will land: Goal progress' gap waterfall and forecast, the meeting's gap.
 
 Both are computed once per data version, view and month (``st.cache_data``; the filtered leads frame itself is
-not hashed, the key names the view instead).
+not hashed, the key names the view instead); the forecast's backtest once per content of the complete months.
 """
 
 from __future__ import annotations
@@ -49,9 +49,20 @@ def _forecast(key: tuple, _leads: pd.DataFrame, month: str, as_of: dt.datetime) 
     return fc.month_forecast(_leads, pd.Period(month, "M"), as_of)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _closed_months(key: tuple, _leads: pd.DataFrame, as_of: dt.datetime) -> str:
+    """The fingerprint of what the backtest reads: the complete months before ``as_of``'s (once per data version)."""
+    return fc.fingerprint(fc.closed_months(fc.timeline(_leads), as_of))
+
+
 @st.cache_data(max_entries=16, show_spinner="Backtesting the forecast…")
-def _coverage(key: tuple, _leads: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
-    """How often the forecast's ranges held over the last 12 complete months (whatever month is shown)."""
+def _coverage(closed: str, _leads: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
+    """How often the forecast's ranges held over the last 12 complete months (whatever month is shown).
+
+    Keyed by the complete months' fingerprint (``closed``), not the data version: a write that changes nothing
+    before this month (a decision, a touch on an open lead) finds the backtest already done; one that changes a
+    complete month (an import of older leads) changes the fingerprint and the backtest runs again.
+    """
     return fc.coverage(fc.backtest(_leads, as_of))
 
 
@@ -179,7 +190,8 @@ def forecast_section(view, results: dict[str, Progress]) -> None:
         return
     st.subheader("Where the month will land")
     forecast = _forecast(_key(view), view.leads, str(view.period), view.data.as_of)
-    cover = _coverage(_key(view), view.leads, view.data.as_of)
+    closed = _closed_months(_key(view), view.leads, view.data.as_of)
+    cover = _coverage(closed, view.leads, view.data.as_of)
     st.dataframe(forecast_table(forecast, results, view.sla.goal.currency), hide_index=True, width="stretch")
     st.caption(
         f"Run-rate projection: the month so far carried to month end. Forecast: the middle of {fc.N_SIMS:,} "

@@ -28,6 +28,7 @@ numpy draws from a fixed seed, so a page shows the same range on every run.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -382,9 +383,7 @@ def backtest(
     ``hi80``, ``lo95``, ``hi95``, ``in80``, ``in95``.
     """
     as_of = pd.Timestamp(as_of)
-    tl = timeline(leads)
-    now = np.datetime64(as_of, "ns")
-    full = Timeline(*(_known(a, now) for a in (tl.mql, tl.sql, tl.won, tl.lost, tl.dropped)), tl.amount)
+    full = closed_months(timeline(leads), as_of)
     first_mql = full.mql[~np.isnat(full.mql)].min() if (~np.isnat(full.mql)).any() else None
     rows = []
     current = as_of.to_period("M")
@@ -409,6 +408,30 @@ def backtest(
             )  # fmt: skip
     columns = ["month", "measure", "forecast_at", "actual", "median", "lo80", "hi80", "lo95", "hi95", "in80", "in95"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def closed_months(tl: Timeline, as_of: dt.datetime | pd.Timestamp) -> Timeline:
+    """What :func:`backtest` at ``as_of`` reads: the complete months before ``as_of``'s own, and nothing later.
+
+    Every time from the start of ``as_of``'s month on is NaT (not known yet), an amount counts only for a deal won
+    before it (else NaN), and only leads with a time left are kept, in their order. A backtest forecasts each past
+    month from a moment inside it and compares it with how it ended, so it reads nothing of the open month: a
+    decision or a touch written in it leaves this timeline as it was.
+    """
+    cut = np.datetime64(pd.Timestamp(as_of).to_period("M").start_time, "ns")
+    times = [_known(a, cut) for a in (tl.mql, tl.sql, tl.won, tl.lost, tl.dropped)]
+    keep = ~np.logical_and.reduce([np.isnat(a) for a in times])
+    amount = np.where(np.isnat(times[2]), np.nan, tl.amount)
+    return Timeline(*(a[keep] for a in times), amount[keep])
+
+
+def fingerprint(tl: Timeline) -> str:
+    """A digest of every array of ``tl`` (their values and order): equal digests, equal timelines."""
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (tl.mql, tl.sql, tl.won, tl.lost, tl.dropped, tl.amount):
+        digest.update(np.ascontiguousarray(a).view(np.uint8).tobytes())
+        digest.update(str(a.shape).encode())
+    return digest.hexdigest()
 
 
 def coverage(backtested: pd.DataFrame) -> pd.DataFrame:

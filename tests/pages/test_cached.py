@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from sqlmodel import Session, text
 from streamlit.testing.v1 import AppTest
 
 from sla_model.access import Actor, Role
 from sla_model.actions import decide
 from sla_model.generator import AS_OF
 from sla_model.store.db import PROJECT_ROOT, make_engine
-from sla_model.store.repository import open_mqls
+from sla_model.store.repository import bump_data_version, open_mqls
 from ui import cached
 
 MANAGER = Actor("Maya Chen", Role.MANAGER, id="maya@example.com")
@@ -102,3 +103,42 @@ def test_the_key_holds_the_data_version_and_the_filters(monkeypatch, tmp_path):
 def test_an_argument_with_no_key_is_refused():
     with pytest.raises(TypeError, match="no cache key"):
         cached.compute(("db", 1), len, object())
+
+
+def test_a_decision_on_an_open_lead_does_not_run_the_forecast_backtest_again(own_sample, monkeypatch):
+    """The backtest reads only the complete months: a decision this month reuses it; one dated in a complete month
+    (what a later import of history would do) runs it again."""
+    import streamlit as st
+
+    from sla_model.metrics import forecast
+
+    runs = []
+    real = forecast.backtest
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(forecast, "backtest", counted)
+    st.cache_data.clear()
+    at = run("pages/goal_progress.py")
+    line = next(c.value for c in at.caption if c.value.startswith("Backtest"))
+    assert len(runs) == 1
+    queue = open_mqls(engine=own_sample)
+    november = queue[queue["mql_at"] >= "2026-11-01"]["lead_id"]
+    assert decide(engine=own_sample, actor=MANAGER, lead_ids=[november.iloc[0]], accept=True, now=AS_OF)[0].ok
+    assert decide(engine=own_sample, actor=MANAGER, lead_ids=[november.iloc[1]], accept=False, reason="no_budget",
+                  now=AS_OF)[0].ok  # fmt: skip
+    at.run()
+    assert not at.exception, at.exception
+    assert next(c.value for c in at.caption if c.value.startswith("Backtest")) == line
+    assert len(runs) == 1  # the forecast itself is computed afresh; its backtest is reused
+    with Session(own_sample) as session:  # a deal won in October is worth more: what re-importing it would do
+        won = session.exec(text("SELECT lead_id FROM lead WHERE won_at >= '2026-10-01' AND won_at < '2026-11-01'"))
+        lead = won.first()[0]
+        session.exec(text("UPDATE lead SET amount = amount + 1000 WHERE lead_id = :id").bindparams(id=lead))
+        bump_data_version(session=session, leads=[lead])
+        session.commit()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(runs) == 2  # a complete month changed: the backtest runs again
