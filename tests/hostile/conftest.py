@@ -16,7 +16,8 @@ from sla_model.store.db import make_engine
 from sla_model.store.repository import read_dataset
 
 MANAGER = Actor("Mia Manager", Role.MANAGER)
-TABLES = ("lead", "touch", "feedback", "meta", "audit_log", "saved_mapping", "app_user")
+TABLES = ("lead", "touch", "feedback", "meta", "audit_log", "saved_mapping", "app_user", "sla_version", "data_change",
+          "decision", "proposal", "alert_settings", "alert_outbox")  # fmt: skip
 
 
 def checksum(engine) -> str:
