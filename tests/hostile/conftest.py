@@ -14,6 +14,7 @@ from sla_model.importing.csvfile import read_csv
 from sla_model.importing.mapping import OWN_LEADS
 from sla_model.store.db import make_engine
 from sla_model.store.repository import read_dataset
+from tests.pages.conftest import sample_db_url, writable_app  # noqa: F401  (for the page tests here)
 
 MANAGER = Actor("Mia Manager", Role.MANAGER)
 TABLES = ("lead", "touch", "feedback", "meta", "audit_log", "saved_mapping", "app_user", "sla_version", "data_change",
