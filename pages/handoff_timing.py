@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.charts.timing import (
+    limit_rules,
     rep_chart_height,
     rep_compliance_chart,
     rep_speed_chart,
@@ -18,6 +19,7 @@ from sla_model.metrics.timing import (
     filtered_summary,
     first_touch_limits,
     month_mqls,
+    policy_limits,
     rep_compliance,
     rep_speed,
     speed_bins,
@@ -39,7 +41,7 @@ def speed_histogram(judged: pd.DataFrame, speed: dict, view: View) -> None:
     """Hours to first touch, binned and stacked by status, with the SLA limit marked; a bar opens its MQLs."""
     limits = first_touch_limits(judged)
     counts, labels, edges = speed_bins(judged, limits)
-    chart = speed_histogram_chart(counts, labels, edges, limits, selectable=True)
+    chart = speed_histogram_chart(counts, labels, edges, limits, unit=view.sla.calendar.hour_unit, selectable=True)
     picked = drill.pick(chart, len(counts) + 2 * len(limits), key="speed_histogram", height=330)
     st.caption(
         f"**{fmt.pct(speed['share_within'])}** of {speed['judged']:,} judged MQLs were first touched within the SLA "
@@ -58,12 +60,14 @@ def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object
         st.info("No MQL of this period has been touched yet.", icon=":material/schedule:")
         return reps, None
     reps = with_rep_labels(reps, "touched")
-    h = view.sla.follow_up.first_touch_hours
-    chart = rep_speed_chart(reps, h, selectable=True)
-    clicked = drill.pick(chart, 3 * len(reps) + 1, key="speed_by_rep", height=rep_chart_height(reps))
+    limits = policy_limits(judged)
+    unit = view.sla.calendar.hour_unit
+    chart = rep_speed_chart(reps, limits, unit=unit, selectable=True)
+    lines = limit_rules(limits, unit)
+    clicked = drill.pick(chart, 3 * len(reps) + 2 * len(lines), key="speed_by_rep", height=rep_chart_height(reps))
     st.caption(
-        f"Dots: median and 90th percentile per rep; n = touched MQLs. Dashed line: the {h:g} h first-touch limit. "
-        "Click a rep's dot for their MQLs."
+        "Dots: median and 90th percentile per rep; n = touched MQLs. Dashed lines: the first-touch limits in force "
+        f"({fmt.md_escape('; '.join(lines['text']))}). Click a rep's dot for their MQLs."
     )
     return reps, clicked.get("owner")
 
@@ -112,7 +116,7 @@ def main() -> None:
     st.caption(version_notes(view, used))
 
     breaches = compute(view_scope(view), breach_list, everything, data.leads, data.as_of,
-                       touches_recorded=data.touches_recorded)  # fmt: skip
+                       touches_recorded=data.touches_recorded, versions=list(data.versions))  # fmt: skip
     if month.empty:
         st.info(
             f"No MQLs were handed over to sales in {view.label} ({fmt.md_escape(view.describe())}), so "

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from sla_model.agreement.calendar import lead_clocks, per_clock
 from sla_model.agreement.qualify import mql_mask
 from sla_model.agreement.sla import Sla, in_force_index, load_sla_file, ordered
+from sla_model.metrics.timing import follow_up_rules
 
 SEED = 20261118
 START = dt.datetime(2025, 11, 1)
@@ -61,6 +63,10 @@ PLANTED_BREACHES = 6
 #: Keyed by months after the start month (START: 1 = Dec 2025, 4 = Mar 2026, 9 = Aug 2026), so a story that
 #: starts in another month keeps its shape.
 MONTH_VOLUME = {4: 1.35, 9: 0.62, 1: 0.8}
+#: Demo requests (the sample SLA's fastest follow-up policy) are touched this many times faster than other MQLs,
+#: and sales turns them into SQLs and wins this much more often (planted).
+DEMO_SPEEDUP = 5.0
+DEMO_SQL_LIFT, DEMO_WON_LIFT = 0.25, 0.12
 
 _REASONS_USUAL = {
     "no_budget": 0.24, "bad_timing": 0.20, "not_decision_maker": 0.16, "no_response": 0.16,
@@ -151,7 +157,12 @@ def sample_story(ends_at: dt.datetime) -> tuple[list[Sla], Generated]:
     offset = pd.DateOffset(months=months)
     versions = [
         sla.model_copy(
-            update={"meta": sla.meta.model_copy(update={"effective_from": (sla.meta.effective_from + offset).date()})}
+            update={
+                "meta": sla.meta.model_copy(update={"effective_from": (sla.meta.effective_from + offset).date()}),
+                "calendar": sla.calendar.model_copy(
+                    update={"holidays": sorted({_weekday(d + offset) for d in sla.calendar.holidays})}
+                ),
+            }
         )
         for sla in sample_slas()
     ]
@@ -161,6 +172,16 @@ def sample_story(ends_at: dt.datetime) -> tuple[list[Sla], Generated]:
             if pd.api.types.is_datetime64_any_dtype(frame[column]):
                 frame[column] = frame[column].dt.floor("s")
     return versions, data
+
+
+def _weekday(day: pd.Timestamp) -> dt.date:
+    """A holiday moved with the story: one that lands on a weekend is taken on the Monday after, as observed.
+
+    Examples:
+        >>> _weekday(pd.Timestamp("2026-02-28")), _weekday(pd.Timestamp("2026-02-25"))
+        (datetime.date(2026, 3, 2), datetime.date(2026, 2, 25))
+    """
+    return (day + pd.offsets.Day((7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)).date()
 
 
 def seed_sample(engine: Engine, setting: str | None = None) -> bool:
@@ -198,10 +219,14 @@ def _hours(x: np.ndarray) -> np.ndarray:
     return (x * 3_600_000_000_000).astype("timedelta64[ns]")
 
 
-def _created_times(rng: np.random.Generator, n: int, start: dt.datetime, as_of: dt.datetime) -> np.ndarray:
+def _created_times(
+    rng: np.random.Generator, n: int, start: dt.datetime, as_of: dt.datetime, zone: str = "UTC"
+) -> np.ndarray:
+    """Creation times, naive UTC: leads arrive by day of the month and by the hour of the day in ``zone``."""
+    local_as_of = pd.Timestamp(as_of).tz_localize("UTC").tz_convert(zone).tz_localize(None)
     months = pd.period_range(start, as_of, freq="M")
     starts = months.to_timestamp().to_numpy()
-    ends = np.minimum((months + 1).to_timestamp().to_numpy(), np.datetime64(as_of, "ns"))
+    ends = np.minimum((months + 1).to_timestamp().to_numpy(), local_as_of.to_datetime64())
     days = (ends - starts) / np.timedelta64(1, "D")
     growth = 1.025 ** np.arange(len(months))  # marketing grows lead volume ~2.5% a month
     mult = np.array([MONTH_VOLUME.get(i, 1.0) for i in range(len(months))])
@@ -209,8 +234,10 @@ def _created_times(rng: np.random.Generator, n: int, start: dt.datetime, as_of: 
     m = rng.choice(len(months), size=n, p=weight / weight.sum())
     day = np.floor(rng.random(n) * days[m])
     hour = np.clip(rng.normal(13.0, 3.5, n), 0, 23.99)
-    t = starts[m] + _hours(day * 24 + hour)
-    t = np.minimum(t, np.datetime64(as_of, "ns") - HOUR)
+    local = pd.DatetimeIndex(starts[m] + _hours(day * 24 + hour))
+    aware = local.tz_localize(zone, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
+    t = aware.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[ns]")
+    t = np.clip(t, np.datetime64(start, "ns"), np.datetime64(as_of, "ns") - HOUR)
     return np.sort(t)
 
 
@@ -234,6 +261,10 @@ def generate(
 
     Leads become MQLs exactly when they meet the MQL definition of the SLA version in force on
     their creation day; events after ``as_of`` have not happened yet (the last month is in progress).
+    Leads arrive by the hour of the day in the first version's time zone. Sales works in business hours:
+    touch delays, the gaps between touches and the time to a decision are drawn in working hours and laid
+    on the calendar of the version in force at the handoff (in the rep's time zone), so nights, weekends
+    and holidays pass without a touch. Demo requests are touched faster and convert better (planted).
     """
     versions = ordered(versions or sample_slas())
     rng = np.random.default_rng(seed)
@@ -241,7 +272,7 @@ def generate(
     now = np.datetime64(as_of, "ns")
     nat = np.datetime64("NaT", "ns")
 
-    created = _created_times(rng, n, start, as_of)
+    created = _created_times(rng, n, start, as_of, versions[0].calendar.timezone)
     ch_i, ch_names = _pick(rng, {k: v[0] for k, v in CHANNELS.items()}, n)
     quality = np.array([v[1] for v in CHANNELS.values()])[ch_i]
     accept_base = np.array([v[2] for v in CHANNELS.values()])[ch_i]
@@ -300,48 +331,58 @@ def generate(
     m = np.flatnonzero(is_mql)
     k = len(m)
 
-    # Handoff: an owner per MQL; speed to first touch per rep (one rep is slow).
+    # Handoff: an owner per MQL; speed to first touch per rep (one rep is slow), in working hours of the
+    # calendar in force at the handoff (wall-clock hours on a 24/7 calendar), demo requests first.
     reps = np.array(REPS)
     owner_i = rng.integers(0, len(reps), k)
     slow = reps[owner_i] == SLOW_REP
-    first_delay = np.where(slow, rng.lognormal(np.log(22.0), 0.8, k), rng.lognormal(np.log(2.2), 1.0, k))
+    m_demo = demo[m]
+    codes, clocks = lead_clocks([s.calendar for s in versions], in_force_index(versions, mql_at[m]), reps[owner_i])
+    first_delay = np.where(slow, rng.lognormal(np.log(9.0), 0.8, k), rng.lognormal(np.log(1.2), 1.0, k))
+    first_delay = np.where(m_demo, first_delay / DEMO_SPEEDUP, first_delay)
     untouched = rng.random(k) < np.where(slow, 0.10, 0.02)
     n_pre = 1 + rng.poisson(np.where(slow, 1.0, 3.5), k)
     n_pre[untouched] = 0
     m_score = score[m]
     p_accept = np.clip(accept_base[m] + 0.004 * (m_score - 55), 0.03, 0.97)
     accept = rng.random(k) < p_accept
-    p_sql = np.clip(0.10 + 0.75 * (m_score / 100) ** 1.6, 0, 0.95)
+    p_sql = np.clip(0.10 + 0.75 * (m_score / 100) ** 1.6 + DEMO_SQL_LIFT * m_demo, 0, 0.95)
     sql = accept & (rng.random(k) < p_sql)
     opp = sql & (rng.random(k) < 0.85)
-    won = opp & (rng.random(k) < (0.12 + 0.24 * m_score / 100))
+    won = opp & (rng.random(k) < (0.12 + 0.24 * m_score / 100 + DEMO_WON_LIFT * m_demo))
     n_post = np.where(accept, 3 + rng.poisson(5.0, k), 0) + np.where(opp, rng.poisson(12.0, k), 0)
 
-    # Planted: the slow rep's latest MQLs (half a day to six days old) nobody has called yet.
+    # Planted: the slow rep's latest MQLs (half a day to six days old, past their first-touch due time)
+    # nobody has called yet.
     age = (now - mql_at[m]) / np.timedelta64(1, "h")
-    planted = np.flatnonzero(slow & (age > 12) & (age < 6 * 24))[:PLANTED_BREACHES]
+    handed = leads.iloc[m][["channel", "persona", "company_size", "demo_request"]].assign(
+        mql_at=mql_at[m], owner=reps[owner_i]
+    )
+    due = follow_up_rules(handed, versions)["first_touch_due"].to_numpy("datetime64[ns]")
+    planted = np.flatnonzero(slow & (age > 12) & (age < 6 * 24) & (due < now))[:PLANTED_BREACHES]
     untouched[planted] = True
     n_pre[planted] = 0
     n_post[planted] = 0
 
-    # Touches: pre-decision attempts a day or so apart, then deal work a few days apart.
+    # Touches: pre-decision attempts about a working day apart, then deal work a few working days apart,
+    # all in working hours after the handoff.
     counts = n_pre + n_post
     lead_of = np.repeat(np.arange(k), counts)
     j = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     pre = j < n_pre[lead_of]
-    gaps = np.where(j == 0, 0.0, np.where(pre, rng.exponential(22.0, len(j)), rng.exponential(70.0, len(j))))
+    gaps = np.where(j == 0, 0.0, np.where(pre, rng.exponential(7.0, len(j)), rng.exponential(23.0, len(j))))
     offset = _group_cumsum(gaps, counts)
-    first_touch = mql_at[m] + _hours(first_delay)
-    touch_at = first_touch[lead_of] + _hours(offset)
+    touch_at = per_clock(codes[lead_of], clocks, "add_hours", mql_at[m][lead_of], first_delay[lead_of] + offset)
     last_pre = np.zeros(k)
     has_pre = n_pre > 0
     pre_end_idx = np.cumsum(counts) - counts + n_pre - 1
     last_pre[has_pre] = offset[pre_end_idx[has_pre]]
-    decided_at = first_touch + _hours(last_pre + rng.exponential(5.0, k))
+    worked_to_decision = first_delay + last_pre + rng.exponential(2.0, k)
     # Untouched MQLs: half are rejected unseen (bad data, students), the rest nobody decides on.
     unseen_reject = untouched & (rng.random(k) < 0.5)
     unseen_reject[planted] = False
-    decided_at = np.where(untouched, mql_at[m] + _hours(rng.exponential(30.0, k)), decided_at)
+    worked_to_decision = np.where(untouched, rng.exponential(10.0, k), worked_to_decision)
+    decided_at = per_clock(codes, clocks, "add_hours", mql_at[m], worked_to_decision)
     decided = ~untouched | unseen_reject
     accept &= ~untouched
     sql &= accept
@@ -450,6 +491,10 @@ def generate(
             "at": np.where(rejected[dec], rejected_at[dec], accepted_at[dec]),
         }
     ).sort_values(["at", "lead_id"], kind="stable", ignore_index=True)
+    for frame in (leads, touches, feedback):  # whole seconds, as the files store them: the same data either way
+        for column in frame.columns:
+            if frame[column].dtype.kind == "M":
+                frame[column] = frame[column].dt.floor("s")
     return Generated(leads=leads, touches=touches, feedback=feedback, as_of=as_of)
 
 

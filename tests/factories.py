@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sla_model.agreement.calendar import Calendar
 from sla_model.agreement.sla import Sla, parse_sla
 from sla_model.store.repository import (
     FEEDBACK_COLUMNS,
@@ -178,6 +179,15 @@ def sla_document(**overrides: Any) -> dict[str, Any]:
 def make_sla(**overrides: Any) -> Sla:
     """A validated SLA: v1 with overrides, e.g. ``make_sla(follow_up={"first_touch_hours": 8})``."""
     return parse_sla(sla_document(**overrides), source="factory")
+
+
+def wall_clock(sla: Sla, **follow_up: float) -> Sla:
+    """``sla`` judged on the wall clock (24/7, no follow-up policies), with ``follow_up`` rules overridden.
+
+    For hand-computed tests built on a shipped version whose rules count business hours.
+    """
+    rules = sla.follow_up.model_copy(update={"policies": [], **follow_up})
+    return sla.model_copy(update={"calendar": Calendar(), "follow_up": rules})
 
 
 # Handed-over leads: an MQL an hour after creation, with the timestamps its outcome implies.

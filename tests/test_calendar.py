@@ -177,6 +177,26 @@ def test_an_old_sla_file_judges_in_wall_clock_hours_with_one_set_of_rules(tmp_pa
     assert touch_summary(leads, touches, [sla])["hours_to_first_touch"].tolist() == [12.5]
 
 
+def test_the_shipped_slas_count_business_hours_with_a_holiday_and_a_demo_policy(sample_versions):
+    """The same Saturday-night demo request under the shipped v2: due one business hour after Monday 09:00 New
+    York time, and a holiday on the way moves the due time a day on."""
+    v2 = sample_versions[-1]
+    assert not v2.calendar.always and v2.calendar.holidays
+    leads = leads_frame(
+        make_lead("demo", mql_at="2026-11-07 22:00", demo_request=True, owner="Grace Kim"),
+        make_lead("other", mql_at="2026-11-07 22:00", demo_request=False, owner="Grace Kim"),
+        make_lead("holiday", mql_at="2026-07-02 20:30", demo_request=True, owner="Grace Kim"),  # Thu 16:30 EDT
+    )
+    rules = follow_up_rules(leads, sample_versions)
+    assert rules["policy"].tolist() == ["Demo requests", STANDARD, "Demo requests"]
+    assert rules["first_touch_hours"].tolist() == [1.0, 8.0, 1.0]
+    # Mon 9 Nov 09:00 EST = 14:00 UTC; + 1 h, + 8 h (the whole Monday, 17:00 EST = 22:00 UTC)
+    # Thursday 2 July: half an hour before the 17:00 EDT close, Friday 3 July off, the rest on Monday 6 July 09:30 EDT
+    assert rules["first_touch_due"].tolist() == [
+        pd.Timestamp("2026-11-09 15:00"), pd.Timestamp("2026-11-09 22:00"), pd.Timestamp("2026-07-06 13:30"),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("section", "message"),
     [
@@ -285,9 +305,9 @@ def test_the_breach_list_names_the_policy_broken_and_waits_for_business_hours():
     leads = _tiered_leads()
     summary = touch_summary(leads, touches_frame(), [TIERED])
     # Saturday: 20 wall-clock hours after the handoff, only the demo request (due Friday 17:00 EST) is broken.
-    saturday = breach_list(summary, leads, pd.Timestamp("2026-11-07 17:00"))
+    saturday = breach_list(summary, leads, pd.Timestamp("2026-11-07 17:00"), versions=[TIERED])
     assert saturday["lead_id"].tolist() == ["demo-big"] and saturday["policy"].tolist() == ["Demo requests"]
-    assert saturday["breach"].tolist() == ["no touch after 1 h"]
+    assert saturday["breach"].tolist() == ["no touch after 1 business h"]
     # Monday 12:30 EST: the enterprise lead's 4 business hours ran out at 12:00, and Jonas's lead (Berlin,
     # due 17:00 CET = 16:00 UTC) too; the standard New York lead has until 16:00 EST.
     monday = breach_list(summary, leads, pd.Timestamp("2026-11-09 17:30"))

@@ -145,3 +145,26 @@ def test_projector_gives_the_chart_altairs_configure_calls_give_and_leaves_the_c
     before = chart.to_dict()
     assert projector(chart, 280).to_dict() == _configured_one_by_one(chart, 280).to_dict()
     assert chart.to_dict() == before
+
+
+def test_speed_by_rep_draws_one_named_dashed_line_per_policy_limit():
+    from sla_model.charts.timing import rep_speed_chart
+
+    reps = pd.DataFrame(
+        {
+            "Rep": ["Ann (n = 4)", "Bo (n = 2)"],
+            "owner": ["Ann", "Bo"],
+            "touched": [4, 2],
+            "judged": [4, 2],
+            "share_within": [0.75, 0.5],
+            "median_hours": [0.5, 3.0],
+            "p90_hours": [2.0, 12.0],
+        }
+    )
+    limits = [("Demo requests", 1.0), ("Enterprise", 8.0), ("Standard", 8.0)]
+    svg = vlc.vegalite_to_svg(rep_speed_chart(reps, limits, unit="business h").properties(width=600).to_json())
+    assert svg.count('aria-roledescription="rule mark"') == 2 + 2  # two reps' spans, two distinct limits
+    assert ">Demo requests</text>" in svg and ">Enterprise, Standard</text>" in svg
+    assert "Limit: Enterprise, Standard: 8 business h" in svg
+    one = vlc.vegalite_to_svg(rep_speed_chart(reps, 24).properties(width=600).to_json())
+    assert one.count('aria-roledescription="rule mark"') == 2 + 1 and "Limit: SLA 24 h" in one

@@ -29,7 +29,11 @@ def test_v1_loads_with_its_numbers():
     assert sla.mql.score_threshold == 50
     assert sla.mql.fit.personas == []
     assert sla.follow_up.first_touch_hours == 24
-    assert sla.follow_up.decision_hours == 72
+    assert sla.follow_up.decision_hours == 40
+    assert [(p.name, p.demo_request, p.first_touch_hours) for p in sla.follow_up.policies] == [
+        ("Demo requests", True, 1)
+    ]
+    assert sla.calendar.describe() == "Mon–Fri 09:00-17:00, America/New_York, 2 holidays"
     assert len(sla.rejection_reasons) == 9
 
 
@@ -43,7 +47,9 @@ def test_v2_loads_with_its_stricter_numbers():
     assert sla.mql.score_threshold == 55
     assert sla.mql.fit.min_company_size == 50
     assert sla.mql.fit.personas == ["IT Director", "Operations Manager", "Finance Lead"]
-    assert (sla.follow_up.first_touch_hours, sla.follow_up.decision_hours) == (8, 48)
+    assert (sla.follow_up.first_touch_hours, sla.follow_up.decision_hours) == (8, 24)
+    assert [p.name for p in sla.follow_up.policies] == ["Demo requests"]
+    assert sla.calendar.holidays == [dt.date(2026, 7, 3), dt.date(2026, 11, 26)]
 
 
 @pytest.mark.parametrize(

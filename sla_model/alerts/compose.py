@@ -140,7 +140,9 @@ def overdue(inputs: MeetingInputs) -> pd.DataFrame:
     ``since`` is the earliest due time among the rules broken (due times count business hours, from the
     summary), ``overdue_hours`` the wall-clock hours since.
     """
-    found = breach_list(inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded)
+    found = breach_list(
+        inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded, versions=inputs.versions
+    )
     summary = inputs.summary.set_index("lead_id").loc[found["lead_id"]]
     window_due = summary["window_due"]
     recorded = inputs.touches_recorded

@@ -21,7 +21,13 @@ def rep_chart_height(reps: pd.DataFrame) -> int:
 
 
 def speed_histogram_chart(
-    counts: pd.DataFrame, labels: list[str], edges: list[float], limits: list[float], *, selectable: bool = False
+    counts: pd.DataFrame,
+    labels: list[str],
+    edges: list[float],
+    limits: list[float],
+    *,
+    unit: str = "h",
+    selectable: bool = False,
 ) -> alt.LayerChart:
     """MQLs per bin of hours to first touch, stacked by status, with each SLA limit as a labelled dashed line.
 
@@ -35,7 +41,7 @@ def speed_histogram_chart(
         alt.Chart(counts)
         .mark_bar()
         .encode(
-            x=alt.X("Hours:N", scale=x_scale, title="Hours from handoff to first touch", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("Hours:N", scale=x_scale, title=_hours_title(unit), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("mqls:Q", title="MQLs (count)", stack=True, axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color(
                 "Status:N", title=None, scale=alt.Scale(domain=statuses, range=list(STATUS_COLOURS.values()))
@@ -50,7 +56,9 @@ def speed_histogram_chart(
         )
         .transform_calculate(status_rank=f"indexof({statuses!r}, datum.Status)")
     )
-    marks = pd.DataFrame({"Hours": [labels[edges.index(h)] for h in limits], "text": [f"SLA {h:g} h" for h in limits]})
+    marks = pd.DataFrame(
+        {"Hours": [labels[edges.index(h)] for h in limits], "text": [f"SLA {h:g} {unit}" for h in limits]}
+    )
     rule = (
         alt.Chart(marks)
         .mark_rule(color="black", strokeDash=[6, 4], strokeWidth=2)
@@ -64,11 +72,24 @@ def speed_histogram_chart(
     return (pickable(bars, ["Hours", "status"]) if selectable else bars) + rule + text
 
 
-def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = False) -> alt.LayerChart:
+def _hours_title(unit: str) -> str:
+    """The axis title of hours to first touch: working hours when the rules count them."""
+    return "Hours from handoff to first touch" if unit == "h" else "Business hours from handoff to first touch"
+
+
+def rep_speed_chart(
+    reps: pd.DataFrame,
+    limits: float | dict[str, float] | list[tuple[str, float]],
+    *,
+    unit: str = "h",
+    selectable: bool = False,
+) -> alt.LayerChart:
     """Median and p90 hours to first touch per rep (``timing.rep_speed`` with a ``Rep`` label), in their order.
 
-    A grey span joins each rep's two dots; the first-touch ``limit`` is a dashed red line. With ``selectable``, a
-    click on a dot picks its rep (:data:`~sla_model.charts.style.PICK`, field ``owner``).
+    A grey span joins each rep's two dots; each first-touch limit is a dashed red line, named at its top when
+    ``limits`` maps follow-up policies to their hours, as a dict or (policy, hours) pairs (one line per distinct
+    limit; policies with the same limit share it). ``unit`` is how the hours are written (``h``, ``business h``).
+    With ``selectable``, a click on a dot picks its rep (:data:`~sla_model.charts.style.PICK`, field ``owner``).
     """
     long = reps.melt(
         id_vars=["Rep", "owner", "touched", "judged", "share_within"],
@@ -86,7 +107,7 @@ def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = Fals
         .mark_point(filled=True, size=140, opacity=1)
         .encode(
             y=y,
-            x=alt.X("hours:Q", title="Hours from handoff to first touch"),
+            x=alt.X("hours:Q", title=_hours_title(unit)),
             color=alt.Color(
                 "Statistic:N",
                 title=None,
@@ -107,12 +128,47 @@ def rep_speed_chart(reps: pd.DataFrame, limit: float, *, selectable: bool = Fals
             ],
         )
     )
+    rules = limit_rules(limits, unit)
     rule = (
-        alt.Chart(pd.DataFrame({"hours": [limit], "text": [f"SLA {limit:g} h"]}))
+        alt.Chart(rules)
         .mark_rule(color=BAD, strokeDash=[6, 4], strokeWidth=2)
         .encode(x="hours:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
     )
-    return span + (pickable(points, ["owner"]) if selectable else points) + rule
+    layers = span + (pickable(points, ["owner"]) if selectable else points) + rule
+    if isinstance(limits, (int, float)):
+        return layers
+    names = (
+        alt.Chart(rules)
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=BAD, fontSize=13)
+        .encode(x="hours:Q", y=alt.value(0), text="name:N")
+    )
+    return layers + names
+
+
+def limit_rules(limits: float | dict[str, float] | list[tuple[str, float]], unit: str = "h") -> pd.DataFrame:
+    """One row per distinct first-touch limit: ``hours``, the policies it belongs to (``name``) and a tooltip.
+
+    >>> limit_rules({"Standard": 8, "Demo requests": 1, "Enterprise": 8}, "business h")["text"].tolist()
+    ['Demo requests: 1 business h', 'Standard, Enterprise: 8 business h']
+    >>> limit_rules(24)["text"].tolist()
+    ['SLA 24 h']
+    """
+    if isinstance(limits, (int, float)):
+        hours = float(limits)
+        return pd.DataFrame({"hours": [hours], "name": ["SLA"], "text": [f"SLA {hours:g} {unit}"]})
+    by_hours: dict[float, list[str]] = {}
+    for name, hours in limits.items() if isinstance(limits, dict) else limits:
+        names = by_hours.setdefault(float(hours), [])
+        if name not in names:
+            names.append(name)
+    rows = [(h, ", ".join(names)) for h, names in sorted(by_hours.items())]
+    return pd.DataFrame(
+        {
+            "hours": [h for h, _ in rows],
+            "name": [n for _, n in rows],
+            "text": [f"{n}: {h:g} {unit}" for h, n in rows],
+        }
+    )
 
 
 def rep_compliance_chart(

@@ -252,11 +252,14 @@ def breach_list(
     as_of: dt.datetime | pd.Timestamp,
     *,
     touches_recorded: bool = True,
+    versions: Sequence[Sla] = (),
 ) -> pd.DataFrame:
     """Open MQLs (:func:`sla_model.metrics.lifecycle.is_open`: not decided) that break a follow-up rule now.
 
     Breaches: no touch after the first-touch window; fewer than K touches once the D-day window is
     over; no accept/reject decision after the decision window. Oldest first, with owner and age.
+    ``breach`` says which rule, in the units of the version that judged the lead (``versions``; "business h"
+    and "business days" on working hours, plain hours and days when the version is not given).
     With ``touches_recorded`` False (the data holds no touch at all,
     :func:`sla_model.metrics.coverage.has_touches`) only the decision rule is judged: a missing touch
     there says nothing about the reps.
@@ -274,19 +277,22 @@ def breach_list(
     out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()
     out.insert(1, "company", rows.loc[breach, "company"].to_numpy())
     out["age_hours"] = age_hours[breach].round(1)
+    units = {s.meta.version: (s.calendar.hour_unit, s.calendar.day_unit) for s in versions}
     reasons = []
-    for nt, tf, nd, k, h, d, a, t in zip(
+    for nt, tf, nd, k, h, d, a, t, v in zip(
         no_touch[breach], too_few[breach], no_decision[breach], summary.loc[breach, "min_touches"],
         summary.loc[breach, "first_touch_hours"], summary.loc[breach, "window_days"],
-        summary.loc[breach, "decision_hours"], summary.loc[breach, "touches_in_window"], strict=True,
+        summary.loc[breach, "decision_hours"], summary.loc[breach, "touches_in_window"],
+        summary.loc[breach, "sla_version"], strict=True,
     ):  # fmt: skip
+        hours, days = units.get(v, ("h", "days"))
         parts = []
         if nt:
-            parts.append(f"no touch after {h:g} h")
+            parts.append(f"no touch after {h:g} {hours}")
         elif tf:
-            parts.append(f"{t} of {k} touches in {d} days")
+            parts.append(f"{t} of {k} touches in {d} {days}")
         if nd:
-            parts.append(f"no decision after {a:g} h")
+            parts.append(f"no decision after {a:g} {hours}")
         reasons.append("; ".join(parts))
     out["breach"] = reasons
     out["policy"] = summary.loc[breach, "policy"].to_numpy()
@@ -361,6 +367,12 @@ def speed_bin_of(judged: pd.DataFrame, limits: Iterable[float]) -> tuple[np.ndar
     hours = judged["hours_to_first_touch"].to_numpy(dtype=float)
     idx = np.clip(np.searchsorted(edges, hours, side="left") - 1, 0, None)
     return np.where(np.isnan(hours), len(labels) - 1, idx), labels, edges
+
+
+def policy_limits(judged: pd.DataFrame) -> list[tuple[str, float]]:
+    """The (policy, first-touch hours) pairs that judged these MQLs, shortest limit first, each pair once."""
+    pairs = judged[["policy", "first_touch_hours"]].drop_duplicates().sort_values(["first_touch_hours", "policy"])
+    return [(str(p), float(h)) for p, h in pairs.itertuples(index=False)]
 
 
 def first_touch_limits(judged: pd.DataFrame) -> list[float]:

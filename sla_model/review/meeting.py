@@ -517,7 +517,9 @@ def _at_risk_line(risk: pd.DataFrame) -> str:
 
 def breaches(inputs: MeetingInputs) -> Section:
     """Open MQLs breaking a follow-up rule now ("broken", from any month), per rep, and those about to ("at risk")."""
-    found = breach_list(inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded)
+    found = breach_list(
+        inputs.summary, inputs.leads, inputs.as_of, touches_recorded=inputs.touches_recorded, versions=inputs.versions
+    )
     risk = at_risk(
         inputs.summary,
         inputs.leads,

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +54,41 @@ def test_use_as_candidate_moves_the_controls_and_the_replay(app_url, page):
     expect(tile).not_to_have_text(before)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "what_if_advisor_used_1280x720")
+
+
+def _demo_first_touch(page) -> tuple[int, str]:
+    """The policy replay's Demo requests row: the share within its first-touch rule (%), and its breaches a month."""
+    grid = page.get_by_test_id("stDataFrame").filter(has_text="Breaches/mo").filter(has_text="Demo requests")
+    expect(grid).to_be_visible()
+    cell = grid.locator("tr").filter(has_text="Demo requests").locator("td")  # the grid's hidden accessible table
+    expect(cell.nth(5)).to_have_text(re.compile(r"^\d"))
+    cells = cell.all_text_contents()
+    return int(re.match(r"(\d+)% of", cells[2]).group(1)), cells[5]
+
+
+def test_editing_a_policys_first_touch_limit_replays_it_over_the_history(app_url, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/what_if")
+    expect(page.locator("h1").first).to_have_text("What if…")
+    page.get_by_text("Follow-up policies", exact=True).scroll_into_view_if_needed()
+    settle(page)
+    share, breaches = _demo_first_touch(page)
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Decide (h)").first
+    editor.scroll_into_view_if_needed()
+    box = editor.bounding_box()  # rows of 35 px under a header of 35 px: Demo requests is the first row
+    page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # past the row-selection column, in Policy
+    for _ in range(5):  # Policy → Channels, Personas, Demo, Size ≥, Touch (h)
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # open the cell's editor, replace what it holds, commit
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("0.1")
+    page.keyboard.press("Enter")
+    settle(page)
+    replay = page.get_by_test_id("stDataFrame").filter(has_text="Breaches/mo").locator("tr")
+    expect(replay.filter(has_text="Demo requests").locator("td").nth(2)).not_to_have_text(re.compile(f"^{share}% of"))
+    after, more = _demo_first_touch(page)
+    assert after < share  # a 0.1 business-hour limit is met by fewer demo requests than a 1-hour one
+    assert float(more) > float(breaches)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stAlert").filter(has_text="not valid")).to_have_count(0)
+    screenshot(page, "what_if_policy_edited_1920x1080")

@@ -33,6 +33,7 @@ def _tiered_sla():
     doc = sla_to_dict(sample_slas()[1])
     doc["calendar"] = {"timezone": "America/New_York", "hours": dict.fromkeys(WEEKDAYS[:5], "09:00-17:00"),
                        "holidays": ["2026-11-26"]}  # fmt: skip
+    doc["follow_up"] |= {"first_touch_hours": 8, "min_touches": 3, "touch_window_days": 7, "decision_hours": 48}
     doc["follow_up"]["policies"] = [
         {"name": "Demo requests", "demo_request": True, "first_touch_hours": 1},
         {"name": "Enterprise", "min_company_size": 1000, "first_touch_hours": 4},
@@ -96,7 +97,7 @@ def test_handoff_timing_counts_business_hours_and_shows_each_policy(tiered_app):
     breaches = _table(at, "Breach")
     assert breaches["Lead"].tolist() == ["D2"]  # S1 is not in breach on business hours
     assert breaches["Policy"].tolist() == ["Demo requests"]
-    assert breaches["Breach"].tolist() == ["no touch after 1 h"]
+    assert breaches["Breach"].tolist() == ["no touch after 1 business h"]
 
 
 def test_the_sla_page_lists_the_calendar_and_the_policies(tiered_app):

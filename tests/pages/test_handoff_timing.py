@@ -24,6 +24,7 @@ from sla_model.metrics.timing import (
     touch_compliance,
     touch_summary,
 )
+from tests.factories import wall_clock
 from tests.pages.conftest import _runner, metric, use_database
 from ui import fmt
 
@@ -53,7 +54,7 @@ def _expected(sample, period: str, **filters):
         "judged": judged,
         "speed": speed_summary(judged),
         "compliance": (int(done["complies"].sum()), len(done)),
-        "breaches": breach_list(mine, data.leads, AS_OF),
+        "breaches": breach_list(mine, data.leads, AS_OF, versions=sample_slas()),
     }
 
 
@@ -115,7 +116,11 @@ def test_default_month_tiles_match_the_domain(sample_app, sample):
     assert at.title[0].value == "Handoff timing · November 2026"
     caption = at.caption[0].value
     assert "version 2" in caption
-    assert "first touch within 8 h, 3 touches within 7 days, accept or reject within 48 h" in caption
+    assert (
+        "first touch within 8 business hours, 3 touches within 7 business days, accept or reject within 24 business "
+        "hours (business hours: Mon–Fri 09:00-17:00, America/New_York, 2 holidays); Demo requests: first touch "
+        "within 1 business hour" in caption
+    )
     want = _expected(sample, "2026-11")
     assert len(want["month"]) > 100 and 0 < want["speed"]["share_within"] < 1  # a month worth testing
     _assert_tiles(at, want)
@@ -132,7 +137,7 @@ def test_histogram_counts_every_mql_of_the_month_by_status(sample_app, sample):
     assert untouched == want["month"]["hours_to_first_touch"].isna().sum()
     within = bins[bins["status"] == "within"]
     assert set(within["Hours"]) <= {"0–1", "1–2", "2–4", "4–8"}  # nothing past the 8 h line is within
-    assert _chart_data(at, "text")["text"].tolist() == ["SLA 8 h"]
+    assert _chart_data(at, "text")["text"].tolist() == ["SLA 1 business h", "SLA 8 business h"]  # demo requests: 1
 
 
 def test_rep_table_and_chart_show_each_reps_numbers_and_sample_size(sample_app, sample):
@@ -153,10 +158,10 @@ def test_another_month_is_judged_by_the_rules_in_force_then(sample_app, sample):
     at = sample_app(PAGE, month="March 2026")
     assert not at.exception
     assert at.title[0].value == "Handoff timing · March 2026"
-    assert "first touch within 24 h" in at.caption[0].value  # version 1
+    assert "first touch within 24 business hours" in at.caption[0].value  # version 1
     want = _expected(sample, "2026-03")
     _assert_tiles(at, want)
-    assert _chart_data(at, "text")["text"].tolist() == ["SLA 24 h"]
+    assert _chart_data(at, "text")["text"].tolist() == ["SLA 1 business h", "SLA 24 business h"]
     # judged against 24 h, not today's 8 h: the share differs from a count of touches within 8 h
     within_8h = (want["month"]["hours_to_first_touch"] <= 8).sum() / want["speed"]["judged"]
     assert metric(at, "Within SLA").value != fmt.pct(within_8h)
@@ -182,7 +187,10 @@ def test_breach_table_lists_open_breaches_of_any_month_oldest_first(sample_app, 
     assert table["Lead"].tolist() == want["lead_id"].tolist()
     assert table["Breach"].tolist() == want["breach"].tolist()
     assert table["MQL time"].is_monotonic_increasing
-    assert list(table.columns) == ["Lead", "Company", "Owner", "Channel", "MQL time", "Age", "Touches", "Breach"]
+    assert list(table.columns) == [
+        "Lead", "Company", "Owner", "Channel", "MQL time", "Age", "Touches", "Breach", "Policy"
+    ]  # fmt: skip
+    assert table["Policy"].tolist() == want["policy"].tolist()
     assert any(h.value.startswith(f"Open breaches now · {len(want)}") for h in at.subheader)
     assert any("any month" in c.value and "not only March 2026" in c.value for c in at.caption)
 
@@ -249,8 +257,8 @@ FORMULA = '=HYPERLINK("http://evil.example","Click")'
 
 @pytest.fixture
 def handmade_app(tmp_path, monkeypatch):
-    """Three October MQLs; version 3 (first touch within 4 h) takes over on 15 October."""
-    v1, v2 = sample_slas()
+    """Three October MQLs; version 3 (first touch within 4 h) takes over on 15 October; wall-clock hours."""
+    v1, v2 = (wall_clock(v, decision_hours=h) for v, h in zip(sample_slas(), (72.0, 48.0), strict=True))
     v3 = v2.model_copy(
         update={
             "meta": v2.meta.model_copy(update={"version": 3, "effective_from": dt.date(2026, 10, 15)}),
@@ -387,7 +395,7 @@ def test_at_risk_lists_open_mqls_due_within_n_hours_soonest_first(sample_app, sa
     data, summary = sample
     at = sample_app(PAGE)
     at.number_input(key="handoff_risk_hours").set_value(24).run()
-    want = at_risk(summary, data.leads, AS_OF, 24)
+    want = at_risk(summary, data.leads, AS_OF, 24, versions=sample_slas())
     assert len(want) > 0
     table = _frame(at, "Rule due")
     assert table["Lead"].tolist() == want["lead_id"].tolist()

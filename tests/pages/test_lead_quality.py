@@ -217,7 +217,7 @@ def test_the_whole_funnel_counts_each_cohort_as_the_data_says(sample_app, sample
 
 
 @pytest.mark.parametrize(("status", "label", "month"), [("accepted", "Accepted", "2026-09"),
-    ("rejected", "Rejected", "2026-09"), ("pending", "Pending", "2026-11"), ("stale", "Stale", "2026-09")])  # fmt: skip
+    ("rejected", "Rejected", "2026-09"), ("pending", "Pending", "2026-11"), ("stale", "Stale", "2026-07")])  # fmt: skip
 def test_each_decision_tile_opens_the_leads_behind_it(sample_app, status, label, month):
     at = sample_app(PAGE, month=month, channel="Content Syndication")
     n = int(metric(at, label).value.replace(",", ""))

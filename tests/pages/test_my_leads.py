@@ -313,7 +313,7 @@ def test_a_rep_sees_their_mqls_at_risk_within_the_hours_they_choose_soonest_firs
     summary = touch_summary(data.leads, data.touches, sample_slas())
     at = _as(writable_app(PAGE), "Jonas Weber")
     at.number_input(key="my_risk_hours").set_value(48).run()
-    want = at_risk(summary[summary["owner"] == "Jonas Weber"], data.leads, AS_OF, 48)
+    want = at_risk(summary[summary["owner"] == "Jonas Weber"], data.leads, AS_OF, 48, versions=sample_slas())
     assert len(want) > 0
     table = next(d.value for d in at.dataframe if "Rule due" in d.value.columns)
     assert table["Lead"].tolist() == want["lead_id"].tolist()

@@ -24,7 +24,7 @@ def test_the_version_in_force_reads_as_a_contract(sample_app):
     v2 = sample_slas()[-1]
     assert "In force now" in text
     assert f"**{v2.quotas.mqls:,} MQLs**" in text
-    assert f"First touch within {v2.follow_up.first_touch_hours:g} hours" in text
+    assert f"First touch within {v2.follow_up.first_touch_hours:g} business hours" in text
     assert f"lead score **≥ {v2.mql.score_threshold}**" in text
     reasons = at.table[0].value
     assert reasons["Reason"].tolist() == [r.label for r in v2.rejection_reasons]
