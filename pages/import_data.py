@@ -83,7 +83,7 @@ def main() -> None:
     if upload_mapping is not None:
         try:
             start = parse_mapping(tomllib.loads(upload_mapping.getvalue().decode("utf-8")), source=upload_mapping.name)
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested thousands deep)
             st.error(fmt.literal(f"{upload_mapping.name}: not a TOML mapping file ({exc})"), icon=":material/error:")
             return
         except MappingError as exc:

@@ -254,7 +254,7 @@ def load_sla_file(path: str | Path) -> Sla:
         raise SlaError(f"{path.name}: cannot read the file ({exc.__class__.__name__}: {exc})") from None
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (RecursionError: arrays nested thousands deep)
         raise SlaError(f"{path.name}: not valid TOML: {exc}") from None
     return parse_sla(data, source=path.name)
 

@@ -262,7 +262,7 @@ def load_mapping_file(path: str | Path) -> Mapping:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MappingError(f"{path.name}: cannot be read ({exc.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:  # (arrays nested thousands deep)
         raise MappingError(f"{path.name}: not a valid TOML file ({exc})") from None
     return parse_mapping(document, source=path.name)
 

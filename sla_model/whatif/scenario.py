@@ -84,7 +84,7 @@ def read_scenario(content: bytes, name: str) -> Sla:
     """
     try:
         return parse_sla(tomllib.loads(content.decode("utf-8")), source=name)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:  # (arrays nested thousands deep)
         raise ScenarioFileError(f"{name}: not a TOML scenario file ({exc})") from exc
     except SlaError as exc:
         raise ScenarioFileError(str(exc)) from exc

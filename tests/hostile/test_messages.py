@@ -112,3 +112,24 @@ def test_a_nul_byte_in_the_first_64_kb_is_refused_with_its_row_and_column(stored
 def test_a_stray_nul_in_text_is_named_a_binary_file_is_still_binary(data, message):
     with pytest.raises(CsvFileError, match=message):
         read_csv(data, name="f.csv")
+
+
+NESTED = b"a = " + b"[" * 5_000 + b"]" * 5_000 + b"\n"  # valid TOML, nested deeper than Python's recursion limit
+
+
+@pytest.mark.parametrize("reader", ["scenario", "mapping", "sla"])
+def test_a_toml_file_nested_thousands_deep_is_refused_by_name(tmp_path, reader):
+    """Before: tomllib's RecursionError escaped as a traceback (on the What if… page too)."""
+    from sla_model.agreement.sla import SlaError, load_sla_file
+    from sla_model.importing.mapping import MappingError, load_mapping_file
+    from sla_model.whatif.scenario import ScenarioFileError, read_scenario
+
+    path = tmp_path / "deep.toml"
+    path.write_bytes(NESTED)
+    read, error = {
+        "scenario": (lambda: read_scenario(NESTED, "deep.toml"), ScenarioFileError),
+        "mapping": (lambda: load_mapping_file(path), MappingError),
+        "sla": (lambda: load_sla_file(path), SlaError),
+    }[reader]
+    with pytest.raises(error, match=r"^deep.toml: not (a |a valid )?(valid )?TOML"):
+        read()

@@ -41,3 +41,28 @@ def test_a_nul_byte_uploaded_is_named_and_stores_nothing(stored_on, monkeypatch,
     assert any(f"nul.csv: row {row}, column 'channel': a NUL byte (0) in the cell" in e for e in errors), errors
     assert not any(b.key == "imp_go" for b in at.button)  # nothing to import
     assert checksum(stored_on) == before
+
+
+NESTED = b"a = " + b"[" * 5_000 + b"]" * 5_000 + b"\n"  # valid TOML, nested deeper than Python's recursion limit
+
+
+def test_a_mapping_file_nested_thousands_deep_is_refused_on_the_import_page(stored_on, monkeypatch):
+    at = _page(stored_on, monkeypatch, "pages/import_data.py")
+    before = checksum(stored_on)
+    at.file_uploader(key="imp_file").set_value(("leads.csv", b"lead_id,created_at\nL1,2026-03-01\n", "text/csv"))
+    at.run()
+    at.file_uploader(key="imp_mapping_file").set_value(("deep.toml", NESTED, "application/toml"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(_plain(e.value).startswith("deep.toml: not a TOML mapping file") for e in at.error), at.error
+    assert checksum(stored_on) == before
+
+
+def test_a_scenario_file_nested_thousands_deep_is_refused_on_the_what_if_page(writable_app):
+    """Before: the upload raised RecursionError, shown as a traceback on the page."""
+    at = writable_app("pages/what_if.py")
+    at.file_uploader(key="wi_upload").set_value(("deep.toml", NESTED, "application/toml"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(_plain(e.value).startswith("deep.toml: not a TOML scenario file") for e in at.error), at.error
+    assert not any("Loaded the scenario" in s.value for s in at.success)
