@@ -588,6 +588,362 @@ def show_urls(c: dict) -> str:
     )
 
 
+# --------------------------------------------------------------------------- 6. uploads on the pages
+
+
+def _plain(markdown: str) -> str:
+    """A message as the reader sees it (the page escapes data for markdown)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _messages(at) -> list[str]:
+    return [_plain(e.value) for kind in (at.error, at.warning, at.info, at.success) for e in kind]
+
+
+def scenario_corpus() -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, the field at fault or "file") for each hostile What if… scenario file."""
+    import tomli_w
+
+    from sla_model.agreement.sla import sla_to_dict
+    from sla_model.generator import sample_slas
+
+    def doc(change) -> bytes:
+        d = sla_to_dict(sample_slas()[-1])
+        change(d)
+        return tomli_w.dumps(d).encode()
+
+    def setter(*path, value):
+        def change(d):
+            for key in path[:-1]:
+                d = d[key]
+            d[path[-1]] = value
+
+        return change
+
+    out = []
+    for path, values in {
+        ("quotas", "mqls"): [2_000_000, -5, float("inf"), float("nan"), "many"],
+        ("goal", "monthly_revenue"): [1e308, float("inf"), -1.0, 0],
+        ("mql", "fit", "min_company_size"): [10**12, -1, float("nan")],
+        ("follow_up", "first_touch_hours"): [0.0001, float("inf"), -2.0, "soon"],
+        ("mql", "score_threshold"): [1e9, -1, 100.5],
+    }.items():
+        for i, value in enumerate(values):
+            out.append((f"{path[-1]}_{i}.toml", doc(setter(*path, value=value)), ".".join(path)))
+    out.append(("unknown_key.toml", doc(setter("quotas", "bogus", value=1)), "quotas"))
+    out.append(("not_toml.toml", b"not = [toml", "file"))
+    out.append(("binary.toml", bytes(range(256)) * 16, "file"))
+    out.append(("latin1.toml", 'author = "Zoë"\n'.encode("latin-1"), "file"))
+    out.append(("empty.toml", b"", "file"))
+    out.append(("nested.toml", b"a = " + b"[" * 5_000 + b"]" * 5_000 + b"\n", "file"))
+    out.append(("**bold** [x](http://evil).toml", b"not = [toml", "file"))
+    return out
+
+
+def sample_database(url: str) -> str:
+    """The database at ``url`` seeded with the shipped sample (SLA versions and history, for What if…)."""
+    from sla_model.generator import sample_dir, sample_slas
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import seed_if_empty
+
+    engine = make_engine(url)
+    seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())
+    engine.dispose()
+    return url
+
+
+def page_uploads(url: str, sample_url: str, large: bool) -> dict:
+    """Every hostile file uploaded on the Import page (AppTest, as a manager) and every hostile scenario file on
+    What if…: refused (an error, no Import button that would store it), naming the file (and the field), the
+    database unchanged, no exception; a scenario file never "loaded" with a value other than the file's."""
+    from streamlit.testing.v1 import AppTest
+
+    from sla_model.store.db import make_engine
+    from tests.hostile.test_bomb import _bomb
+
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "SMARKETING_SAMPLE_DATA")}
+    os.environ.update(DATABASE_URL=url, SMARKETING_SAMPLE_DATA="0")
+    engine = make_engine(url)
+    out = {"import_files": 0, "import_refused": 0, "import_named": 0, "import_offered": [], "import_writes": 0,
+           "scenario_files": 0, "scenario_refused": 0, "scenario_named": 0, "scenario_loaded": [],
+           "exceptions": 0, "failed": []}  # fmt: skip
+    files = [(n, d, f) for n, d, f in corpus(large) if f != "readable"]
+    with tempfile.TemporaryDirectory() as tmp:
+        files.append(("bomb.csv.gz", _bomb(Path(tmp) / "bomb.csv.gz", 1).read_bytes(), "file"))
+    try:
+        for name, data, _fault in files:
+            at = AppTest.from_file(str(ROOT / "pages" / "import_data.py"), default_timeout=300).run()
+            before = all_checksum(engine)
+            at.file_uploader(key="imp_file").set_value((name, data, "text/csv"))
+            try:
+                at.run()
+                shown = [str(e.value) for e in at.exception]
+            except Exception as exc:  # noqa: BLE001  (a raised run counts as an exception)
+                shown = [f"{type(exc).__name__}: {exc}"]
+            out["import_files"] += 1
+            if shown:
+                out["exceptions"] += 1
+                out["failed"].append(f"import {name}: {shown[0].splitlines()[0][:120]}")
+                continue
+            go = [b for b in at.button if b.key == "imp_go" and not b.disabled]
+            errors = [_plain(e.value) for e in at.error]
+            refused = bool(errors) or not go
+            out["import_refused"] += refused
+            if not refused:
+                out["import_offered"].append(name)
+            said = " ".join(_messages(at) + [_plain(c.value) for c in at.caption])
+            out["import_named"] += name in said
+            out["import_writes"] += all_checksum(engine) != before
+        os.environ["DATABASE_URL"] = sample_url
+        for name, data, field in scenario_corpus():
+            at = AppTest.from_file(str(ROOT / "pages" / "what_if.py"), default_timeout=300).run()
+            at.file_uploader(key="wi_upload").set_value((name, data, "application/toml"))
+            try:
+                at.run()
+                shown = [str(e.value) for e in at.exception]
+            except Exception as exc:  # noqa: BLE001
+                shown = [f"{type(exc).__name__}: {exc}"]
+            out["scenario_files"] += 1
+            if shown:
+                out["exceptions"] += 1
+                out["failed"].append(f"scenario {name}: {shown[0].splitlines()[0][:120]}")
+                continue
+            said = " ".join(_messages(at))
+            if "Loaded the scenario" in said:
+                out["scenario_loaded"].append(name)
+                continue
+            out["scenario_refused"] += bool(at.error)
+            out["scenario_named"] += name in said and (field == "file" or field in said)
+    finally:
+        engine.dispose()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return out
+
+
+def show_uploads(name: str, c: dict) -> str:
+    offered = f" (offered for import: {', '.join(c['import_offered'])})" if c["import_offered"] else ""
+    loaded = f" (loaded: {', '.join(c['scenario_loaded'])})" if c["scenario_loaded"] else ""
+    failed = f" ({'; '.join(c['failed'][:5])})" if c["failed"] else ""
+    return (f"{name}: page uploads (AppTest): {c['import_files']} hostile files on the Import page, "
+            f"{c['import_refused']} refused{offered}, {c['import_named']} naming the file, {c['import_writes']} "
+            f"writes; {c['scenario_files']} hostile What if… scenario files, {c['scenario_refused']} refused, "
+            f"{c['scenario_named']} naming the file or field, {len(c['scenario_loaded'])} loaded{loaded}; "
+            f"{c['exceptions']} exceptions{failed}")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- 7. injection payloads in Chromium
+
+
+#: Each sets ``window.__pwned`` or opens a dialog if it runs, or becomes a link or markup if rendered.
+INJECTIONS = [
+    "<script>window.__pwned=(window.__pwned||0)+1</script>",
+    '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">',
+    "<svg/onload=alert(1)>",
+    "[x](javascript:alert(1)) **bold**",
+    ":red[x] $x$ <b>bold</b> :material/warning:",
+    '=HYPERLINK("http://evil.example","x")',
+    'http://evil.example/"><script>alert(1)</script>',
+]
+#: The text fields planted with every payload (the file name is an upload's, on the Import page).
+FIELDS = ["lead_id", "first_name", "last_name", "company", "channel", "persona", "owner", "rejection_reason",
+          "feedback note", "feedback by", "touch rep", "touch outcome", "mapping name", "SLA author",
+          "SLA change note", "decision text", "decision owner", "proposal title", "proposal note", "actor name",
+          "file name"]  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def plant_injections(url: str) -> tuple[list[str], str]:
+    """The sample database at ``url`` with every payload in every text field; the planted lead IDs, and a month
+    the meeting's decisions are in."""
+    import datetime as dt
+
+    import pandas as pd
+    from sqlmodel import Session
+
+    from sla_model.access import Actor, Role
+    from sla_model.actions import publish_sla
+    from sla_model.importing.mapping import OWN_LEADS, save_mapping
+    from sla_model.review import decisions
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import bulk_insert, bump_data_version, list_sla_versions, load_leads
+    from sla_model.whatif import Candidate
+
+    sample_database(url)
+    engine = make_engine(url)
+    latest = load_leads(engine=engine)["created_at"].max()
+    leads, touches, feedback = [], [], []
+    ids = []
+    for i, p in enumerate(INJECTIONS):
+        lead_id = f"Z{i}{p}"[:64]
+        ids.append(lead_id)
+        mql = latest - pd.Timedelta(days=2) + pd.Timedelta(hours=i)
+        rejected = i % 2 == 1
+        leads.append({"lead_id": lead_id, "first_name": p, "last_name": p, "company": p, "created_at": mql,
+                      "channel": p, "persona": p, "owner": p, "score": 80, "mql_at": mql,
+                      "rejected_at": mql + pd.Timedelta(hours=2) if rejected else pd.NaT,
+                      "rejection_reason": p if rejected else None})  # fmt: skip
+        touches.append({"lead_id": lead_id, "rep": p, "at": mql + pd.Timedelta(minutes=30), "kind": "call",
+                        "outcome": p})  # fmt: skip
+        if rejected:
+            feedback.append({"lead_id": lead_id, "decision": "reject", "reason": p, "note": p, "by": p,
+                             "at": mql + pd.Timedelta(hours=2)})  # fmt: skip
+    with Session(engine) as session:
+        for table, frame in (("lead", leads), ("touch", touches), ("feedback", feedback)):
+            bulk_insert(session.connection(), table, pd.DataFrame(frame))
+        bump_data_version(session=session)
+        session.commit()
+        versions = list_sla_versions(session=session)
+    month = (latest - pd.Timedelta(days=2)).to_period("M")
+    sla = versions[-1]
+    for i, p in enumerate(INJECTIONS):
+        actor = Actor(p, Role.MANAGER, id=f"probe:{i}")
+        with contextlib.suppress(Exception):  # a name the mapping refuses is counted as planted anyway
+            save_mapping(engine=engine, mapping=OWN_LEADS.model_copy(update={"name": p}), actor=actor)
+        meta = sla.meta.model_copy(update={"version": sla.meta.version + 1 + i, "author": p, "change_note": p,
+                                           "effective_from": sla.meta.effective_from + dt.timedelta(days=1 + i)})
+        publish_sla(engine=engine, actor=actor, sla=sla.model_copy(update={"meta": meta}))
+        decisions.record_decision(engine=engine, actor=actor, month=str(month), text=p, owner=p,
+                                  due=(month + 1).end_time.date())  # fmt: skip
+        candidate = Candidate.from_sla(sla, team_size=10, capacity_per_rep_week=15)
+        decisions.propose(engine=engine, actor=actor, title=p, candidate=candidate, note=p)
+    engine.dispose()
+    return ids, str(month)
+
+
+@contextlib.contextmanager
+def running_app(url: str, work: Path):
+    """``streamlit run app.py`` on a free port against the database at ``url`` (as tests/browser starts it)."""
+    from tests.browser.conftest import _free_port, _healthy, stop_app
+
+    port = _free_port()
+    log = open(work / f"app_{port}.log", "wb")  # noqa: SIM115  (closed by stop_app)
+    env = {**os.environ, "DATABASE_URL": url, "SMARKETING_SAMPLE_DATA": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    process.log = log
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while not _healthy(base):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_app(process)
+            raise RuntimeError((work / f"app_{port}.log").read_text()[-2000:])
+        time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        stop_app(process)
+
+
+_FOUND = """() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const links = [...document.querySelectorAll('a[href]')].filter(
+      a => /^javascript:/i.test(a.getAttribute('href')) || /evil\\.example/.test(a.getAttribute('href')));
+  const markup = [...main.querySelectorAll('strong, b, em, span[class*="red"], .katex')].filter(
+      e => /^(bold|x)$/.test(e.textContent.trim()));
+  return {pwned: window.__pwned || 0, links: links.length, markup: markup.length,
+          exceptions: document.querySelectorAll('[data-testid="stException"]').length,
+          injected: document.querySelectorAll('main script, img[src="x"], svg[onload]').length};
+}"""
+
+
+def _formula_cells(data: bytes) -> int:
+    import csv
+
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
+    return sum(cell.startswith(FORMULA_START) for row in rows for cell in row)
+
+
+def rendered_injections(url: str, work: Path) -> dict:
+    """Every page opened in headless Chromium on a database whose every text field holds every payload, and a
+    file uploaded under each payload's name: scripts run (``window.__pwned``, dialogs), links and markup made from
+    data, exceptions; the CSV downloads' formula cells."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS, IDLE
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    ids, month = plant_injections(url)
+    paths = ["review", "lead_quality", "handoff_timing", f"meeting?month={month}", "my_leads", "sla", "what_if",
+             "import_data", "audit_log", "alerts", *(f"lead?lead={quote(i, safe='')}" for i in ids)]  # fmt: skip
+    out = {"payloads": len(INJECTIONS), "fields": len(FIELDS), "pages": 0, "scripts_run": 0, "dialogs": 0,
+           "links": 0, "markup": 0, "injected_elements": 0, "exceptions": 0, "where": [], "csv_files": 0,
+           "csv_cells": 0, "formula_cells": 0, "uploads": 0, "uploads_named": 0}  # fmt: skip
+    dialogs: list[str] = []
+    with running_app(url, work) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
+        context.set_default_timeout(90_000)
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def look(label: str) -> None:
+            page.wait_for_function(IDLE)
+            page.wait_for_timeout(1_500)  # an onerror fires once its image fails to load
+            found = page.evaluate(_FOUND)
+            out["pages"] += 1
+            for key, name in (("pwned", "scripts_run"), ("links", "links"), ("markup", "markup"),
+                              ("exceptions", "exceptions"), ("injected", "injected_elements")):  # fmt: skip
+                out[name] += found[key]
+            if any(found[k] for k in ("pwned", "links", "markup", "exceptions", "injected")):
+                out["where"].append(f"{label}: {found}")
+
+        for path in paths:
+            page.goto(f"{base}/{path}")
+            page.wait_for_timeout(1_000)
+            look(path)
+            for button in page.get_by_role("button", name="Next").all()[:1]:  # the meeting's agenda, to its end
+                for _ in range(8):
+                    if not button.is_visible():
+                        break
+                    button.click()
+                    look(f"{path} (next)")
+            for download in page.get_by_test_id("stDownloadButton").all():
+                label = download.inner_text()
+                if "CSV" not in label:
+                    continue
+                with page.expect_download() as done:
+                    download.locator("button").click()
+                data = Path(done.value.path()).read_bytes()
+                out["csv_files"] += 1
+                out["csv_cells"] += sum(len(r) for r in __import__("csv").reader(io.StringIO(data.decode())))
+                out["formula_cells"] += _formula_cells(data)
+        body = f"{HEADER}\n{GOOD}\n".encode()
+        for p in INJECTIONS:  # the file name of an upload, in the preview's caption and the import's message
+            page.goto(f"{base}/import_data")
+            page.wait_for_function(IDLE)
+            page.locator("input[type=file]").first.set_input_files(
+                files=[{"name": f"{p}.csv", "mimeType": "text/csv", "buffer": body}])
+            page.get_by_role("button", name="Import", exact=True).click()
+            page.get_by_text("new lead").first.wait_for()
+            out["uploads"] += 1
+            out["uploads_named"] += page.get_by_text(f"{p}.csv", exact=False).count() > 0
+            look(f"upload {p[:20]}")
+        out["dialogs"] = len(dialogs)
+        browser.close()
+    return out
+
+
+def show_render(name: str, c: dict) -> str:
+    where = f" ({'; '.join(c['where'][:4])})" if c["where"] else ""
+    return (f"{name}: Chromium: {c['payloads']} injection payloads × {c['fields']} text fields on {c['pages']} page "
+            f"views: {c['scripts_run'] + c['dialogs']} scripts executed ({c['scripts_run']} window.__pwned, "
+            f"{c['dialogs']} dialogs), {c['injected_elements']} injected elements, {c['links']} links and "
+            f"{c['markup']} markup elements from data, {c['exceptions']} exceptions{where}; {c['uploads']} uploads "
+            f"named by a payload, {c['uploads_named']} shown with their name as typed; {c['formula_cells']} formula "
+            f"cells in {c['csv_files']} CSV downloads ({c['csv_cells']:,} cells)")  # fmt: skip
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -619,6 +975,7 @@ def sqlite_backend(work: Path) -> Backend:
 def postgres_backend(url: str, work: Path, stack: contextlib.ExitStack, server: str) -> Backend:
     seed_url(url)
     backend = Backend("PostgreSQL", url, work)
+    backend.fresh_url = url
 
     def fresh():  # one database: an accepted file's rows stay, the next checksum is taken after them
         os.environ["DATABASE_URL"] = url
@@ -660,8 +1017,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="full-size files (a million-column header)")
     parser.add_argument(
         "--sections",
-        default="files,roles,writers,kill,urls",
-        help="comma-separated, of: files, roles, writers, kill, urls (default %(default)s)",
+        default="files,roles,writers,kill,uploads,render,urls",
+        help="comma-separated, of: files, roles, writers, kill, uploads, render, urls (default %(default)s)",
     )
     parser.add_argument(
         "--payloads", type=int, default=len(PAYLOADS), help="hostile values per page (default all %(default)s)"
@@ -708,6 +1065,16 @@ def main() -> None:
                 if "kill" in sections:
                     mine["kill"] = kill_mid_import(backend, args.kill_leads, (0.3, 0.55, 0.8))
                     print(show_kills(name, mine["kill"]))
+                if "uploads" in sections:
+                    engine = backend.fresh()
+                    engine.dispose()
+                    sample = sample_database(backend.scratch("uploads_sample"))
+                    mine["uploads"] = page_uploads(backend.url if name == "SQLite" else backend.fresh_url, sample,
+                                                   args.large)  # fmt: skip
+                    print(show_uploads(name, mine["uploads"]))
+                if "render" in sections:
+                    mine["render"] = rendered_injections(backend.scratch("render"), work)
+                    print(show_render(name, mine["render"]))
         if "urls" in sections:
             results["urls"] = tampered_urls(work, args.payloads)
             print(show_urls(results["urls"]))

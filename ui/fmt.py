@@ -127,17 +127,33 @@ def month_span(first: object, last: object) -> str:
 
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$=")
+#: An invisible word joiner (U+2060), put where Streamlit's markdown would still make something of escaped text:
+#: it turns a plain URL (``http://``, ``www.``) into a link and ``:name:`` into an icon or emoji after escapes are
+#: read, so a joiner after such a colon and after ``www`` keeps the text as typed (and it reads the same).
+JOINER = "\u2060"
 
 
 def md_escape(text: object) -> str:
     r"""Text (e.g. from an SLA author) made inert for ``st.markdown``: every markup character escaped.
 
+    A plain URL stays text (no link), and ``:material/…:`` or ``:smile:`` no icon: see :data:`JOINER`.
+
     Examples:
-        >>> print(md_escape("**Bold** [link](http://x) :red[x] $x$"))
-        \*\*Bold\*\* \[link\]\(http\://x\) \:red\[x\] \$x\$
+        >>> print(md_escape("**Bold** [link](x) $x$"))
+        \*\*Bold\*\* \[link\]\(x\) \$x\$
+        >>> md_escape(":red[x] http://x www.x")
+        '\\:\u2060red\\[x\\] http\\:\u2060//x www\u2060\\.x'
     """
-    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
-    return out.replace("\n", " ")
+    text = str(text)
+    out = []
+    for i, ch in enumerate(text):
+        out.append("\\" + ch if ch in _MD_SPECIAL else ch)
+        after = text[i + 1 : i + 2]
+        if (ch == ":" and (after == "/" or after.isalpha())) or (
+            after == "." and text[max(0, i - 2) : i + 1].lower() == "www"
+        ):
+            out.append(JOINER)
+    return "".join(out).replace("\n", " ")
 
 
 def gap(x: float, shown: str, ahead: str, behind: str, even: str) -> tuple[str, str, str]:
@@ -168,8 +184,8 @@ def literal(text: object) -> str:
     such text goes through it.
 
     Examples:
-        >>> print(literal("**x.csv** :red[bad] [link](http://x)"))
-        \*\*x\.csv\*\* \:red\[bad\] \[link\]\(http\://x\)
+        >>> print(literal("**x.csv** [bad] (x)"))
+        \*\*x\.csv\*\* \[bad\] \(x\)
         >>> literal("row 2 is bad\nrow 3 too")  # a markdown line break between them
         'row 2 is bad  \nrow 3 too'
     """

@@ -95,9 +95,9 @@ def contract(sla: Sla) -> None:
         )
         reasons = pd.DataFrame(
             {
-                "Reason": [r.label for r in sla.rejection_reasons],
+                "Reason": [e(r.label) for r in sla.rejection_reasons],  # (a table's cells are markdown)
                 "Then": ["back to nurture" if r.then == "nurture" else "disqualified" for r in sla.rejection_reasons],
-                "Note": [r.description for r in sla.rejection_reasons],
+                "Note": [e(r.description) for r in sla.rejection_reasons],
             }
         )
         st.table(reasons, border="horizontal", hide_index=True)  # a table wraps its text: every note is read whole
@@ -132,8 +132,9 @@ def history_table(versions: list[Sla]) -> pd.DataFrame:
         {
             "Version": [s.meta.version for s in reversed(versions)],
             "Effective from": [f"{s.meta.effective_from:%d %b %Y}" for s in reversed(versions)],
-            "Author": [s.meta.author for s in reversed(versions)],
-            "Change note": [s.meta.change_note for s in reversed(versions)],
+            # a table's cells are markdown: the stored text is escaped, as everywhere else
+            "Author": [e(s.meta.author) for s in reversed(versions)],
+            "Change note": [e(s.meta.change_note) for s in reversed(versions)],
         }
     )
 

@@ -25,11 +25,16 @@ MANAGER = Actor("Mia Manager", Role.MANAGER)
 LEADS = "lead_id,created_at,channel,owner\nX1,2026-11-02 10:00,Web,{owner}\n"
 
 
+def _read(body: str) -> str:
+    """Markdown source as the reader sees it: escapes read, the invisible joiner unseen."""
+    return re.sub(r"\\(.)", r"\1", body).replace(fmt.JOINER, "")
+
+
 def _literal(shown: list[str], payload: str) -> None:
     """One of the messages ``shown`` (markdown source) holds ``payload`` escaped, none holds it as markup."""
     assert not any(payload in body for body in shown), shown  # unescaped, it would render as markup
     assert any(fmt.md_escape(payload) in body for body in shown), shown
-    assert any(payload in re.sub(r"\\(.)", r"\1", body) for body in shown), shown  # as the reader sees it
+    assert any(payload in _read(body) for body in shown), shown  # as the reader sees it
 
 
 def _owner(payload: str) -> None:
@@ -98,6 +103,24 @@ def _meeting_target(runner, payload: str) -> list[str]:
     return [e.value for e in at.error]
 
 
+def _sla_history(runner, payload: str) -> list[str]:
+    """The SLA page's history table (its cells are markdown): a version authored and noted with ``payload``."""
+    import os
+
+    from sla_model.actions import publish_sla
+    from sla_model.generator import sample_slas
+
+    sla = sample_slas()[-1]
+    meta = sla.meta.model_copy(update={"version": sla.meta.version + 1, "author": payload, "change_note": payload})
+    publish_sla(
+        engine=make_engine(os.environ["DATABASE_URL"]), actor=MANAGER, sla=sla.model_copy(update={"meta": meta})
+    )
+    at = runner("pages/sla.py")
+    assert not at.exception, at.exception
+    history = next(t.value for t in at.table if "Change note" in t.value.columns)
+    return [history["Author"].iloc[0], history["Change note"].iloc[0]]
+
+
 SITES = {
     "import-success-file-name": _import_success,
     "import-denial-actor": _import_denial,
@@ -105,6 +128,7 @@ SITES = {
     "propose-denial-actor": _propose_denial,
     "save-mapping-toast-name": _mapping_toast,
     "meeting-target-error": _meeting_target,
+    "sla-history-table": _sla_history,
 }
 
 
@@ -120,3 +144,21 @@ def test_markdown_in_data_is_shown_as_literal_text(writable_app, tmp_path, monke
     else:
         shown = SITES[site](writable_app, payload)
     _literal(shown, payload)
+
+
+#: What Streamlit's markdown still makes of text once escapes are read: GitHub's autolinks (a plain URL or an
+#: email address becomes a link), and icon and emoji codes (``:material/warning:``, ``:smile:``).
+AFTER_ESCAPES = [r"(https?|ftp)://", r"www\.", r":material/\w+:", r":[a-z_+-]+:"]
+
+
+@pytest.mark.parametrize(
+    "text", ["http://evil.example", "see https://evil.example/x?a=1", "www.evil.example", ":material/warning:",
+             "a :smile: b", "HTTP://EVIL.EXAMPLE", "WWW.evil.example"],
+)  # fmt: skip
+def test_a_plain_url_or_an_icon_code_in_data_stays_text(text):
+    """Before: escaped text still became a link or an icon (seen in Chromium: the SLA history, My leads' per-rep
+    line, Handoff timing)."""
+    escaped = fmt.md_escape(text)
+    assert _read(escaped) == text  # reads as typed
+    read = re.sub(r"\\(.)", r"\1", escaped)  # what the markdown parser hands on
+    assert not any(re.search(pattern, read, re.IGNORECASE) for pattern in AFTER_ESCAPES), read

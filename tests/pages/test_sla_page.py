@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from sla_model.agreement.sla import diff_slas, term_label
 from sla_model.generator import sample_slas
 from sla_model.store.db import PROJECT_ROOT
+from ui.fmt import md_escape
 
 PAGE = "pages/sla.py"
 
@@ -27,10 +28,10 @@ def test_the_version_in_force_reads_as_a_contract(sample_app):
     assert f"First touch within {v2.follow_up.first_touch_hours:g} business hours" in text
     assert f"lead score **≥ {v2.mql.score_threshold}**" in text
     reasons = at.table[0].value
-    assert reasons["Reason"].tolist() == [r.label for r in v2.rejection_reasons]
+    assert reasons["Reason"].tolist() == [md_escape(r.label) for r in v2.rejection_reasons]  # cells are markdown
     history = at.table[1].value
     assert history["Version"].tolist() == [2, 1]
-    assert history["Change note"].iloc[0] == v2.meta.change_note  # whole, never cut
+    assert history["Change note"].iloc[0] == md_escape(v2.meta.change_note)  # whole, never cut
 
 
 def test_an_older_version_is_shown_as_superseded(sample_app):
