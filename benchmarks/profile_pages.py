@@ -12,7 +12,7 @@ channel filter. For each profiled run the script prints its wall time and the to
 ``--tree`` also prints pyinstrument's call tree of each run. Speed is only ever measured here, never asserted.
 
 Run from the project root: ``python benchmarks/profile_pages.py --leads 20000`` (default 1,000,000; ``--pages
-lead_quality goal_progress`` for some).
+lead_quality goal_progress`` for some; ``--pages what_if`` profiles a move of the What if… page's first slider).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PAGES = ["goal_progress", "lead_quality", "handoff_timing", "my_leads"]
+#: Pages profiled on request only (``--pages what_if``): a move of the first slider instead of a month and a channel.
+MORE = ["what_if"]
 PROJECT = ("sla_model/", "ui/", "pages/")
 
 #: The script AppTest runs: the page under a profiler started in the script's own thread (pyinstrument profiles
@@ -114,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, help="a SQLite database to profile instead of the generated one")
-    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES)
+    parser.add_argument("--pages", nargs="+", choices=PAGES + MORE, default=PAGES)
     parser.add_argument("--top", type=int, default=12, help="frames listed per run (default 12)")
     parser.add_argument("--interval", type=float, default=0.001, help="sampling interval, seconds")
     parser.add_argument("--tree", action="store_true", help="print pyinstrument's call tree of each run too")
@@ -137,6 +139,12 @@ def main() -> None:
             at.run()  # warm-up: this session's first run
         profiled(at, f"{name}: rerun, caches warm (a page switch)", args.top, args.tree)
         if name == "my_leads":
+            continue
+        if name == "what_if":
+            slider = at.slider[0]
+            to = slider.value + slider.step if slider.value + slider.step <= slider.max else slider.value - slider.step
+            profiled(at, f"{name}: slider {slider.label!r} to {to}", args.top, args.tree,
+                     lambda a, v=to: a.slider[0].set_value(v))  # fmt: skip
             continue
         month = at.sidebar.selectbox(key="month")
         other = 1 if len(month.options) > 1 and month.index == 0 else 0  # another month than the one shown
