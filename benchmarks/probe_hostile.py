@@ -15,7 +15,16 @@ what happened. Sections, each printed as one line (and every figure as JSON at t
 * concurrent writers: ``--writers`` reps racing decisions on the same leads (``bench_writes``' writers, with the
   leads shared instead of split): lost or duplicate decisions, and the write latency p50 / p95 / max;
 * kill -9 mid-import: the import command's process group killed at a few points of a leads import; the database
-  holds none or all of the file's rows and passes its integrity check.
+  holds none or all of the file's rows and passes its integrity check;
+* page uploads (AppTest): the hostile files (and the gzip bomb) uploaded on the Import page, and hostile What if…
+  scenario files (values outside the controls, non-finite numbers, wrong types, not TOML, nested thousands deep):
+  refused, naming the file (and the field), the database unchanged, no exception, nothing "loaded" silently;
+* injection payloads in Chromium: the sample database with each of 7 payloads in each of 21 text fields (lead
+  fields, owners, reasons and notes, touches, mapping names, SLA authors and notes, meeting decisions and
+  proposals, actor names, an upload's file name), every page opened in the system Chromium (headless, through
+  Playwright, as tests/browser does): scripts run (``window.__pwned``, dialogs), injected elements, links and
+  markup made from data, exceptions; formula cells in the CSV downloads;
+* tampered URLs: every page in AppTest with every query parameter set to one hostile value.
 
 SQLite by default (files in a temporary folder); ``--postgres URL`` also runs the sections on a scratch database
 ``probe_<pid>`` created on that server and dropped afterwards.
@@ -667,8 +676,8 @@ def page_uploads(url: str, sample_url: str, large: bool) -> dict:
     os.environ.update(DATABASE_URL=url, SMARKETING_SAMPLE_DATA="0")
     engine = make_engine(url)
     out = {"import_files": 0, "import_refused": 0, "import_named": 0, "import_offered": [], "import_writes": 0,
-           "scenario_files": 0, "scenario_refused": 0, "scenario_named": 0, "scenario_loaded": [],
-           "exceptions": 0, "failed": []}  # fmt: skip
+           "scenario_files": 0, "scenario_refused": 0, "scenario_named": 0, "scenario_unnamed": [],
+           "scenario_loaded": [], "exceptions": 0, "failed": []}  # fmt: skip
     files = [(n, d, f) for n, d, f in corpus(large) if f != "readable"]
     with tempfile.TemporaryDirectory() as tmp:
         files.append(("bomb.csv.gz", _bomb(Path(tmp) / "bomb.csv.gz", 1).read_bytes(), "file"))
@@ -715,7 +724,10 @@ def page_uploads(url: str, sample_url: str, large: bool) -> dict:
                 out["scenario_loaded"].append(name)
                 continue
             out["scenario_refused"] += bool(at.error)
-            out["scenario_named"] += name in said and (field == "file" or field in said)
+            named = name in said and (field == "file" or field in said)
+            out["scenario_named"] += named
+            if not named:
+                out["scenario_unnamed"].append(f"{name}: {said[:160]}")
     finally:
         engine.dispose()
         for key, value in saved.items():
@@ -805,8 +817,14 @@ def plant_injections(url: str) -> tuple[list[str], str]:
         actor = Actor(p, Role.MANAGER, id=f"probe:{i}")
         with contextlib.suppress(Exception):  # a name the mapping refuses is counted as planted anyway
             save_mapping(engine=engine, mapping=OWN_LEADS.model_copy(update={"name": p}), actor=actor)
-        meta = sla.meta.model_copy(update={"version": sla.meta.version + 1 + i, "author": p, "change_note": p,
-                                           "effective_from": sla.meta.effective_from + dt.timedelta(days=1 + i)})
+        meta = sla.meta.model_copy(
+            update={
+                "version": sla.meta.version + 1 + i,
+                "author": p,
+                "change_note": p,
+                "effective_from": sla.meta.effective_from + dt.timedelta(days=1 + i),
+            }
+        )
         publish_sla(engine=engine, actor=actor, sla=sla.model_copy(update={"meta": meta}))
         decisions.record_decision(engine=engine, actor=actor, month=str(month), text=p, owner=p,
                                   due=(month + 1).end_time.date())  # fmt: skip
@@ -845,11 +863,13 @@ def running_app(url: str, work: Path):
 
 _FOUND = """() => {
   const main = document.querySelector('[data-testid="stMain"]') || document.body;
-  const links = [...document.querySelectorAll('a[href]')].filter(
-      a => /^javascript:/i.test(a.getAttribute('href')) || /evil\\.example/.test(a.getAttribute('href')));
-  const markup = [...main.querySelectorAll('strong, b, em, span[class*="red"], .katex')].filter(
+  const links = [...document.querySelectorAll('a[href]')].filter(  // (the app's own links may carry a lead ID)
+      a => /^javascript:/i.test(a.getAttribute('href')) || a.hostname === 'evil.example');
+  const markup = [...main.querySelectorAll('strong, b, em, .stMarkdownColoredText, .katex')].filter(
       e => /^(bold|x)$/.test(e.textContent.trim()));
-  return {pwned: window.__pwned || 0, links: links.length, markup: markup.length,
+  const icons = [...main.querySelectorAll(
+      '[data-testid="stMarkdownContainer"] [role="img"][aria-label="warning icon"]')];
+  return {pwned: window.__pwned || 0, links: links.length, markup: markup.length + icons.length,
           exceptions: document.querySelectorAll('[data-testid="stException"]').length,
           injected: document.querySelectorAll('main script, img[src="x"], svg[onload]').length};
 }"""
@@ -908,7 +928,7 @@ def rendered_injections(url: str, work: Path) -> dict:
                         break
                     button.click()
                     look(f"{path} (next)")
-            for download in page.get_by_test_id("stDownloadButton").all():
+            for download in page.get_by_test_id("stDownloadButton").all():  # (the popovers' stay closed)
                 label = download.inner_text()
                 if "CSV" not in label:
                     continue
@@ -923,11 +943,14 @@ def rendered_injections(url: str, work: Path) -> dict:
             page.goto(f"{base}/import_data")
             page.wait_for_function(IDLE)
             page.locator("input[type=file]").first.set_input_files(
-                files=[{"name": f"{p}.csv", "mimeType": "text/csv", "buffer": body}])
+                files=[{"name": f"{p}.csv", "mimeType": "text/csv", "buffer": body}]
+            )
             page.get_by_role("button", name="Import", exact=True).click()
             page.get_by_text("new lead").first.wait_for()
             out["uploads"] += 1
-            out["uploads_named"] += page.get_by_text(f"{p}.csv", exact=False).count() > 0
+            shown = " ".join(page.get_by_test_id("stAlertContentSuccess").all_inner_texts()).replace("\u2060", "")
+            # (the browser sends " as %22; the word joiner that keeps a URL or an icon code text is invisible)
+            out["uploads_named"] += f"{p}.csv".replace('"', "%22") in shown
             look(f"upload {p[:20]}")
         out["dialogs"] = len(dialogs)
         browser.close()
