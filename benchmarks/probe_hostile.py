@@ -604,7 +604,7 @@ def _plain(markdown: str) -> str:
     """A message as the reader sees it (the page escapes data for markdown)."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")  # (the word joiner is invisible)
 
 
 def _messages(at) -> list[str]:
