@@ -80,7 +80,8 @@ def compliance_by_rep(compliance: pd.DataFrame, view: View) -> tuple[pd.DataFram
         return reps, None
     reps = with_rep_labels(reps, "judged")
     f = view.sla.follow_up
-    chart = rep_compliance_chart(reps, f.min_touches, f.touch_window_days, selectable=True)
+    chart = rep_compliance_chart(reps, f.min_touches, f.touch_window_days, days=view.sla.calendar.day_unit,
+                                 selectable=True)  # fmt: skip
     clicked = drill.pick(chart, len(reps), key="compliance_by_rep", height=rep_chart_height(reps))
     st.caption("Dots: share complying; grey bars: 95% (Wilson) interval; n = judged MQLs. Click a dot for them.")
     return reps, clicked.get("owner")
@@ -147,7 +148,8 @@ def main() -> None:
             st.markdown("**Hours to first touch: median and p90** · slowest first")
             rep_speed_rows, rep = speed_by_rep(judged, view)
         with right:
-            st.markdown(f"**Touch rule: {f.min_touches} touches within {f.touch_window_days} days** · lowest first")
+            days = sla.calendar.day_unit
+            st.markdown(f"**Touch rule: {f.min_touches} touches within {f.touch_window_days} {days}** · lowest first")
             rep_comp_rows, judged_rep = compliance_by_rep(compliance, view)
         drill.rep_drill(judged, data.leads, rep, view)
         drill.judged_drill(compliance, data.leads, judged_rep, view)

@@ -67,6 +67,10 @@ MONTH_VOLUME = {4: 1.35, 9: 0.62, 1: 0.8}
 #: and sales turns them into SQLs and wins this much more often (planted).
 DEMO_SPEEDUP = 5.0
 DEMO_SQL_LIFT, DEMO_WON_LIFT = 0.25, 0.12
+#: Speed pays (planted): the chance that an accepted MQL becomes an SQL falls with the working hours to its first
+#: touch, towards this share for a lead left waiting a long time (half the fall within SPEED_HALF_HOURS); scaled
+#: so that the average MQL converts as often as without it.
+SPEED_FLOOR, SPEED_HALF_HOURS = 0.4, 4.0
 
 _REASONS_USUAL = {
     "no_budget": 0.24, "bad_timing": 0.20, "not_decision_maker": 0.16, "no_response": 0.16,
@@ -346,7 +350,9 @@ def generate(
     m_score = score[m]
     p_accept = np.clip(accept_base[m] + 0.004 * (m_score - 55), 0.03, 0.97)
     accept = rng.random(k) < p_accept
-    p_sql = np.clip(0.10 + 0.75 * (m_score / 100) ** 1.6 + DEMO_SQL_LIFT * m_demo, 0, 0.95)
+    speed = SPEED_FLOOR + (1 - SPEED_FLOOR) * 0.5 ** (first_delay / SPEED_HALF_HOURS)
+    speed /= speed.mean() if k else 1.0
+    p_sql = np.clip((0.10 + 0.75 * (m_score / 100) ** 1.6 + DEMO_SQL_LIFT * m_demo) * speed, 0, 0.95)
     sql = accept & (rng.random(k) < p_sql)
     opp = sql & (rng.random(k) < 0.85)
     won = opp & (rng.random(k) < (0.12 + 0.24 * m_score / 100 + DEMO_WON_LIFT * m_demo))

@@ -37,10 +37,20 @@ def test_the_replay_of_each_version_reproduces_its_months_within_the_95_interval
 
 
 @pytest.mark.parametrize("version", [1, 2])
-@pytest.mark.parametrize("measure", ["sqls", "won", "revenue"])
+@pytest.mark.parametrize("measure", ["sqls", "won"])
 def test_the_replay_of_each_version_is_within_ten_percent_of_its_months(sample, version, measure):
     _, _, bt = sample
     assert abs(bt.set_index(["version", "measure"]).loc[(version, measure), "error"]) < 0.1
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_the_replayed_revenue_is_the_replayed_wins_at_the_versions_deal_size(sample, version):
+    # Revenue adds the spread of deal amounts to the wins' error (the sample's amounts are drawn around $11.6k,
+    # the SLA assumes $12k), so it is held to the 95% interval above and to this identity, not to 10%.
+    _, _, bt = sample
+    rows = bt.set_index(["version", "measure"])
+    deal = sample_slas()[version - 1].goal.average_deal_size
+    assert rows.loc[(version, "revenue"), "replayed"] == pytest.approx(rows.loc[(version, "won"), "replayed"] * deal)
 
 
 def test_the_replayed_mqls_are_the_mqls_each_version_handed_over(sample):

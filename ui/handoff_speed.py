@@ -46,6 +46,9 @@ def delay_section(month: pd.DataFrame, view: View) -> None:
     )
     if not known:
         note = "The data holds no usable creation time, so the systems delay cannot be shown."
+    if not view.sla.calendar.always:
+        note += (" Both delays are wall-clock hours, nights and weekends included, so they add up to the whole wait;"
+                 " the SLA's clocks above count business hours.")  # fmt: skip
     st.caption(note + " A rep answers for the second delay only.")
     reps = delay_summary(split, "owner")
     if len(reps):
@@ -92,15 +95,16 @@ def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str |
     (:func:`ui.cached.view_scope`) of a filtered ``summary``; the data set's own summary needs none.
     """
     as_of = pd.Timestamp(data.as_of)
-    hours = st.number_input("Within the next … hours", min_value=1, max_value=24 * 14, value=DEFAULT_RISK_HOURS,
-                            step=1, key=f"{key}_hours")  # fmt: skip
+    business = any(not v.calendar.always for v in data.versions)
+    label = "Within the next … business hours" if business else "Within the next … hours"
+    hours = st.number_input(label, min_value=1, max_value=24 * 14, value=DEFAULT_RISK_HOURS, step=1,
+                            key=f"{key}_hours")  # fmt: skip
     rows = summary if owner is None else summary[summary["owner"] == owner]
     args = (rows, data.leads, as_of, float(hours))
     options = {"touches_recorded": data.touches_recorded, "versions": data.versions}
     if within is None and summary is data.summary:
         within = data_scope(data)
     risk = at_risk(*args, **options) if within is None else compute((*within, owner), at_risk, *args, **options)
-    business = any(not v.calendar.always for v in data.versions)
     if business:  # the SLA counts working hours: N of them can end days after the as-of time
         st.caption(
             f"Open MQLs not in breach yet whose next rule falls due within {fmt.plural(int(hours), 'business hour')} "
@@ -136,7 +140,8 @@ def speed_pays_section(summary: pd.DataFrame, view: View) -> pd.DataFrame:
     left, right = st.columns(2, gap="large")
     for col, rate, title in ((left, "sql", "MQL→SQL"), (right, "won", "MQL→won")):
         with col:
-            st.markdown(f"**{title}** by hours from handoff to first touch")
+            hours = "hours" if view.sla.calendar.always else "business hours"
+            st.markdown(f"**{title}** by {hours} from handoff to first touch")
             show(projector(speed_pays_chart(shown, rate, title), 280), len(shown), key=f"pays_{rate}")
     table = pd.DataFrame(
         {
@@ -182,7 +187,7 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
     counts = judged["policy"].value_counts()
     order = [STANDARD, *sorted(set(counts.index) - {STANDARD}, key=lambda p: -counts[p])]
     order = [p for p in order if p in counts.index]
-    unit = view.sla.calendar.hour_unit
+    unit, days = view.sla.calendar.hour_unit, view.sla.calendar.day_unit
 
     def share(frame: pd.DataFrame, policy: str, ok: str, n: str, value: str) -> str:
         if policy not in frame.index or not frame.loc[policy, n]:
@@ -198,7 +203,7 @@ def policy_section(judged: pd.DataFrame, compliance: pd.DataFrame, view: View) -
             "First touch within": [f"{rules.loc[p, 'first_touch_hours']:g} {unit}" for p in order],
             "In time": [share(speed, p, "within", "judged", "share_within") for p in order],
             "Touch rule": [
-                f"{int(rules.loc[p, 'min_touches'])} in {int(rules.loc[p, 'window_days'])} days" for p in order
+                f"{int(rules.loc[p, 'min_touches'])} in {int(rules.loc[p, 'window_days'])} {days}" for p in order
             ],
             "Complying": [share(touch, p, "complies", "judged", "share") for p in order],
         }

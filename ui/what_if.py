@@ -356,10 +356,12 @@ def show_policies(base: Candidate) -> tuple[Policy, ...]:
                                                      help="Covers MQLs with (yes) or without (no) a demo request"),
             "Size ≥": st.column_config.NumberColumn(min_value=0, step=1, format="%d", width=80,
                                                     help="Company size (employees) at least"),
-            "Touch (h)": st.column_config.TextColumn(width=96, help="First touch within (hours); blank: standard"),
+            "Touch (h)": st.column_config.TextColumn(width=96, help="First touch within (hours, business hours on an "
+                                                     "SLA with working hours); blank: standard"),
             "Touches": st.column_config.TextColumn(width=88, help="Touches at least; blank: standard"),
             "Days": st.column_config.TextColumn(width=72, help="… within (days); blank: standard"),
-            "Decide (h)": st.column_config.TextColumn(width=96, help="Accept or reject within hours; blank: standard"),
+            "Decide (h)": st.column_config.TextColumn(width=96, help="Accept or reject within hours (business hours on"
+                                                      " an SLA with working hours); blank: standard"),
         },
     )  # fmt: skip
     try:

@@ -172,9 +172,11 @@ def limit_rules(limits: float | dict[str, float] | list[tuple[str, float]], unit
 
 
 def rep_compliance_chart(
-    reps: pd.DataFrame, min_touches: int, window_days: int, *, selectable: bool = False
+    reps: pd.DataFrame, min_touches: int, window_days: int, *, days: str = "days", selectable: bool = False
 ) -> alt.LayerChart:
     """Share of judged MQLs meeting the touch rule per rep (``timing.rep_compliance`` with a ``Rep`` label).
+
+    ``days`` is how the window's days are written (``days``, ``business days``).
 
     With ``selectable``, a click on a dot picks its rep (:data:`~sla_model.charts.style.PICK`, field ``owner``).
 
@@ -184,7 +186,7 @@ def rep_compliance_chart(
     x_scale = alt.Scale(domain=[lo, 1])
     x = alt.X(
         "share:Q",
-        title=f"MQLs with ≥{min_touches} touches in {window_days} days (%)",
+        title=f"MQLs with ≥{min_touches} touches in {window_days} {days} (%)",
         scale=x_scale,
         axis=alt.Axis(format="%"),
     )

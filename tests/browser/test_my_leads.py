@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
@@ -27,11 +28,30 @@ def _rejected(page) -> int:
     return int(tile.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
 
 
+def _rejected_in_data(lead_id: str) -> tuple[str, int]:
+    """The month ``lead_id`` was handed over in, and how many MQLs of that month sales rejected, from the data."""
+    from sla_model.generator import generate
+
+    leads = generate().leads
+    month = leads.loc[leads["lead_id"] == lead_id, "mql_at"].iloc[0].to_period("M")
+    return str(month), _rejected_in_data_month(str(month))
+
+
+def _rejected_in_data_month(month: str) -> int:
+    """How many MQLs handed over in ``month`` sales rejected, counted from the generated data."""
+    from sla_model.generator import generate
+    from sla_model.metrics.quality import decision_status
+
+    leads = generate().leads
+    mqls = leads[leads["mql_at"].dt.to_period("M") == pd.Period(month, "M")]
+    return int((decision_status(mqls) == "rejected").sum())
+
+
 def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{writable_url}/lead_quality")
     expect(page.locator("h1").first).to_have_text("Lead quality · November 2026")
-    before = _rejected(page)
+    assert _rejected(page) == _rejected_in_data_month("2026-11")
 
     page.get_by_test_id("stSidebarNav").get_by_text("My leads", exact=True).click()
     expect(page.locator("h1").first).to_have_text("Open MQLs")
@@ -43,7 +63,9 @@ def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
 
     # The queue is a canvas grid: tick the first row's selection box.
     _tick(page, 0, "L")
-    expect(page.get_by_text(re.compile(r"^1 selected: L\d+"))).to_be_visible()
+    selected = page.get_by_text(re.compile(r"^1 selected: L\d+"))
+    expect(selected).to_be_visible()
+    month, before = _rejected_in_data(re.search(r"L\d+", selected.inner_text()).group(0))  # the oldest: any month
 
     page.get_by_test_id("stSelectbox").filter(has_text="Reason").click()
     page.get_by_role("option", name=re.compile("Competitor or partner")).click()
@@ -54,6 +76,8 @@ def test_a_rep_rejects_a_lead_and_lead_quality_shows_it(writable_url, page):
 
     page.get_by_test_id("stSidebarNav").get_by_text("Lead quality", exact=True).click()
     expect(page.locator("h1").first).to_have_text(re.compile("Lead quality · "))
+    page.goto(f"{writable_url}/lead_quality?month={month}")  # the month the rejected lead was handed over in
+    expect(page.locator("h1").first).to_have_text(re.compile(f"Lead quality · {pd.Period(month):%B %Y}"))
     tile = page.get_by_test_id("stMetric").filter(has_text="Rejected").first
     expect(tile.get_by_test_id("stMetricValue")).to_have_text(f"{before + 1:,}")
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -87,3 +87,33 @@ def test_the_default_pages_own_name_is_a_path_too(app_url, page, query):
     month = "March 2026" if "03" in query else "November 2026"
     expect(page.locator("h1").first).to_have_text(f"Goal progress · {month}")
     expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
+def test_handoff_timing_draws_each_policys_limit_and_counts_the_risk_in_business_hours(app_url, page):
+    from tests.browser.conftest import chart_mark, settle
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/handoff_timing")
+    expect(page.locator("h1").first).to_have_text("Handoff timing · November 2026")
+    # speed by rep: one dashed line per first-touch limit in force, each named by its policy
+    for limit in ("Limit: Demo requests: 1 business h", "Limit: Standard: 8 business h"):
+        expect(chart_mark(page, "speed_by_rep", limit)).to_be_attached()
+    policies = page.get_by_test_id("stDataFrame").filter(has_text="First touch within")
+    expect(policies.locator("td").filter(has_text="Demo requests")).to_have_count(1)
+    expect(policies.locator("td").filter(has_text="1 business h")).to_have_count(1)
+    # breach risk: N business hours on the page (8 by default); fewer hours, fewer MQLs at risk
+    risk = page.get_by_test_id("stNumberInput").filter(has_text="Within the next … business hours")
+    risk.scroll_into_view_if_needed()
+    table = page.get_by_test_id("stDataFrame").filter(has_text="Rule due")
+    expect(table).to_be_visible()
+    before = int(table.locator("table").get_attribute("aria-rowcount"))
+    risk.locator("input").fill("2")
+    risk.locator("input").press("Enter")
+    settle(page)
+    expect(page.get_by_text("falls due within 2 business hours", exact=False)).to_be_visible()
+    expect(table.locator("table")).not_to_have_attribute("aria-rowcount", str(before))
+    after = int(table.locator("table").get_attribute("aria-rowcount"))
+    assert 1 < after < before  # rows counted with the header row
+    expect(page.get_by_text("Does speed pay?", exact=True)).to_be_attached()
+    _no_errors(page)
+    screenshot(page, "handoff_timing_risk_2_business_hours_1920x1080")
