@@ -836,25 +836,10 @@ def plant_injections(url: str) -> tuple[list[str], str]:
 
 @contextlib.contextmanager
 def running_app(url: str, work: Path):
-    """``streamlit run app.py`` on a free port against the database at ``url`` (as tests/browser starts it)."""
-    from tests.browser.conftest import _free_port, _healthy, stop_app
+    """``streamlit run app.py`` on a free port against the database at ``url``, as tests/browser starts it."""
+    from tests.browser.conftest import start_app, stop_app
 
-    port = _free_port()
-    log = open(work / f"app_{port}.log", "wb")  # noqa: SIM115  (closed by stop_app)
-    env = {**os.environ, "DATABASE_URL": url, "SMARKETING_SAMPLE_DATA": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    process.log = log
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while not _healthy(base):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_app(process)
-            raise RuntimeError((work / f"app_{port}.log").read_text()[-2000:])
-        time.sleep(0.3)
+    process, base = start_app(url, extra_env={"SMARKETING_SAMPLE_DATA": "0"}, log=work / "app.log", timeout=90)
     try:
         yield base
     finally:

@@ -51,26 +51,33 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_app(database: Path, *, extra_env: dict[str, str] | None = None):
-    """Start ``streamlit run app.py`` on a free port against ``database``; returns (process, base URL)."""
+def start_app(database: Path | str, *, extra_env: dict[str, str] | None = None, log: Path | None = None,
+              timeout: float = 60):  # fmt: skip
+    """Start ``streamlit run app.py`` on a free port against ``database``; returns (process, base URL).
+
+    ``database`` is a SQLite file or a database URL (then ``log`` names the server's log file; a file's log sits
+    beside it).
+    """
     port = _free_port()
-    log = open(database.with_suffix(".log"), "wb")  # noqa: SIM115  (closed by the caller via stop_app)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", **(extra_env or {})}
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    log = log or Path(database).with_suffix(".log")
+    out = open(log, "wb")  # noqa: SIM115  (closed by the caller via stop_app)
+    env = {**os.environ, "DATABASE_URL": url, **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    process.log = log
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _healthy(url):
+    process.log = out
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while not _healthy(base):
         if process.poll() is not None or time.monotonic() > deadline:
             stop_app(process)
-            raise RuntimeError(f"the app did not start: {database.with_suffix('.log').read_text()[-2000:]}")
+            raise RuntimeError(f"the app did not start: {log.read_text()[-2000:]}")
         time.sleep(0.2)
-    return process, url
+    return process, base
 
 
 def stop_app(process) -> None:
