@@ -66,6 +66,35 @@ def _demo_first_touch(page) -> tuple[int, str]:
     return int(re.match(r"(\d+)% of", cells[2]).group(1)), cells[5]
 
 
+TYPING = "() => ['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)"
+
+
+def _edit_first_touch(page, value: str) -> None:
+    """Type ``value`` into the policy editor's first row, Touch (h) column, and commit it."""
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Decide (h)").first
+    selected = editor.locator("td[aria-selected='true']")  # the grid's hidden accessible table marks the cell
+    for _ in range(3):  # charts drawn above can still move the grid: click until the Policy cell is selected
+        editor.scroll_into_view_if_needed()
+        box = editor.bounding_box()  # rows of 35 px under a header of 35 px: Demo requests is the first row
+        page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # past the row-selection column, in Policy
+        try:
+            expect(selected).to_have_attribute("aria-colindex", "1", timeout=5_000)
+            break
+        except AssertionError:
+            page.wait_for_timeout(500)
+    expect(selected).to_have_text("Demo requests")
+    for _ in range(5):  # Policy → Channels, Personas, Demo, Size ≥, Touch (h)
+        page.keyboard.press("ArrowRight")
+    expect(selected).to_have_attribute("aria-colindex", "6")
+    page.keyboard.press("Enter")  # open the cell's editor, replace what it holds, commit
+    page.wait_for_function(TYPING)  # the editor opens as an overlay: keys sent before it is there are lost
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(value)
+    expect(page.locator(":focus")).to_have_value(value)  # the editor holds it before Enter commits it
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => !({TYPING})()")
+
+
 def test_editing_a_policys_first_touch_limit_replays_it_over_the_history(app_url, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{app_url}/what_if")
@@ -73,19 +102,19 @@ def test_editing_a_policys_first_touch_limit_replays_it_over_the_history(app_url
     page.get_by_text("Follow-up policies", exact=True).scroll_into_view_if_needed()
     settle(page)
     share, breaches = _demo_first_touch(page)
-    editor = page.get_by_test_id("stDataFrame").filter(has_text="Decide (h)").first
-    editor.scroll_into_view_if_needed()
-    box = editor.bounding_box()  # rows of 35 px under a header of 35 px: Demo requests is the first row
-    page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # past the row-selection column, in Policy
-    for _ in range(5):  # Policy → Channels, Personas, Demo, Size ≥, Touch (h)
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # open the cell's editor, replace what it holds, commit
-    page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.type("0.1")
-    page.keyboard.press("Enter")
-    settle(page)
     replay = page.get_by_test_id("stDataFrame").filter(has_text="Breaches/mo").locator("tr")
-    expect(replay.filter(has_text="Demo requests").locator("td").nth(2)).not_to_have_text(re.compile(f"^{share}% of"))
+    moved = replay.filter(has_text="Demo requests").locator("td").nth(2)
+    # An edit committed within about a second of the page settling is at times never sent by the grid (no message
+    # leaves the browser) and the cell shows 1 again: it is then made again, at most three times.
+    for attempt in range(3):
+        _edit_first_touch(page, "0.1")
+        settle(page)
+        try:
+            expect(moved).not_to_have_text(re.compile(f"^{share}% of"), timeout=15_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     after, more = _demo_first_touch(page)
     assert after < share  # a 0.1 business-hour limit is met by fewer demo requests than a 1-hour one
     assert float(more) > float(breaches)
