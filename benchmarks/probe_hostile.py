@@ -663,12 +663,28 @@ def sample_database(url: str) -> str:
     return url
 
 
+def _open(page: str):
+    """``page`` in AppTest, after its first run."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / "pages" / page), default_timeout=300).run()
+
+
+def _upload(at, key: str, name: str, data: bytes, mime: str) -> list[str]:
+    """Upload ``name`` to the page's file uploader ``key``: the exceptions the page showed or raised (a raised run
+    counts as one)."""
+    at.file_uploader(key=key).set_value((name, data, mime))
+    try:
+        at.run()
+        return [str(e.value) for e in at.exception]
+    except Exception as exc:  # noqa: BLE001
+        return [f"{type(exc).__name__}: {exc}"]
+
+
 def page_uploads(url: str, sample_url: str, large: bool) -> dict:
     """Every hostile file uploaded on the Import page (AppTest, as a manager) and every hostile scenario file on
     What if…: refused (an error, no Import button that would store it), naming the file (and the field), the
     database unchanged, no exception; a scenario file never "loaded" with a value other than the file's."""
-    from streamlit.testing.v1 import AppTest
-
     from sla_model.store.db import make_engine
     from tests.hostile.test_bomb import _bomb
 
@@ -683,14 +699,9 @@ def page_uploads(url: str, sample_url: str, large: bool) -> dict:
         files.append(("bomb.csv.gz", _bomb(Path(tmp) / "bomb.csv.gz", 1).read_bytes(), "file"))
     try:
         for name, data, _fault in files:
-            at = AppTest.from_file(str(ROOT / "pages" / "import_data.py"), default_timeout=300).run()
+            at = _open("import_data.py")
             before = all_checksum(engine)
-            at.file_uploader(key="imp_file").set_value((name, data, "text/csv"))
-            try:
-                at.run()
-                shown = [str(e.value) for e in at.exception]
-            except Exception as exc:  # noqa: BLE001  (a raised run counts as an exception)
-                shown = [f"{type(exc).__name__}: {exc}"]
+            shown = _upload(at, "imp_file", name, data, "text/csv")
             out["import_files"] += 1
             if shown:
                 out["exceptions"] += 1
@@ -707,13 +718,8 @@ def page_uploads(url: str, sample_url: str, large: bool) -> dict:
             out["import_writes"] += all_checksum(engine) != before
         os.environ["DATABASE_URL"] = sample_url
         for name, data, field in scenario_corpus():
-            at = AppTest.from_file(str(ROOT / "pages" / "what_if.py"), default_timeout=300).run()
-            at.file_uploader(key="wi_upload").set_value((name, data, "application/toml"))
-            try:
-                at.run()
-                shown = [str(e.value) for e in at.exception]
-            except Exception as exc:  # noqa: BLE001
-                shown = [f"{type(exc).__name__}: {exc}"]
+            at = _open("what_if.py")
+            shown = _upload(at, "wi_upload", name, data, "application/toml")
             out["scenario_files"] += 1
             if shown:
                 out["exceptions"] += 1

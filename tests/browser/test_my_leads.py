@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 
@@ -28,21 +29,26 @@ def _rejected(page) -> int:
     return int(tile.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
 
 
-def _rejected_in_data(lead_id: str) -> tuple[str, int]:
-    """The month ``lead_id`` was handed over in, and how many MQLs of that month sales rejected, from the data."""
+@functools.cache
+def _leads() -> pd.DataFrame:
+    """The generated leads the seeded database holds."""
     from sla_model.generator import generate
 
-    leads = generate().leads
+    return generate().leads
+
+
+def _rejected_in_data(lead_id: str) -> tuple[str, int]:
+    """The month ``lead_id`` was handed over in, and how many MQLs of that month sales rejected, from the data."""
+    leads = _leads()
     month = leads.loc[leads["lead_id"] == lead_id, "mql_at"].iloc[0].to_period("M")
     return str(month), _rejected_in_data_month(str(month))
 
 
 def _rejected_in_data_month(month: str) -> int:
     """How many MQLs handed over in ``month`` sales rejected, counted from the generated data."""
-    from sla_model.generator import generate
     from sla_model.metrics.quality import decision_status
 
-    leads = generate().leads
+    leads = _leads()
     mqls = leads[leads["mql_at"].dt.to_period("M") == pd.Period(month, "M")]
     return int((decision_status(mqls) == "rejected").sum())
 

@@ -62,10 +62,16 @@ def _import_denial(runner, payload: str) -> list[str]:
     return [i.value for i in at.info if "only managers can" in i.value]
 
 
-def _publish_denial(runner, payload: str) -> list[str]:
+def _what_if_as(runner, payload: str):
+    """What if… as the rep named ``payload``."""
     _owner(payload)
     at = runner("pages/what_if.py")
     at.selectbox(key="identity").set_value(payload).run()
+    return at
+
+
+def _publish_denial(runner, payload: str) -> list[str]:
+    at = _what_if_as(runner, payload)
     at.text_area(key="wi_note").input("A change note")
     at.get("form_submit_button")[0].click().run()
     assert not at.exception, at.exception
@@ -73,9 +79,7 @@ def _publish_denial(runner, payload: str) -> list[str]:
 
 
 def _propose_denial(runner, payload: str) -> list[str]:
-    _owner(payload)
-    at = runner("pages/what_if.py")
-    at.selectbox(key="identity").set_value(payload).run()
+    at = _what_if_as(runner, payload)
     at.text_input(key="wi_proposal_title").input("Score 65")
     next(b for b in at.button if b.label == "Propose").click().run()
     assert not at.exception, at.exception
