@@ -84,13 +84,18 @@ def test_walk_the_agenda_record_a_decision_and_hand_out_the_report(meeting_url, 
     expect(page.locator("h1").first).to_have_text("Mid-month check-in · November 2026")
     page.get_by_test_id("stButtonGroup").get_by_text("Monthly review", exact=True).click()
     expect(page.locator("h1").first).to_have_text("Monthly review · November 2026")
+    settle(page)  # a click sent while the variant's rerun is drawing can land on the element it replaces
     page.get_by_test_id("stButtonGroup").get_by_text("6 · Decisions", exact=True).click()
     expect(page.locator("h2").first).to_have_text("6. SLA changes and decisions")
+    settle(page)
     expect(page.get_by_text("Nothing was agreed last month")).to_have_count(0)
     page.get_by_test_id("stExpander").get_by_text("Update a decision").click()  # the only one: October's
-    page.get_by_label("Outcome (what came of it)").fill("Paused on 3 Nov; acceptance back to 71%")
-    page.get_by_role("button", name="Update").click()
+    outcome = page.get_by_label("Outcome (what came of it)")
+    outcome.fill("Paused on 3 Nov; acceptance back to 71%")
+    expect(outcome).to_have_value("Paused on 3 Nov; acceptance back to 71%")
+    page.get_by_role("button", name="Update", exact=True).click()
     expect(page.get_by_text("Decision updated: done.")).to_be_visible()
+    settle(page)
     _no_errors(page)
     screenshot(page, "meeting_next_month_1920x1080")
 
