@@ -555,7 +555,7 @@ def tampered_urls(work: Path, payloads: int) -> dict:
 
     from sla_model.generator import sample_dir, sample_slas
     from sla_model.store.db import make_engine
-    from sla_model.store.repository import seed_if_empty
+    from sla_model.store.seed import seed_if_empty
 
     url = f"sqlite:///{work / 'pages.db'}"
     engine = make_engine(url)
@@ -655,7 +655,7 @@ def sample_database(url: str) -> str:
     """The database at ``url`` seeded with the shipped sample (SLA versions and history, for What if…)."""
     from sla_model.generator import sample_dir, sample_slas
     from sla_model.store.db import make_engine
-    from sla_model.store.repository import seed_if_empty
+    from sla_model.store.seed import seed_if_empty
 
     engine = make_engine(url)
     seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir())

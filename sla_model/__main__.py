@@ -17,9 +17,10 @@ from sla_model.generator import SAMPLE_LEADS, SEED, generate, sample_dir, seed_s
 from sla_model.importing.csvfile import MAX_BYTES
 from sla_model.importing.mapping import BUILT_IN
 from sla_model.store.db import make_engine
-from sla_model.store.repository import counts, seed_if_empty
+from sla_model.store.repository import counts
 from sla_model.store.schema import SchemaError
 from sla_model.store.schema import upgrade as upgrade_schema
+from sla_model.store.seed import seed_if_empty
 
 if TYPE_CHECKING:
     from sla_model.importing.importer import Prepared

@@ -194,7 +194,7 @@ def seed_sample(engine: Engine, setting: str | None = None) -> bool:
     Returns:
         True when the database was empty and is now seeded.
     """
-    from sla_model.store.repository import seed_if_empty
+    from sla_model.store.seed import seed_if_empty
 
     ends_at = sample_ends_at(setting)
     if ends_at is None:

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from sla_model.generator import sample_dir, sample_slas
 from sla_model.store.db import database_url, make_engine
-from sla_model.store.repository import list_sla_versions, seed_if_empty
+from sla_model.store.repository import list_sla_versions
+from sla_model.store.seed import seed_if_empty
 
 #: The sample data keeps its shipped dates in tests (the app moves it to end "now" when it seeds a database),
 #: so figures are the same on any day; tests of the move set their own moment. Inherited by apps tests start.

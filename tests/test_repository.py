@@ -28,8 +28,8 @@ from sla_model.store.repository import (
     load_leads,
     load_touches,
     read_dataset,
-    seed_if_empty,
 )
+from sla_model.store.seed import seed_if_empty
 from tests.conftest import versions_of
 
 TRICKY_TEXT = [

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
@@ -42,12 +41,15 @@ from sla_model.store import sqlite_bulk
 from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite
 from sla_model.store.models import Feedback, Lead, Touch, utcnow
 from sla_model.store.repository import (
+    BUMP_SQL,
     LEAD_TIME_COLUMNS,
     SNAPSHOT_KEY,
-    VERSION_KEY,
     _read_frame,
     _with_defaults,
+    arrow_rows,
     clock_statements,
+    copy_batch,
+    qmark,
 )
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
@@ -713,20 +715,8 @@ def _release_memory() -> None:
 
 
 def _arrow(frame: pd.DataFrame, *, text_times: bool) -> pa.Table:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    columns = []
-    for name in table.column_names:
-        col = table[name]
-        if pa.types.is_timestamp(col.type):
-            col = col.cast(pa.timestamp("us"), safe=False)
-            if text_times:  # SQLAlchemy's SQLite DATETIME text: 'YYYY-MM-DD HH:MM:SS.ffffff'
-                col = col.cast(pa.string())
-        elif pa.types.is_boolean(col.type) and text_times:
-            col = col.cast(pa.int64())
-        elif pa.types.is_string_view(col.type):  # text stays as pandas holds it (large_string): no copy
-            col = col.cast(pa.large_string())
-        columns.append(col)
-    return pa.table(columns, names=table.column_names)
+    """The prepared frame as the bulk writers take it (:func:`sla_model.store.repository.arrow_rows`)."""
+    return arrow_rows(pa.Table.from_pandas(frame, preserve_index=False), text_times=text_times)
 
 
 def _incoming(column: str, stored: str, new: str, fill_only: set[str]) -> str:
@@ -872,10 +862,7 @@ def _audit_sql(*, qmark: bool = False) -> str:
     return f"INSERT INTO audit_log (at, actor, actor_id, action, entity, entity_id, detail) VALUES ({values})"
 
 
-_BUMP = (
-    f"INSERT INTO meta (key, value) VALUES ('{VERSION_KEY}', '1') ON CONFLICT (key) DO UPDATE "
-    "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR)"
-)
+_BUMP = BUMP_SQL
 _CLEAR = [
     "DELETE FROM feedback",
     "DELETE FROM touch",
@@ -980,15 +967,6 @@ _STEPS = {"indexing": (0.86, "indexing"), "comparing": (0.86, "comparing with th
           "writing": (0.9, "writing"), "recording": (0.95, "recording the import")}  # fmt: skip
 
 
-def _qmark(statements: list[tuple[str, dict]]) -> list[list]:
-    """``:name`` statements as ``?`` statements with their values in order (for the SQLite writer process)."""
-    out = []
-    for sql, params in statements:
-        names = re.findall(r":(\w+)", sql)
-        out.append([re.sub(r":(\w+)", "?", sql), [params[n] for n in names]])
-    return out
-
-
 def latest_event(frame: pd.DataFrame) -> dt.datetime | None:
     """The latest moment in a file's rows (any date column), never past now: the history's clock."""
     times = [frame[c].max() for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
@@ -1021,7 +999,7 @@ def _write_sqlite(
             params["entity_id"],
             params["detail"],
         ],  # fmt: skip
-        "after": _qmark(list(after)),
+        "after": qmark(after),
         "bump": _BUMP,
         "busy_ms": BUSY_TIMEOUT_MS,
         "cache_kib": WRITER_CACHE_KIB,
@@ -1035,14 +1013,6 @@ def _write_sqlite(
         on_phase=lambda phase: report(*_STEPS[phase]),
     )
     return result["existing"], result["unchanged"], result.get("kept", 0)
-
-
-def _copy(cursor, target: str, names: str, batch: pa.Table) -> None:
-    """COPY a batch as CSV written by Arrow (no per-row Python): values quoted, NULLs left empty."""
-    buffer = pa.BufferOutputStream()
-    pacsv.write_csv(batch, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buffer.getvalue().to_pybytes())
 
 
 def _write_postgres(
@@ -1063,7 +1033,7 @@ def _write_postgres(
         share, count = 0.8, max(-(-len(table) // BATCH_ROWS), 1)
         with raw.cursor() as cursor:
             for i, batch in enumerate(batches):
-                _copy(cursor, f'"{target}"' if direct else "import_stage", names, batch)
+                copy_batch(cursor, f'"{target}"' if direct else "import_stage", batch)
                 done = min((i + 1) * BATCH_ROWS, len(table))
                 report(0.05 + share * (i + 1) / count, f"writing rows ({done:,})")
         if direct:

@@ -71,7 +71,6 @@ from sla_model.store.repository import (
     load_touches,
     open_mqls,
     read_dataset,
-    seed_if_empty,
     select_sql,
     set_meta,
     write_audit,
@@ -81,6 +80,7 @@ from sla_model.store.schema import (
     SchemaError,
     SchemaState,
 )
+from sla_model.store.seed import seed_if_empty
 from sla_model.store.snapshot import (
     full_frames,
     load_frames,

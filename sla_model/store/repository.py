@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, text
 from sqlmodel import Session, SQLModel, select
 
 from sla_model.agreement.sla import Sla, parse_sla, sla_to_dict
 from sla_model.metrics.lifecycle import DECISION_COLUMNS
 from sla_model.store import sqlite_bulk
-from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite, writer
+from sla_model.store.db import BUSY_TIMEOUT_MS, is_sqlite
 from sla_model.store.models import AuditEntry, DataChange, Feedback, Lead, MetaEntry, SlaVersion, Touch, utcnow
 
 LEAD_COLUMNS = [c for c in Lead.model_fields if c != "row_version"]
@@ -28,6 +30,11 @@ LEAD_TIME_COLUMNS = [c for c in LEAD_COLUMNS if c.endswith("_at")]
 LEAD_CATEGORIES = ["channel", "campaign", "persona", "industry", "country", "owner", "rejection_reason"]
 SNAPSHOT_KEY = "snapshot_at"
 VERSION_KEY = "data_version"
+#: The data version's upsert as one statement without parameters (the bulk writers run it with their rows).
+BUMP_SQL = (
+    f"INSERT INTO meta (key, value) VALUES ('{VERSION_KEY}', '1') ON CONFLICT (key) DO UPDATE "
+    "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS VARCHAR)"
+)
 #: SQLite page cache while bulk loading (KiB): random-order index inserts stay in memory.
 BULK_CACHE_KIB = 512 * 1024
 #: From this many rows (by the largest rowid), a SQLite table is read by the bulk reader process.
@@ -61,17 +68,62 @@ def _rows(frame: pd.DataFrame, *, text_times: bool) -> list[tuple]:
 _MODELS = {m.__tablename__: m for m in (Lead, Touch, Feedback)}
 
 
-def _with_defaults(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill columns the frame lacks with the model's non-null defaults (e.g. empty names)."""
+def model_defaults(table: str, present: Iterable[str]) -> dict[str, object]:
+    """The model's non-null defaults (e.g. empty names) of the columns of ``table`` not in ``present``."""
     model = _MODELS.get(table)
     if model is None:
-        return frame
-    missing = {
+        return {}
+    present = set(present)
+    return {
         name: field.default
         for name, field in model.model_fields.items()
-        if name not in frame.columns and name != "id" and not field.is_required() and field.default is not None
+        if name not in present and name != "id" and not field.is_required() and field.default is not None
     }
+
+
+def _with_defaults(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill columns the frame lacks with the model's non-null defaults (e.g. empty names)."""
+    missing = model_defaults(table, frame.columns)
     return frame.assign(**missing) if missing else frame
+
+
+def arrow_rows(table: pa.Table, *, text_times: bool) -> pa.Table:
+    """Arrow columns as the bulk writers store them.
+
+    Timestamps in microseconds (``text_times``: as SQLite's text, 'YYYY-MM-DD HH:MM:SS.ffffff', and booleans as
+    0/1), pandas' string views as plain large strings.
+    """
+    columns = []
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_timestamp(col.type):
+            col = col.cast(pa.timestamp("us"), safe=False)
+            if text_times:  # SQLAlchemy's SQLite DATETIME text
+                col = col.cast(pa.string())
+        elif pa.types.is_boolean(col.type) and text_times:
+            col = col.cast(pa.int64())
+        elif pa.types.is_string_view(col.type):  # text stays as pandas holds it (large_string): no copy
+            col = col.cast(pa.large_string())
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
+
+
+def copy_batch(cursor, target: str, batch: pa.Table) -> None:
+    """PostgreSQL: ``COPY`` a batch into ``target`` as CSV written by Arrow (no per-row Python), NULLs empty."""
+    names = ", ".join(f'"{c}"' for c in batch.column_names)
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(batch, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue().to_pybytes())
+
+
+def qmark(statements: Iterable[tuple[str, dict]]) -> list[list]:
+    """``:name`` statements as ``?`` statements with their values in order (for the SQLite writer process)."""
+    out = []
+    for sql, params in statements:
+        names = re.findall(r":(\w+)", sql)
+        out.append([re.sub(r":(\w+)", "?", sql), [params[n] for n in names]])
+    return out
 
 
 def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
@@ -263,24 +315,28 @@ def add_sla_version(*, session: Session, sla: Sla, actor: str, actor_id: str | N
     taken = session.exec(select(SlaVersion).where(SlaVersion.version == sla.meta.version)).first()
     if taken is not None:
         raise ValueError(f"SLA version {sla.meta.version} already exists")
-    row = SlaVersion(
-        version=sla.meta.version,
-        effective_from=sla.meta.effective_from,
-        author=sla.meta.author,
-        change_note=sla.meta.change_note,
-        document=json.dumps(sla_to_dict(sla), ensure_ascii=False),
-    )
+    row = SlaVersion(**sla_version_values(sla))
     session.add(row)
-    write_audit(
-        session=session,
-        actor=actor,
-        actor_id=actor_id,
-        action="publish_sla",
-        entity="sla_version",
-        entity_id=str(sla.meta.version),
-        detail={"effective_from": sla.meta.effective_from.isoformat(), "note": sla.meta.change_note},
-    )
+    write_audit(session=session, actor=actor, actor_id=actor_id, action="publish_sla", entity="sla_version",
+                entity_id=str(sla.meta.version), detail=publish_detail(sla))  # fmt: skip
     return row
+
+
+def sla_version_values(sla: Sla) -> dict[str, object]:
+    """The stored row of an SLA version: its number, dates, author, note and document."""
+    return {
+        "version": sla.meta.version,
+        "effective_from": sla.meta.effective_from,
+        "author": sla.meta.author,
+        "change_note": sla.meta.change_note,
+        "document": json.dumps(sla_to_dict(sla), ensure_ascii=False),
+        "created_at": utcnow(),
+    }
+
+
+def publish_detail(sla: Sla) -> dict[str, str]:
+    """What the audit entry of a published SLA version says of it."""
+    return {"effective_from": sla.meta.effective_from.isoformat(), "note": sla.meta.change_note}
 
 
 def list_sla_versions(*, session: Session) -> list[Sla]:
@@ -320,16 +376,19 @@ def write_audit(
     ``actor`` is the name shown, ``actor_id`` the stable identity (:attr:`sla_model.access.Actor.id`) that
     ownership checks compare; writes with no user behind them (sample data) have none.
     """
-    entry = AuditEntry(
-        actor=actor,
-        actor_id=actor_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
-    )
+    entry = AuditEntry(**audit_values(actor=actor, action=action, entity=entity, entity_id=entity_id,
+                                      detail=detail, actor_id=actor_id))  # fmt: skip
     session.add(entry)
     return entry
+
+
+def audit_values(
+    *, actor: str, action: str, entity: str, entity_id: str = "", detail: dict | None = None,
+    actor_id: str | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """The stored row of an audit entry (see :func:`write_audit`), stamped now."""
+    return {"at": utcnow(), "actor": actor, "actor_id": actor_id, "action": action, "entity": entity,
+            "entity_id": entity_id, "detail": json.dumps(detail or {}, ensure_ascii=False, default=str)}  # fmt: skip
 
 
 def data_version(*, engine: Engine) -> int:
@@ -476,53 +535,6 @@ def read_dataset(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     snap_file = folder / "snapshot.txt"
     snapshot = dt.datetime.fromisoformat(snap_file.read_text().strip()) if snap_file.exists() else None
     return leads, touches, feedback, snapshot
-
-
-def seed_if_empty(
-    *,
-    engine: Engine,
-    slas: Sequence[Sla],
-    folder: str | Path | None = None,
-    actor: str = "sample data",
-    dataset: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.datetime | None] | None = None,
-) -> bool:
-    """Load the SLA versions and data set into an empty database, all in one transaction.
-
-    A database with any SLA version, lead, touch or decision is left as it is (sample leads are never added to
-    a user's leads). Two processes starting at once are serialised by a lock; the second finds data and does
-    nothing. A folder without data files loads the SLA versions only.
-
-    Args:
-        engine: the database.
-        slas: the SLA versions to store.
-        folder: the data set's folder (see :func:`read_dataset`).
-        actor: who seeds, for the audit log.
-        dataset: instead of ``folder``, the frames themselves: leads, touches, feedback and the snapshot time
-            (e.g. :func:`sla_model.generator.sample_story`). The database's clock is fixed at the snapshot, so
-            no later write changes what a period means.
-
-    Returns:
-        True when this call seeded the database; False when it already holds SLA versions or leads.
-    """
-    with Session(writer(engine)) as session:
-        if not is_sqlite(engine):
-            session.exec(text("SELECT pg_advisory_xact_lock(7260001)"))
-        for table in (SlaVersion, Lead, Touch, Feedback):
-            if session.exec(select(func.count()).select_from(table)).one() > 0:
-                return False
-        leads, touches, feedback, snapshot = dataset if dataset is not None else read_dataset(folder)
-        for sla in slas:
-            add_sla_version(session=session, sla=sla, actor=actor)
-        conn = session.connection()
-        bulk_insert(conn, "lead", leads)
-        bulk_insert(conn, "touch", touches)
-        bulk_insert(conn, "feedback", feedback)
-        if snapshot is not None:
-            set_meta(session=session, key=SNAPSHOT_KEY, value=snapshot.isoformat())
-        write_audit(session=session, actor=actor, action="seed", entity="database", detail={"leads": len(leads)})
-        bump_data_version(session=session)
-        session.commit()
-    return True
 
 
 # --- a rep's queue -------------------------------------------------------------------------------

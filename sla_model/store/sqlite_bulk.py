@@ -75,31 +75,102 @@ def write(
         BulkWriteError: the write failed (the database is as it was); the message is the database's.
     """
     job = {**job, "database": database}
-    sent, result, error = 0, None, None
+    sent = 0
+
+    def send(stdin) -> None:
+        nonlocal sent
+        with pa.ipc.new_stream(stdin, schema) as stream:
+            for batch in batches:
+                stream.write_table(batch)
+                sent += len(batch)
+                if on_batch:
+                    on_batch(sent)
+
     with _child(job, stdin=subprocess.PIPE) as (proc, finish):  # an error in here stops the child: no commit
-        try:
-            try:
-                with pa.ipc.new_stream(proc.stdin, schema) as stream:
-                    for batch in batches:
-                        stream.write_table(batch)
-                        sent += len(batch)
-                        if on_batch:
-                            on_batch(sent)
-                proc.stdin.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the child stopped reading: it says why on stdout (any other error stops the child)
-            for line in proc.stdout:
-                message = json.loads(line)
-                phase = message.get("phase")
-                if phase == "ready":  # everything is written: the child commits when told to
-                    _send_and_close(proc.stdin, _COMMIT)
-                elif phase and on_phase:
-                    on_phase(phase)
-                error = message.get("error", error)
-                result = message.get("result", result)
-        finally:
-            _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
+        result, error = _converse(proc, send, on_phase)
         lines = finish()
+    return _outcome(proc, result, error, lines, "the import could not be written", "nothing was imported")
+
+
+def seed(
+    database: str,
+    tables: list[tuple[str, pa.Schema, Iterable[pa.Table]]],
+    job: dict,
+    *,
+    after: Callable[[], list[list]],
+    on_phase: Callable[[str], None] | None = None,
+) -> dict:
+    """Load ``tables`` into the empty SQLite file ``database``, in one transaction in a child process.
+
+    The child takes the write lock and looks at the tables ``job["empty"]`` names: when any holds a row it writes
+    nothing and says so. Otherwise each table's rows arrive as an Arrow IPC stream of their own; its secondary
+    indexes are dropped before its rows and built once after them. Then the ``after()`` statements (``[sql,
+    params]`` pairs, made once the rows are sent: e.g. an audit entry counting them) and ``job["bump"]`` run,
+    and the whole load commits.
+
+    Args:
+        database: the SQLite file.
+        tables: each table's name, the Arrow schema of its rows and the rows, in slices.
+        job: ``empty``, ``bump``, ``busy_ms``, ``cache_kib``.
+        after: the statements that end the load.
+        on_phase: called with each phase the child reports ("loading TABLE", "indexing TABLE", "recording").
+
+    Returns:
+        ``seeded`` (False: the database held data and nothing was written), ``peak_mb`` (the child's).
+
+    Raises:
+        BulkWriteError: the load failed (the database is as it was); the message is the database's.
+    """
+    job = {**job, "kind": "seed", "database": database, "tables": [name for name, _, _ in tables]}
+
+    def send(stdin) -> None:
+        for _, schema, batches in tables:
+            with pa.ipc.new_stream(stdin, schema) as stream:
+                for batch in batches:
+                    stream.write_table(batch)
+        stdin.write(json.dumps(after()).encode() + b"\n")
+
+    with _child(job, stdin=subprocess.PIPE) as (proc, finish):
+        first = proc.stdout.readline()  # the child holds the write lock and has looked for stored data
+        message = json.loads(first) if first.strip() else {}
+        if "result" in message or "error" in message:
+            _send_and_close(proc.stdin, b"")
+            result, error = message.get("result"), message.get("error")
+        else:
+            result, error = _converse(proc, send, on_phase)
+        lines = finish()
+    return _outcome(proc, result, error, lines, "the data could not be loaded", "nothing was loaded")
+
+
+def _converse(proc, send: Callable, on_phase: Callable[[str], None] | None) -> tuple[dict | None, str | None]:
+    """Send the rows with ``send(stdin)``, then follow the child's report; commit when it is ready.
+
+    Returns:
+        The child's result (None when it did not commit) and its error (None when it said none).
+    """
+    result = error = None
+    try:
+        try:
+            send(proc.stdin)
+            proc.stdin.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child stopped reading: it says why on stdout (any other error stops the child)
+        for line in proc.stdout:
+            message = json.loads(line)
+            phase = message.get("phase")
+            if phase == "ready":  # everything is written: the child commits when told to
+                _send_and_close(proc.stdin, _COMMIT)
+            elif phase and on_phase:
+                on_phase(phase)
+            error = message.get("error", error)
+            result = message.get("result", result)
+    finally:
+        _send_and_close(proc.stdin, b"")  # a child that stopped reading leaves bytes that cannot be flushed
+    return result, error
+
+
+def _outcome(proc, result: dict | None, error: str | None, lines: list[str], failed: str, nothing: str) -> dict:
+    """The child's result, or :class:`BulkWriteError` saying why it wrote nothing."""
     if result is not None:  # committed (whatever happened after)
         return result
     if not error:
@@ -107,7 +178,7 @@ def write(
             error = f"the writer process was stopped (signal {-proc.returncode}), perhaps for lack of memory"
         else:
             error = lines[-1] if lines else f"the writer process stopped with code {proc.returncode}"
-    raise BulkWriteError(f"the import could not be written: {error}; nothing was imported")
+    raise BulkWriteError(f"{failed}: {error}; {nothing}")
 
 
 def read(database: str, sql: str, *, busy_ms: int) -> pa.Table:
@@ -288,6 +359,59 @@ def _run(job: dict, stream, stdin) -> None:
         con.close()
 
 
+def _seed(job: dict, stdin) -> None:
+    """The child's side of :func:`seed`."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    con = adbc.connect(job["database"], autocommit=True)  # the transaction is begun and ended below
+    cur = con.cursor()
+
+    def run(sql: str, params=None) -> list[tuple]:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+    try:
+        run(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
+        run("PRAGMA synchronous = NORMAL")
+        run(f"PRAGMA cache_size = {-int(job['cache_kib'])}")
+        run("BEGIN IMMEDIATE")  # the write lock (waiting up to the busy timeout), as the app's writers take it
+        try:
+            if any(run(f'SELECT 1 FROM "{table}" LIMIT 1') for table in job["empty"]):
+                run("ROLLBACK")
+                _say(result={"seeded": False, "peak_mb": _peak_mb()})
+                return
+            _say(phase="empty")
+            for target in job["tables"]:
+                indexes = run(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (target,),
+                )
+                for name, _ in indexes:  # built once after the rows, not row by row
+                    run(f'DROP INDEX "{name}"')
+                _say(phase=f"loading {target}")
+                with pa.ipc.open_stream(stdin) as stream:
+                    cur.adbc_ingest(target, stream, mode="append")
+                _say(phase=f"indexing {target}")
+                for _, create in indexes:
+                    run(create)
+            _say(phase="recording")
+            for sql, params in json.loads(stdin.readline()):
+                run(sql, tuple(params))
+            run(job["bump"])
+            _say(phase="ready")
+            if stdin.read(1) != _COMMIT:
+                raise RuntimeError("the load was stopped before it finished")
+            run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):  # SQLite rolled back already (e.g. disk full): keep the first error
+                run("ROLLBACK")
+            raise
+        _say(result={"seeded": True, "peak_mb": _peak_mb()})
+    finally:
+        cur.close()
+        con.close()
+
+
 def _peak_mb() -> float | None:
     """This process's peak resident memory in MiB (Linux), for the benchmark."""
     try:
@@ -319,6 +443,9 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     try:
+        if job.get("kind") == "seed":
+            _seed(job, sys.stdin.buffer)
+            return 0
         with pa.ipc.open_stream(sys.stdin.buffer) as stream:
             _run(job, stream, sys.stdin.buffer)  # says the result as soon as it is committed
     except Exception as exc:  # reported to the parent, which raises it with its message

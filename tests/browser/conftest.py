@@ -15,7 +15,7 @@ import pytest
 
 from sla_model.generator import sample_dir, sample_slas
 from sla_model.store.db import PROJECT_ROOT, make_engine
-from sla_model.store.repository import seed_if_empty
+from sla_model.store.seed import seed_if_empty
 from tests.conftest import unavailable
 
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from sla_model.generator import AS_OF, generate, sample_dir, sample_slas
 from sla_model.store.db import PROJECT_ROOT, make_engine
-from sla_model.store.repository import seed_if_empty
+from sla_model.store.seed import seed_if_empty
 
 PAGES = ["pages/goal_progress.py", "pages/lead_quality.py", "pages/handoff_timing.py", "pages/sla.py"]
 

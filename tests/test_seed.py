@@ -1,0 +1,136 @@
+"""Loading a data folder into an empty database (``init --data``), on SQLite and PostgreSQL: exact, whole or nothing."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlmodel import Session, select
+
+from sla_model.generator import sample_dir, sample_slas
+from sla_model.store import seed
+from sla_model.store.models import AuditEntry
+from sla_model.store.repository import (
+    FEEDBACK_COLUMNS,
+    LEAD_COLUMNS,
+    SNAPSHOT_KEY,
+    TOUCH_COLUMNS,
+    counts,
+    data_as_of,
+    data_version,
+    get_meta,
+    load_feedback,
+    load_leads,
+    load_touches,
+    read_dataset,
+)
+from sla_model.store.seed import seed_if_empty
+from tests.conftest import versions_of
+
+EMPTY = {"sla_versions": 0, "leads": 0, "touches": 0, "feedback": 0}
+
+
+def _same(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str], key: list[str]) -> None:
+    """Every value of ``columns`` equal, rows matched by sorting on ``key``."""
+    got = got.sort_values(key, ignore_index=True)
+    expected = expected.sort_values(key, ignore_index=True)
+    assert len(got) == len(expected)
+    for column in columns:
+        left, right = got[column], expected[column]
+        if column == "amount":
+            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float), equal_nan=True)
+        else:
+            left, right = left.astype(object), right.astype(object)
+            assert left.where(left.notna(), None).tolist() == right.where(right.notna(), None).tolist(), column
+
+
+def _folder(tmp_path: Path, **changed) -> Path:
+    """A copy of the sample folder, with ``name=function(lines) -> lines`` applied to that file's CSV lines."""
+    folder = tmp_path / "data"
+    shutil.copytree(sample_dir(), folder)
+    for name, change in changed.items():
+        path = folder / f"{name}.csv.gz"
+        lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+        path.unlink()
+        (folder / f"{name}.csv").write_text("\n".join(change(lines)) + "\n")
+    return folder
+
+
+def test_a_folder_read_in_many_blocks_is_stored_exactly_as_its_files_say(engine, monkeypatch):
+    monkeypatch.setattr(seed, "BLOCK_BYTES", 1 << 16)  # dozens of blocks a file: each typed and sent on its own
+    leads, touches, feedback, snapshot = read_dataset(sample_dir())
+    assert seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir()) is True
+    _same(load_leads(engine=engine), leads, LEAD_COLUMNS, ["lead_id"])
+    _same(load_touches(engine=engine), touches, TOUCH_COLUMNS, ["lead_id", "at", "kind", "rep"])
+    _same(load_feedback(engine=engine), feedback, FEEDBACK_COLUMNS, ["lead_id", "at", "decision"])
+    assert data_as_of(engine=engine) == snapshot
+    assert versions_of(engine) == sample_slas()
+    with Session(engine) as session:
+        audit = session.exec(select(AuditEntry.action, AuditEntry.detail).order_by(AuditEntry.id)).all()
+    assert audit[-1] == ("seed", f'{{"leads": {len(leads)}}}')
+    assert sorted(a for a, _ in audit) == ["publish_sla", "publish_sla", "seed"]
+    assert data_version(engine=engine) == 1
+
+
+def test_a_value_of_the_wrong_type_is_refused_by_file_row_and_column_and_nothing_is_loaded(engine, tmp_path):
+    """Before: the load stopped with the parser's message alone ("time data … doesn't match format"), no file named."""
+
+    def bad_time(lines: list[str]) -> list[str]:
+        cells = lines[7].split(",")
+        cells[2] = "next tuesday"
+        return [*lines[:7], ",".join(cells), *lines[8:]]
+
+    folder = _folder(tmp_path, touches=bad_time)
+    with pytest.raises(ValueError) as refused:
+        seed_if_empty(engine=engine, slas=sample_slas(), folder=folder)
+    assert str(refused.value) == (
+        f"{folder / 'touches.csv'}: row 7, column 'at': 'next tuesday' is not a date and time "
+        "(YYYY-MM-DDTHH:MM:SS); nothing was loaded"
+    )
+    assert counts(engine=engine) == EMPTY
+
+
+def test_a_row_the_database_refuses_undoes_the_whole_load(engine, tmp_path):
+    """The leads are stored before the touches: a touch without a rep (the last row) leaves no lead behind."""
+
+    def no_rep(lines: list[str]) -> list[str]:
+        cells = lines[-1].split(",")
+        cells[1] = ""
+        return [*lines[:-1], ",".join(cells)]
+
+    folder = _folder(tmp_path, touches=no_rep)
+    with pytest.raises(ValueError, match=r"rep"):
+        seed_if_empty(engine=engine, slas=sample_slas(), folder=folder)
+    assert counts(engine=engine) == EMPTY
+    assert data_version(engine=engine) == 0
+
+
+def test_two_loads_at_once_store_the_data_once(engine):
+    results = []
+
+    def load() -> None:
+        results.append(seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir()))
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    leads, touches, feedback, _ = read_dataset(sample_dir())
+    assert counts(engine=engine) == {"sla_versions": 2, "leads": len(leads), "touches": len(touches),
+                                     "feedback": len(feedback)}  # fmt: skip
+
+
+def test_a_folder_with_the_sla_files_only_stores_the_versions(engine, tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    assert seed_if_empty(engine=engine, slas=sample_slas(), folder=folder) is True
+    assert counts(engine=engine) == {**EMPTY, "sla_versions": 2}
+    with Session(engine) as session:
+        assert get_meta(session=session, key=SNAPSHOT_KEY) is None  # no snapshot.txt: no clock fixed
