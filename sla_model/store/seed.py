@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -305,6 +304,8 @@ def _seed_sqlite(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot
 
 
 def _seed_postgres(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot, actor: str) -> bool:
+    import psycopg  # (PostgreSQL's driver: imported where it is used)
+
     try:
         return _load_postgres(engine, slas, rows, snapshot, actor)
     except (DBAPIError, psycopg.Error) as exc:  # the transaction was rolled back
