@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sla_model.agreement.sla import Sla
-from sla_model.metrics.lifecycle import is_open, sql_reached_at
+from sla_model.metrics.lifecycle import DECISION_COLUMNS, is_open, sql_reached_at
 from sla_model.metrics.stats import rate_frame
 from sla_model.metrics.timing import working_hours_left
 
@@ -115,7 +115,8 @@ def at_risk(
     (:func:`sla_model.metrics.timing.breach_list`), not at risk. Each row names the soonest rule due:
     lead_id, company, owner, channel, mql_at, due, ``rule``, ``hours_left``; soonest first.
     """
-    rows = leads.loc[summary.index]
+    summary = summary[is_open(leads.loc[summary.index, ["mql_at", *DECISION_COLUMNS]]).to_numpy()]
+    rows = leads.loc[summary.index, ["company"]]
     window_due = summary["window_due"]
     if versions is None:
         until = lambda column: hours_left(summary[column], as_of)  # noqa: E731
@@ -138,7 +139,7 @@ def at_risk(
     pending = np.where(applies & ~broken, np.maximum(np.nan_to_num(table, nan=0.0), 0.0), np.inf)
     soonest = pending.min(axis=1)
     pick = pending.argmin(axis=1)
-    risk = is_open(rows).to_numpy() & ~broken.any(axis=1) & (soonest <= within_hours)
+    risk = ~broken.any(axis=1) & (soonest <= within_hours)
     out = pd.DataFrame(
         {
             "lead_id": summary["lead_id"].to_numpy()[risk],
