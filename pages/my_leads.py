@@ -8,7 +8,7 @@ import streamlit as st
 from sla_model.access import Role
 from sla_model.actions import TOUCH_KINDS
 from sla_model.agreement.sla import in_force
-from sla_model.store.repository import data_as_of, open_mqls
+from sla_model.store.repository import data_as_of
 from ui import fmt
 from ui.data import get_dataset, get_engine
 from ui.handoff_speed import at_risk_section
@@ -22,8 +22,8 @@ from ui.my_leads import (
     on_decide,
     on_touch,
     on_undo,
+    open_queue,
     queue_selection,
-    queue_table,
     search_queue,
     unticked,
 )
@@ -51,12 +51,14 @@ if actor.role is Role.MANAGER:
     owner = None if choice == ALL_REPS else choice
 
 as_of = pd.Timestamp(data_as_of(engine=engine))
-queue = open_mqls(engine=engine, owner=owner)
+queue, table, overdue = open_queue(data, owner, as_of)
 still_open = set(queue["lead_id"])
 search = st.text_input("Search by lead id, name or company", key="search", placeholder="e.g. L0019264 or Quartz")
-queue = search_queue(queue, search)
+if search.strip():
+    found = search_queue(queue, search)
+    table, overdue = table[found].reset_index(drop=True), overdue[found]
 
-if queue.empty:
+if table.empty:
     unticked(selection.show([])[1], still_open)
     if search.strip():
         st.success("No open lead matches that search.")
@@ -67,7 +69,6 @@ if queue.empty:
     else:
         st.success("Nothing waiting: every MQL has a decision.")
 else:
-    table, overdue = queue_table(queue, data.versions, as_of, with_owner=owner is None)
     n_over = int(overdue.sum())
     st.markdown(
         f"**{fmt.plural(len(table), 'open MQL')}**, oldest first · "
@@ -76,11 +77,8 @@ else:
     )
     table_key, gone = selection.show(table["Lead"].tolist())
     unticked(gone, still_open)
-    styled = table.style.apply(
-        lambda col: ["background-color: #FBE3D6; font-weight: 600" if o else "" for o in overdue], subset=["Status"]
-    )
     st.dataframe(
-        styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
         key=table_key, height=min(36 * (len(table) + 1) + 3, 420),
         column_config={"Decide": st.column_config.TextColumn(width=132, help="Time left to accept or reject"),
                        "First touch": st.column_config.TextColumn(width=132, help="Time left to the first touch")},

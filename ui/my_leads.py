@@ -18,8 +18,10 @@ from sla_model.actions import DB_BUSY, ActionError, decide, log_touch, undo_last
 from sla_model.agreement.calendar import clocks_of
 from sla_model.agreement.sla import Sla, ordered
 from sla_model.metrics.timing import follow_up_rules, working_hours_left
+from sla_model.store.db import database_url
+from sla_model.store.repository import open_mqls
 from ui import fmt
-from ui.data import get_engine
+from ui.data import Dataset, get_engine
 from ui.selection import RowSelection
 
 ALL_REPS = "All reps"
@@ -55,15 +57,37 @@ def due_text(hours: float, *, late: float = 0.0, working: bool = False) -> str:
     return f"overdue by {fmt.hours(-hours)}" if hours < 0 else f"in {fmt.hours(hours)}"
 
 
-def search_queue(queue: pd.DataFrame, search: str) -> pd.DataFrame:
-    """The open MQLs whose lead id, name or company holds ``search`` (any case; all of them when it is blank)."""
+def search_queue(queue: pd.DataFrame, search: str) -> np.ndarray:
+    """Which open MQLs' lead id, name or company holds ``search`` (any case; all of them when it is blank)."""
     needle = search.strip().lower()
     if not needle:
-        return queue
+        return np.ones(len(queue), dtype=bool)
     text = (
         queue["lead_id"] + " " + queue["first_name"] + " " + queue["last_name"] + " " + queue["company"]
     ).str.lower()
-    return queue[text.str.contains(needle, regex=False)]
+    return text.str.contains(needle, regex=False).to_numpy(dtype=bool, na_value=False)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _open_mqls(url: str, version: int, owner: str | None) -> pd.DataFrame:
+    return open_mqls(engine=get_engine(), owner=owner)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _queue(
+    url: str, version: int, owner: str | None, as_of: pd.Timestamp, _versions: Sequence[Sla]
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    queue = _open_mqls(url, version, owner)
+    return queue, *queue_table(queue, _versions, as_of, with_owner=owner is None)
+
+
+def open_queue(data: Dataset, owner: str | None, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The open MQLs (all, or ``owner``'s), their :func:`queue_table` at ``as_of`` and which are overdue.
+
+    Read from the database and worked out once per data version, owner and as-of time, shared by every session:
+    any write moves the data version, so the next run reads the queue afresh.
+    """
+    return _queue(database_url(), data.version, owner, as_of, data.versions)
 
 
 def queue_table(

@@ -15,6 +15,7 @@ from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
 from sla_model.metrics.lifecycle import is_open
 from sla_model.store.db import PROJECT_ROOT, make_engine
 from sla_model.store.models import Feedback
+from sla_model.store.repository import open_mqls
 from tests.pages.conftest import metric, use_database
 from ui.fmt import md_escape
 
@@ -157,6 +158,31 @@ def test_a_manager_sees_every_rep_and_can_narrow_to_one(writable_app):
     at.selectbox(key="whose").set_value(SLOW_REP).run()
     assert at.dataframe[0].value["Lead"].tolist() == _expected_queue(SLOW_REP)["lead_id"].tolist()
     assert f"times as of {pd.Timestamp(AS_OF):%d %b %H:%M} UTC" in at.markdown[0].value
+
+
+def test_the_queue_is_read_once_per_data_version_and_a_decision_elsewhere_shows_at_the_next_run(
+    writable_app, monkeypatch
+):
+    import ui.my_leads
+
+    reads = []
+
+    def counted(*, engine, owner=None):
+        reads.append(owner)
+        return open_mqls(engine=engine, owner=owner)
+
+    monkeypatch.setattr(ui.my_leads, "open_mqls", counted)
+    at = _as(writable_app(PAGE), SLOW_REP)
+    queue = at.dataframe[0].value["Lead"].tolist()
+    at.run()
+    at.text_input(key="search").input(queue[1]).run()
+    assert at.dataframe[0].value["Lead"].tolist() == [queue[1]]
+    at.text_input(key="search").input("").run()
+    assert reads == [None, SLOW_REP]  # the manager's first run, then the rep's: every rerun after reuses it
+    decide(engine=_engine(), actor=OTHER_SESSION, lead_ids=[queue[0]], accept=True)
+    at.run()
+    assert at.dataframe[0].value["Lead"].tolist() == queue[1:]
+    assert reads == [None, SLOW_REP, SLOW_REP]
 
 
 # --- the lead ticked is the lead decided -------------------------------------------------------------------
