@@ -3,7 +3,8 @@
 Each page runs in AppTest on the database ``bench_load.py`` builds (``benchmarks/_data/leads_N.db``, or ``--db``):
 once to warm up (the first page's warm-up loads the data set: its profile is printed as the cold start), then
 profiled on a rerun with the caches warm (what a page switch costs on the server), on a change of month and on a
-channel filter. For each profiled run the script prints its wall time and the top frames:
+channel filter (My leads: on accepting its first lead, then on undoing that decision, which leaves the lead open
+as it was). For each profiled run the script prints its wall time and the top frames:
 
 - by total time, the project's own functions (``sla_model``, ``ui``, ``pages``), each counted once per call path
   (a function calling itself is not counted twice);
@@ -139,6 +140,12 @@ def main() -> None:
             at.run()  # warm-up: this session's first run
         profiled(at, f"{name}: rerun, caches warm (a page switch)", args.top, args.tree)
         if name == "my_leads":
+            at.session_state[at.session_state["queue_key"]] = {"selection": {"rows": [0], "columns": []}}
+            at.run()  # the first row ticked, as the browser reports it
+            lead = at.dataframe[0].value["Lead"].iloc[0]
+            profiled(at, f"{name}: accept {lead} (a decision)", args.top, args.tree,
+                     lambda a: a.button(key="accept").click())  # fmt: skip
+            profiled(at, f"{name}: undo the decision", args.top, args.tree, lambda a: a.button(key="undo").click())
             continue
         if name == "what_if":
             slider = at.slider[0]
