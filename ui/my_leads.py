@@ -84,9 +84,13 @@ def _queue(
 def open_queue(data: Dataset, owner: str | None, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """The open MQLs (all, or ``owner``'s), their :func:`queue_table` at ``as_of`` and which are overdue.
 
-    Read from the database and worked out once per data version, owner and as-of time, shared by every session:
-    any write moves the data version, so the next run reads the queue afresh.
+    Read from the database once per data version and owner, shared by every session (any write moves the data
+    version, so the next run reads the queue afresh); the table is worked out once per as-of time too, unless the
+    clock is live (then the as-of time is now, new at every run).
     """
+    if data.live:
+        queue = _open_mqls(database_url(), data.version, owner)
+        return queue, *queue_table(queue, data.versions, as_of, with_owner=owner is None)
     return _queue(database_url(), data.version, owner, as_of, data.versions)
 
 

@@ -6,6 +6,7 @@ import os
 import re
 
 import pandas as pd
+import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -15,7 +16,7 @@ from sla_model.generator import AS_OF, SLOW_REP, generate, sample_slas
 from sla_model.metrics.lifecycle import is_open
 from sla_model.store.db import PROJECT_ROOT, make_engine
 from sla_model.store.models import Feedback
-from sla_model.store.repository import open_mqls
+from sla_model.store.repository import CLOCK_KEY, LIVE, open_mqls, set_meta
 from tests.pages.conftest import metric, use_database
 from ui.fmt import md_escape
 
@@ -160,11 +161,16 @@ def test_a_manager_sees_every_rep_and_can_narrow_to_one(writable_app):
     assert f"times as of {pd.Timestamp(AS_OF):%d %b %H:%M} UTC" in at.markdown[0].value
 
 
+@pytest.mark.parametrize("live", [False, True], ids=["snapshot", "live clock"])
 def test_the_queue_is_read_once_per_data_version_and_a_decision_elsewhere_shows_at_the_next_run(
-    writable_app, monkeypatch
+    writable_app, monkeypatch, live
 ):
     import ui.my_leads
 
+    if live:  # judged as of now: the table is worked out again at every run, the queue still read once
+        with Session(_engine()) as session:
+            set_meta(session=session, key=CLOCK_KEY, value=LIVE)
+            session.commit()
     reads = []
 
     def counted(*, engine, owner=None):
