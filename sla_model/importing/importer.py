@@ -257,8 +257,11 @@ def _far_years(values: pd.Series) -> pd.Series:
         >>> _far_years(pd.Series(["9999-12-31", "2017-03-01", "12/31/1500 10:00", ""])).tolist()
         [True, False, True, False]
     """
-    years = pd.to_numeric(values.str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False), errors="coerce")
-    return ((years < YEARS[0]) | (years > YEARS[1])).fillna(False).astype(bool)
+    # the first run of exactly four digits (Arrow's RE2 has no lookbehind: the neighbours are matched instead)
+    found = pc.extract_regex(_text(values), r"(?:^|\D)(?P<year>\d{4})(?:\D|$)")
+    years = pc.cast(pc.struct_field(found, "year"), pa.int32())
+    far = pc.fill_null(pc.or_(pc.less(years, YEARS[0]), pc.greater(years, YEARS[1])), False)
+    return pd.Series(far.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def _parse_times(raw: pd.Series, mapping: Mapping) -> tuple[pd.Series, str]:
