@@ -244,3 +244,17 @@ def decided_leads() -> pd.DataFrame:
         make_lead("R", **base, **rejected),
         make_lead("D", **base, disqualified_at="2026-10-03 10:00"),
     )
+
+
+def same_values(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str], key: list[str]) -> None:
+    """Every value of ``columns`` equal, rows matched by sorting on ``key``."""
+    got = got.sort_values(key, ignore_index=True)
+    expected = expected.sort_values(key, ignore_index=True)
+    assert len(got) == len(expected)
+    for column in columns:
+        left, right = got[column], expected[column]
+        if column == "amount":
+            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float), equal_nan=True)
+        else:
+            left, right = left.astype(object), right.astype(object)
+            assert left.where(left.notna(), None).tolist() == right.where(right.notna(), None).tolist(), column

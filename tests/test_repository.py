@@ -31,6 +31,7 @@ from sla_model.store.repository import (
 )
 from sla_model.store.seed import seed_if_empty
 from tests.conftest import versions_of
+from tests.factories import same_values
 
 TRICKY_TEXT = [
     "",
@@ -134,14 +135,7 @@ def test_seed_loads_the_sample_data_exactly(seeded_engine):
     got = load_leads(engine=seeded_engine).sort_values("lead_id", ignore_index=True)
     assert list(got.columns) == LEAD_COLUMNS
     assert len(got) == len(leads) == 20_000
-    expected = leads.sort_values("lead_id").reset_index(drop=True)
-    for column in LEAD_COLUMNS:
-        left, right = got[column], expected[column]
-        if column == "amount":
-            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float), equal_nan=True)
-        else:
-            left, right = left.astype(object), right.astype(object)
-            assert left.where(left.notna(), None).tolist() == right.where(right.notna(), None).tolist(), column
+    same_values(got, leads, LEAD_COLUMNS, ["lead_id"])
     assert got["mql_at"].dtype == "datetime64[ns]"
     assert isinstance(got["channel"].dtype, pd.CategoricalDtype)
     t = load_touches(engine=seeded_engine)

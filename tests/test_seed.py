@@ -7,8 +7,6 @@ import shutil
 import threading
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
@@ -31,22 +29,9 @@ from sla_model.store.repository import (
 )
 from sla_model.store.seed import seed_if_empty
 from tests.conftest import versions_of
+from tests.factories import same_values
 
 EMPTY = {"sla_versions": 0, "leads": 0, "touches": 0, "feedback": 0}
-
-
-def _same(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str], key: list[str]) -> None:
-    """Every value of ``columns`` equal, rows matched by sorting on ``key``."""
-    got = got.sort_values(key, ignore_index=True)
-    expected = expected.sort_values(key, ignore_index=True)
-    assert len(got) == len(expected)
-    for column in columns:
-        left, right = got[column], expected[column]
-        if column == "amount":
-            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float), equal_nan=True)
-        else:
-            left, right = left.astype(object), right.astype(object)
-            assert left.where(left.notna(), None).tolist() == right.where(right.notna(), None).tolist(), column
 
 
 def _folder(tmp_path: Path, **changed) -> Path:
@@ -65,9 +50,9 @@ def test_a_folder_read_in_many_blocks_is_stored_exactly_as_its_files_say(engine,
     monkeypatch.setattr(seed, "BLOCK_BYTES", 1 << 16)  # dozens of blocks a file: each typed and sent on its own
     leads, touches, feedback, snapshot = read_dataset(sample_dir())
     assert seed_if_empty(engine=engine, slas=sample_slas(), folder=sample_dir()) is True
-    _same(load_leads(engine=engine), leads, LEAD_COLUMNS, ["lead_id"])
-    _same(load_touches(engine=engine), touches, TOUCH_COLUMNS, ["lead_id", "at", "kind", "rep"])
-    _same(load_feedback(engine=engine), feedback, FEEDBACK_COLUMNS, ["lead_id", "at", "decision"])
+    same_values(load_leads(engine=engine), leads, LEAD_COLUMNS, ["lead_id"])
+    same_values(load_touches(engine=engine), touches, TOUCH_COLUMNS, ["lead_id", "at", "kind", "rep"])
+    same_values(load_feedback(engine=engine), feedback, FEEDBACK_COLUMNS, ["lead_id", "at", "decision"])
     assert data_as_of(engine=engine) == snapshot
     assert versions_of(engine) == sample_slas()
     with Session(engine) as session:

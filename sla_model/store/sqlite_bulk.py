@@ -279,10 +279,12 @@ def _stage(run, cur, target: str, names: str, stream) -> None:
     cur.adbc_ingest("import_stage", stream, mode="append", temporary=True)
 
 
-def _run(job: dict, stream, stdin) -> None:
+@contextlib.contextmanager
+def _connection(job: dict):
+    """ADBC's connection to ``job["database"]`` with the writer's settings; yields its cursor and a ``run``."""
     import adbc_driver_sqlite.dbapi as adbc
 
-    con = adbc.connect(job["database"], autocommit=True)  # the transaction is begun and ended below
+    con = adbc.connect(job["database"], autocommit=True)  # the transaction is begun and ended by the caller
     cur = con.cursor()
 
     def run(sql: str, params=None) -> list[tuple]:
@@ -293,6 +295,44 @@ def _run(job: dict, stream, stdin) -> None:
         run(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
         run("PRAGMA synchronous = NORMAL")
         run(f"PRAGMA cache_size = {-int(job['cache_kib'])}")
+        yield cur, run
+    finally:
+        cur.close()
+        con.close()
+
+
+def _ingest_then_index(run, cur, target: str, stream, phase: str) -> None:
+    """Append ``stream`` to ``target`` with its secondary indexes dropped, then build them once over every row."""
+    indexes = run(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (target,)
+    )
+    for name, _ in indexes:
+        run(f'DROP INDEX "{name}"')
+    cur.adbc_ingest(target, stream, mode="append")
+    _say(phase=phase)
+    for _, create in indexes:
+        run(create)
+
+
+def _commit(run, stdin, statements: list, bump: str, what: str) -> None:
+    """Run the closing ``[sql, params]`` statements and ``bump`` in the transaction, then commit when told to."""
+    for sql, params in statements:
+        run(sql, tuple(params))
+    run(bump)
+    _say(phase="ready")
+    if stdin.read(1) != _COMMIT:
+        raise RuntimeError(f"the {what} was stopped before it finished")
+    run("COMMIT")
+
+
+def _rollback(run) -> None:
+    """Roll back; SQLite may have rolled back already (e.g. disk full): the first error is the one kept."""
+    with contextlib.suppress(Exception):
+        run("ROLLBACK")
+
+
+def _run(job: dict, stream, stdin) -> None:
+    with _connection(job) as (cur, run):
         target, names = job["target"], ", ".join(f'"{c}"' for c in job["columns"])
         staged = False
         try:
@@ -308,19 +348,9 @@ def _run(job: dict, stream, stdin) -> None:
             for sql in job["clear"]:
                 run(sql)
             direct = not staged and job["kind"] == "leads" and not run(f'SELECT 1 FROM "{target}" LIMIT 1')
-            indexes = []
             if direct:  # no lead stored yet: every row is new; secondary indexes are built once after the load
-                indexes = run(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                    (target,),
-                )
-                for name, _ in indexes:
-                    run(f'DROP INDEX "{name}"')
-                cur.adbc_ingest(target, stream, mode="append")
+                _ingest_then_index(run, cur, target, stream, "indexing")
                 existing = unchanged = kept = 0
-                _say(phase="indexing")
-                for _, create in indexes:
-                    run(create)
             else:
                 if not staged:  # leads came into the table since it was seen empty: compare with them
                     _stage(run, cur, target, names, stream)
@@ -333,18 +363,9 @@ def _run(job: dict, stream, stdin) -> None:
                 run("DROP TABLE temp.import_stage")
             _say(phase="recording")
             run(job["audit"], tuple(job["audit_params"]))
-            for sql, params in job.get("after", []):  # e.g. the clock, in the same transaction
-                run(sql, tuple(params))
-            run(job["bump"])
-            _say(phase="ready")
-            if stdin.read(1) != _COMMIT:
-                raise RuntimeError("the import was stopped before it finished")
-            run("COMMIT")
+            _commit(run, stdin, job.get("after", []), job["bump"], "import")  # after: e.g. the clock
         except BaseException:
-            try:
-                run("ROLLBACK")
-            except Exception:  # noqa: BLE001  (SQLite rolled back already, e.g. disk full: keep the first error)
-                pass
+            _rollback(run)
             raise
         _say(
             result={
@@ -354,26 +375,11 @@ def _run(job: dict, stream, stdin) -> None:
                 "peak_mb": _peak_mb(),
             }
         )
-    finally:
-        cur.close()
-        con.close()
 
 
 def _seed(job: dict, stdin) -> None:
     """The child's side of :func:`seed`."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    con = adbc.connect(job["database"], autocommit=True)  # the transaction is begun and ended below
-    cur = con.cursor()
-
-    def run(sql: str, params=None) -> list[tuple]:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-    try:
-        run(f"PRAGMA busy_timeout = {int(job['busy_ms'])}")
-        run("PRAGMA synchronous = NORMAL")
-        run(f"PRAGMA cache_size = {-int(job['cache_kib'])}")
+    with _connection(job) as (cur, run):
         run("BEGIN IMMEDIATE")  # the write lock (waiting up to the busy timeout), as the app's writers take it
         try:
             if any(run(f'SELECT 1 FROM "{table}" LIMIT 1') for table in job["empty"]):
@@ -382,34 +388,15 @@ def _seed(job: dict, stdin) -> None:
                 return
             _say(phase="empty")
             for target in job["tables"]:
-                indexes = run(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                    (target,),
-                )
-                for name, _ in indexes:  # built once after the rows, not row by row
-                    run(f'DROP INDEX "{name}"')
                 _say(phase=f"loading {target}")
                 with pa.ipc.open_stream(stdin) as stream:
-                    cur.adbc_ingest(target, stream, mode="append")
-                _say(phase=f"indexing {target}")
-                for _, create in indexes:
-                    run(create)
+                    _ingest_then_index(run, cur, target, stream, f"indexing {target}")
             _say(phase="recording")
-            for sql, params in json.loads(stdin.readline()):
-                run(sql, tuple(params))
-            run(job["bump"])
-            _say(phase="ready")
-            if stdin.read(1) != _COMMIT:
-                raise RuntimeError("the load was stopped before it finished")
-            run("COMMIT")
+            _commit(run, stdin, json.loads(stdin.readline()), job["bump"], "load")
         except BaseException:
-            with contextlib.suppress(Exception):  # SQLite rolled back already (e.g. disk full): keep the first error
-                run("ROLLBACK")
+            _rollback(run)
             raise
         _say(result={"seeded": True, "peak_mb": _peak_mb()})
-    finally:
-        cur.close()
-        con.close()
 
 
 def _peak_mb() -> float | None:
