@@ -204,7 +204,11 @@ def _read_frame(
         if size >= BULK_READ_ROWS:
             try:
                 arrow = sqlite_bulk.read(file, sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
-                frame = arrow.cast(_arrow_schema(table, columns, times)).to_pandas()
+                arrow = arrow.cast(_arrow_schema(table, columns, times))
+                # each column's Arrow buffers are freed as it is converted: the table and the frame are never
+                # both held whole (at a million leads, the server's peak memory)
+                frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+                del arrow
             except (sqlite_bulk.BulkReadError, pa.ArrowInvalid, pa.ArrowTypeError):
                 frame = None
     if frame is None:
