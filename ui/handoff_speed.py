@@ -87,6 +87,11 @@ def risk_table(risk: pd.DataFrame, key: str) -> None:
         st.caption(f"The {RISK_ROW_LIMIT} soonest of {fmt.count(len(table))} shown.")
 
 
+def owners_at_risk(summary: pd.DataFrame, owner: str | None, *args, **kwargs) -> pd.DataFrame:
+    """:func:`~sla_model.metrics.handoff.at_risk` of ``owner``'s MQLs in ``summary`` (everyone's when None)."""
+    return at_risk(summary if owner is None else summary[summary["owner"] == owner], *args, **kwargs)
+
+
 def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str | None = None, *,
                     within: tuple | None = None) -> pd.DataFrame:  # fmt: skip
     """Open MQLs that will break a rule within the next N hours (N chosen here), soonest first, per rep.
@@ -99,12 +104,11 @@ def at_risk_section(summary: pd.DataFrame, data: Dataset, key: str, owner: str |
     label = "Within the next … business hours" if business else "Within the next … hours"
     hours = st.number_input(label, min_value=1, max_value=24 * 14, value=DEFAULT_RISK_HOURS, step=1,
                             key=f"{key}_hours")  # fmt: skip
-    rows = summary if owner is None else summary[summary["owner"] == owner]
-    args = (rows, data.leads, as_of, float(hours))
+    args = (summary, owner, data.leads, as_of, float(hours))
     options = {"touches_recorded": data.touches_recorded, "versions": data.versions}
     if within is None and summary is data.summary:
         within = data_scope(data)
-    risk = at_risk(*args, **options) if within is None else compute((*within, owner), at_risk, *args, **options)
+    risk = owners_at_risk(*args, **options) if within is None else compute(within, owners_at_risk, *args, **options)
     if business:  # the SLA counts working hours: N of them can end days after the as-of time
         st.caption(
             f"Open MQLs not in breach yet whose next rule falls due within {fmt.plural(int(hours), 'business hour')} "
