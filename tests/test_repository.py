@@ -116,6 +116,21 @@ def test_a_value_stored_with_another_type_is_read_row_by_row(seeded_engine, monk
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_time_text_the_bulk_reader_cannot_parse_is_read_as_the_row_by_row_read_reads_it(seeded_engine, monkeypatch):
+    """The bulk reader parses SQLite's time text with Arrow; text of another form (another program's) falls back."""
+    with Session(seeded_engine) as session:
+        session.execute(text("UPDATE touch SET at = '2026-03-01T10:00:00+02:00' WHERE id = 1"))
+        session.execute(text("UPDATE lead SET created_at = '2026-03-01 10:00:00.1234567' WHERE lead_id = 'L0000001'"))
+        session.commit()
+    monkeypatch.setattr(repository, "BULK_READ_ROWS", 10**12)
+    by_rows = _loaded(seeded_engine)
+    monkeypatch.setattr(repository, "BULK_READ_ROWS", 1)
+    in_bulk = _loaded(seeded_engine)
+    for name, frame in by_rows.items():
+        pd.testing.assert_frame_equal(in_bulk[name], frame, check_exact=True)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_failed_bulk_read_says_why(engine):
     with pytest.raises(ValueError, match="the data could not be read: no such table: nowhere"):
         sqlite_bulk.read(engine.url.database, "SELECT 1 FROM nowhere", busy_ms=1000)

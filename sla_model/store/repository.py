@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, text
 from sqlmodel import Session, SQLModel, select
@@ -203,8 +204,9 @@ def _read_frame(
             size = conn.execute(text(f'SELECT max(rowid) FROM "{table}"')).scalar() or 0
         if size >= BULK_READ_ROWS:
             try:
-                arrow = sqlite_bulk.read(file, sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
-                arrow = arrow.cast(_arrow_schema(table, columns, times))
+                text_sql = select_sql(engine.dialect.name, table, columns)  # times as stored: Arrow reads them
+                arrow = sqlite_bulk.read(file, text_sql, busy_ms=BUSY_TIMEOUT_MS).rename_columns(list(columns))
+                arrow = _epoch_columns(arrow, times).cast(_arrow_schema(table, columns, times))
                 # each column's Arrow buffers are freed as it is converted: the table and the frame are never
                 # both held whole (at a million leads, the server's peak memory)
                 frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
@@ -236,6 +238,22 @@ def _rows_of_leads(
             rows.extend(cursor.fetchall())
         cursor.close()
     return _records_frame(rows, table, columns, times)
+
+
+def _epoch_columns(table: pa.Table, times: Sequence[str]) -> pa.Table:
+    """The ``times`` columns, read as SQLite's text ('YYYY-MM-DD HH:MM:SS.ffffff'), as microseconds since 1970.
+
+    Arrow's parser is about five times as fast as SQLite's ``strftime`` on every row. A text it cannot read (a
+    zone, a fraction finer than microseconds: written by another program) raises ``ArrowInvalid``, and the
+    caller reads the table row by row instead, with the database computing the times.
+    """
+    for name in times:
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            epoch = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+            table = table.set_column(index, name, epoch)
+    return table
 
 
 def _rows_frame(engine: Engine, sql: str, table: str, columns: Sequence[str], times: Sequence[str]) -> pd.DataFrame:
