@@ -25,7 +25,6 @@ from sla_model.metrics.lifecycle import earliest, is_accepted, sql_reached_at
 
 #: The funnel's stages, in order; "Won" is the last, "Lost" is reported beside it.
 STAGES = ("Lead", "MQL", "SAL", "SQL", "Opportunity", "Won")
-DAY = pd.Timedelta(days=1)
 
 
 def stage_times(leads: pd.DataFrame) -> pd.DataFrame:
@@ -56,10 +55,11 @@ def reached(times: pd.DataFrame) -> pd.DataFrame:
     return flags
 
 
-def _median_days(later: pd.Series, earlier: pd.Series) -> float:
-    days = ((later - earlier) / DAY).to_numpy(dtype=float)
-    days = days[~np.isnan(days) & (days >= 0)]
-    return float(np.median(days)) if len(days) else float("nan")
+def _median_days(later: np.ndarray, earlier: np.ndarray) -> float:
+    """The median of the non-negative days from ``earlier`` to ``later`` (datetime64[ns]; NaT pairs left out)."""
+    gap = later - earlier
+    gap = gap[~np.isnat(gap) & (gap >= np.timedelta64(0, "ns"))]
+    return float(np.median(gap / np.timedelta64(1, "D"))) if len(gap) else float("nan")
 
 
 def funnel_stages(leads: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +69,17 @@ def funnel_stages(leads: pd.DataFrame) -> pd.DataFrame:
     (from the stage before).
     """
     times = stage_times(leads)
-    flags = reached(times)
+    return _funnel(*_arrays(times, reached(times)))
+
+
+def _arrays(times: pd.DataFrame, flags: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each stage's times and reached flags as NumPy arrays (what :func:`_funnel` counts and measures)."""
+    return ({c: times[c].to_numpy("datetime64[ns]") for c in times}, {c: flags[c].to_numpy(bool) for c in flags})
+
+
+def _funnel(times: dict[str, np.ndarray], flags: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`funnel_stages` from the leads' stage times and reached flags (:func:`_arrays`)."""
+    total = len(times["Lead"])
     rows = []
     for i, stage in enumerate((*STAGES, "Lost")):
         previous = "Opportunity" if stage == "Lost" else (STAGES[i - 1] if i else None)
@@ -80,7 +90,7 @@ def funnel_stages(leads: pd.DataFrame) -> pd.DataFrame:
                 "stage": stage,
                 "count": n,
                 "of_previous": n / before if previous and before else float("nan"),
-                "of_leads": n / len(leads) if len(leads) else float("nan"),
+                "of_leads": n / total if total else float("nan"),
                 "median_days": _median_days(times[stage], times[previous]) if previous else float("nan"),
             }
         )
@@ -93,10 +103,14 @@ def cohort_funnel(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
     Columns: month, the count at each stage and ``Lost``, each step's conversion (``<stage> %``, the share of the
     stage before) and median days (``<stage> days``).
     """
-    created = leads["created_at"].dt.to_period("M")
+    times = stage_times(leads)  # once for every lead; each month's rows are then picked out of it
+    times, flags = _arrays(times, reached(times))
+    created = leads["created_at"].dt.to_period("M").array.asi8  # month ordinals (NaT: never a month's)
     rows = []
     for month in months:
-        funnel = funnel_stages(leads[created == month]).set_index("stage")
+        rows_of = np.flatnonzero(created == month.ordinal)
+        picked = ({c: a[rows_of] for c, a in times.items()}, {c: a[rows_of] for c, a in flags.items()})
+        funnel = _funnel(*picked).set_index("stage")
         row: dict[str, object] = {"month": month}
         for stage in (*STAGES, "Lost"):
             row[stage] = int(funnel.at[stage, "count"])
@@ -109,7 +123,7 @@ def cohort_funnel(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
 
 def cycle_days(leads: pd.DataFrame, share: float = 0.9) -> float:
     """Days from creation within which ``share`` of the won leads were won: how long a cohort takes to mature."""
-    times = stage_times(leads)
-    days = ((times["Won"] - times["Lead"]) / DAY).to_numpy(dtype=float)
-    days = days[~np.isnan(days) & (days >= 0)]
+    won, created = (leads[c].to_numpy("datetime64[ns]") for c in ("won_at", "created_at"))  # stage_times' Won, Lead
+    gap = won - created
+    days = gap[~np.isnat(gap) & (gap >= np.timedelta64(0, "ns"))] / np.timedelta64(1, "D")
     return float(np.quantile(days, share)) if len(days) else float("nan")
