@@ -198,9 +198,8 @@ def speed_pays(
     """
     as_of = pd.Timestamp(as_of)
     mature = summary[summary["mql_at"] <= as_of - pd.Timedelta(days=mature_days)]
-    rows = leads.loc[mature.index]
-    sql = (sql_reached_at(rows) <= as_of).to_numpy()
-    won = (rows["won_at"] <= as_of).to_numpy()
+    sql = (sql_reached_at(leads).loc[mature.index] <= as_of).to_numpy()  # (no copy of the leads' other columns)
+    won = (leads["won_at"].loc[mature.index] <= as_of).to_numpy()
     rule, fixed = speed_bucket(
         mature["hours_to_first_touch"].to_numpy(dtype=float), mature["first_touch_hours"].to_numpy(dtype=float)
     )

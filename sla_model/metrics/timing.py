@@ -268,8 +268,7 @@ def breach_list(
     there says nothing about the reps.
     """
     as_of = pd.Timestamp(as_of)
-    rows = leads.loc[summary.index]
-    open_ = is_open(rows)
+    open_ = is_open(leads).loc[summary.index]  # (the flag alone is looked up: no copy of the leads' columns)
     age_hours = (as_of - summary["mql_at"]) / HOUR
     no_touch = summary["touches_total"].eq(0) & (summary["first_touch_due"] < as_of) & touches_recorded
     too_few = (
@@ -278,7 +277,7 @@ def breach_list(
     no_decision = summary["decision_due"] < as_of
     breach = open_ & (no_touch | too_few | no_decision)
     out = summary.loc[breach, ["lead_id", "owner", "channel", "mql_at", "touches_total"]].copy()
-    out.insert(1, "company", rows.loc[breach, "company"].to_numpy())
+    out.insert(1, "company", leads["company"].loc[out.index].to_numpy())
     out["age_hours"] = age_hours[breach].round(1)
     units = {s.meta.version: (s.calendar.hour_unit, s.calendar.day_unit) for s in versions}
     reasons = []
