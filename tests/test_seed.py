@@ -66,7 +66,7 @@ def test_a_value_of_the_wrong_type_is_refused_by_file_row_and_column_and_nothing
     """Before: the load stopped with the parser's message alone ("time data … doesn't match format"), no file named."""
 
     def bad_time(lines: list[str]) -> list[str]:
-        cells = lines[7].split(",")
+        cells = lines[7].split(",")  # the file's 8th line: row 8 as a spreadsheet numbers it (header = row 1)
         cells[2] = "next tuesday"
         return [*lines[:7], ",".join(cells), *lines[8:]]
 
@@ -74,7 +74,7 @@ def test_a_value_of_the_wrong_type_is_refused_by_file_row_and_column_and_nothing
     with pytest.raises(ValueError) as refused:
         seed_if_empty(engine=engine, slas=sample_slas(), folder=folder)
     assert str(refused.value) == (
-        f"{folder / 'touches.csv'}: row 7, column 'at': 'next tuesday' is not a date and time "
+        f"{folder / 'touches.csv'}: row 8, column 'at': 'next tuesday' is not a date and time "
         "(YYYY-MM-DDTHH:MM:SS); nothing was loaded"
     )
     assert counts(engine=engine) == EMPTY

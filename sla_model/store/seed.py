@@ -206,10 +206,10 @@ def _arrow_message(exc: Exception, path: Path | None = None, names: list[str] | 
 
 
 def _row_of(path: Path, column: str, value: str) -> int:
-    """The first row (1 = the first after the header) whose ``column`` holds ``value``, read as text."""
+    """The first row whose ``column`` holds ``value``, as a spreadsheet numbers it (the header is row 1)."""
     options = pacsv.ConvertOptions(include_columns=[column], column_types={column: pa.string()})
     cells = pacsv.read_csv(path, convert_options=options)[column]
-    return int(pc.index(cells, value).as_py()) + 1
+    return int(pc.index(cells, value).as_py()) + 2
 
 
 def _typed(table: str, rows: pa.Table, *, sqlite: bool) -> pa.Table:
