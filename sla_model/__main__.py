@@ -239,7 +239,11 @@ def _init(folder: Path, slas: list) -> int:
     if folder.resolve() == sample_dir().resolve():  # the sample company, its story told up to now
         seeded = not any(stored.values()) and seed_sample(engine)
     else:
-        seeded = not any(stored.values()) and seed_if_empty(engine=engine, slas=slas, folder=folder)
+        try:
+            seeded = not any(stored.values()) and seed_if_empty(engine=engine, slas=slas, folder=folder)
+        except ValueError as exc:  # a file that cannot be read, a row the database refuses: nothing was loaded
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if not seeded:
         stored = counts(engine=engine)
         print(

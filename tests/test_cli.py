@@ -194,3 +194,23 @@ def test_the_command_line_acts_as_a_manager_level_operator_and_is_audited(tmp_pa
     with Session(make_engine(url)) as session:
         audited = session.exec(select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)).all()
     assert [tuple(a) for a in audited] == [("import", "command line"), ("set_user", "command line")]
+
+
+def test_init_refuses_a_wrong_cell_with_its_file_row_and_column_and_no_traceback(tmp_path, monkeypatch, capsys):
+    """Before: the message reached the user as a Python traceback (the load's ValueError was not caught)."""
+    out = tmp_path / "data"
+    shutil.copytree(sample_dir(), out)
+    leads = pd.read_csv(out / "leads.csv.gz", dtype=str, keep_default_na=False).head(5)
+    leads.loc[2, "score"] = "high"
+    (out / "leads.csv.gz").unlink()
+    leads.to_csv(out / "leads.csv", index=False)
+    for name in ("touches", "feedback"):
+        (out / f"{name}.csv.gz").unlink()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["init", "--data", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"error: {out / 'leads.csv'}: row 4, column 'score': 'high' is not a whole number; nothing was loaded\n"
+    )
+    assert counts(engine=make_engine(url)) == {"sla_versions": 0, "leads": 0, "touches": 0, "feedback": 0}

@@ -33,6 +33,7 @@ from sla_model.store.repository import (
     add_sla_version,
     arrow_rows,
     audit_values,
+    bulk_insert,
     bump_data_version,
     copy_batch,
     model_defaults,
@@ -67,6 +68,7 @@ class Rows:
     table: str
     schema: pa.Schema
     batches: Iterator[pa.Table]
+    source: str  #: where the rows come from, as a message names it (the file)
 
 
 def seed_if_empty(
@@ -140,10 +142,13 @@ def _snapshot(folder: Path) -> dt.datetime | None:
         return None
     value = path.read_text().strip()
     try:
-        return dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         message = f"{path}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM:SS); nothing was loaded"
         raise ValueError(message) from None
+    if moment.tzinfo is not None:  # the app's times are naive UTC
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
 
 
 def _arrow_type(table: str, column: str) -> pa.DataType:
@@ -166,6 +171,9 @@ def _file_rows(table: str, path: Path, *, sqlite: bool) -> Rows:
         names = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
     except (pa.ArrowInvalid, OSError) as exc:
         raise ValueError(f"{path}: {_arrow_message(exc)}; nothing was loaded") from None
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{path}: column(s) {', '.join(map(repr, twice))} appear more than once; nothing was loaded")
     unknown = [n for n in names if n not in model.model_fields or n == "id"]
     if unknown:
         raise ValueError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; nothing was loaded")
@@ -173,8 +181,8 @@ def _file_rows(table: str, path: Path, *, sqlite: bool) -> Rows:
         column_types={n: _arrow_type(table, n) for n in names},
         null_values=[""],
         strings_can_be_null=True,
-        true_values=["True"],
-        false_values=["False"],
+        true_values=["True", "true", "TRUE", "1"],
+        false_values=["False", "false", "FALSE", "0"],
     )
     sample = _typed(table, pa.table({n: pa.array([], _arrow_type(table, n)) for n in names}), sqlite=sqlite)
 
@@ -187,22 +195,28 @@ def _file_rows(table: str, path: Path, *, sqlite: bool) -> Rows:
         except pa.ArrowInvalid as exc:
             raise ValueError(f"{path}: {_arrow_message(exc, path, names)}; nothing was loaded") from None
 
-    return Rows(table, sample.schema, batches())
+    return Rows(table, sample.schema, batches(), str(path))
 
 
 _KINDS = {"timestamp[us]": "a date and time (YYYY-MM-DDTHH:MM:SS)", "int64": "a whole number",
           "bool": "True or False", "double": "a number"}  # fmt: skip
-_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\S+): invalid value '(.*)'$")
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): CSV conversion error to (\S+): (invalid value|expected no zone offset in) '(.*)'$",
+    re.DOTALL,
+)
 
 
 def _arrow_message(exc: Exception, path: Path | None = None, names: list[str] | None = None) -> str:
     """Arrow's complaint in plain words; a value of the wrong type is named by its row, column and value."""
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    found = _CONVERSION.match(line)
+    text = str(exc).strip() or type(exc).__name__
+    found = _CONVERSION.match(text)
     if not found or path is None or names is None:
-        return line.removeprefix("CSV parse error: ")
-    column, kind, value = names[int(found[1])], found[2], found[3]
-    return f"row {_row_of(path, column, value)}, column {column!r}: {value!r} is not {_KINDS.get(kind, kind)}"
+        return text.splitlines()[0].removeprefix("CSV parse error: ")
+    column, kind, why, value = names[int(found[1])], found[2], found[3], found[4]
+    where = f"row {_row_of(path, column, value)}, column {column!r}: {value!r}"
+    if why != "invalid value":
+        return f"{where} has a time zone: times are UTC, written without one (YYYY-MM-DDTHH:MM:SS)"
+    return f"{where} is not {_KINDS.get(kind, kind)}"
 
 
 def _row_of(path: Path, column: str, value: str) -> int:
@@ -227,7 +241,7 @@ def _frame_rows(table: str, frame: pd.DataFrame, *, sqlite: bool) -> Rows:
     """A frame's rows (the sample story's), in slices."""
     full = arrow_rows(pa.Table.from_pandas(_frame_defaults(table, frame), preserve_index=False), text_times=sqlite)
     slices = (full.slice(i, BLOCK_ROWS) for i in range(0, len(full), BLOCK_ROWS))
-    return Rows(table, full.schema, slices)
+    return Rows(table, full.schema, slices, f"the {table} rows")
 
 
 def _frame_defaults(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +260,8 @@ def _statements(slas: Sequence[Sla], snapshot: dt.datetime | None, actor: str, l
         statements.append(_insert("sla_version", sla_version_values(sla)))
         statements.append(_insert("audit_log", audit_values(**_publish_audit(sla, actor))))
     if snapshot is not None:
-        statements.append(["INSERT INTO meta (key, value) VALUES (?, ?)", [SNAPSHOT_KEY, snapshot.isoformat()]])
+        upsert = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        statements.append([upsert, [SNAPSHOT_KEY, snapshot.isoformat()]])
     statements.append(_insert("audit_log", audit_values(**_seed_audit(actor, leads))))
     return statements
 
@@ -277,9 +292,10 @@ def _sqlite_value(value: object) -> object:
 
 def _seed_sqlite(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot, actor: str) -> bool:
     database = engine.url.database
-    if not database or database == ":memory:":
-        raise ValueError("init needs a database file (DATABASE_URL names no SQLite file)")
+    if not database or database == ":memory:":  # no file for a writer process to open: the engine's own driver
+        return _seed_in_process(engine, slas, rows, snapshot, actor, write=_insert_batch, lock=None)
     counted = {"lead": 0}
+    phases: list[str] = []
 
     def counting(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
         for batch in batches:
@@ -288,7 +304,6 @@ def _seed_sqlite(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot
 
     streams = [(r.table, r.schema, counting(r.batches) if r.table == "lead" else r.batches) for r in rows]
     job = {
-        "kind": "seed",
         "empty": ["sla_version", "lead", "touch", "feedback"],
         "busy_ms": BUSY_TIMEOUT_MS,
         "cache_kib": SEED_CACHE_KIB,
@@ -296,39 +311,69 @@ def _seed_sqlite(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot
     }
     try:
         result = sqlite_bulk.seed(
-            database, streams, job, after=lambda: _statements(slas, snapshot, actor, counted["lead"])
-        )
+            database, streams, job, after=lambda: _statements(slas, snapshot, actor, counted["lead"]),
+            on_phase=phases.append,
+        )  # fmt: skip
     except sqlite_bulk.BulkWriteError as exc:
-        raise ValueError(str(exc)) from None
+        table = phases[-1].split(" ", 1)[-1] if phases and phases[-1].startswith(("loading", "indexing")) else None
+        source = next((r.source for r in rows if r.table == table), None)
+        raise ValueError(f"{source}: {exc}" if source else str(exc)) from None
     return bool(result["seeded"])
+
+
+def _insert_batch(session: Session, table: str, batch: pa.Table) -> None:
+    bulk_insert(session.connection(), table, batch.to_pandas())
+
+
+def _copy_batch(session: Session, table: str, batch: pa.Table) -> None:
+    with session.connection().connection.dbapi_connection.cursor() as cursor:
+        copy_batch(cursor, f'"{table}"', batch)
 
 
 def _seed_postgres(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot, actor: str) -> bool:
     import psycopg  # (PostgreSQL's driver: imported where it is used)
 
+    loading: list[str] = []  # the file being written when the database refused a row
     try:
-        return _load_postgres(engine, slas, rows, snapshot, actor)
+        lock = "SELECT pg_advisory_xact_lock(7260001)"  # two loads at once: the second waits, then finds data
+        return _seed_in_process(engine, slas, rows, snapshot, actor, write=_copy_batch, lock=lock, loading=loading)
     except (DBAPIError, psycopg.Error) as exc:  # the transaction was rolled back
         error = getattr(exc, "orig", None) or exc
         detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ValueError(f"the data could not be loaded: {detail}; nothing was loaded") from None
+        where = f"{loading[-1]}: " if loading else ""
+        raise ValueError(f"{where}the data could not be loaded: {detail}; nothing was loaded") from None
 
 
-def _load_postgres(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot, actor: str) -> bool:
+def _seed_in_process(
+    engine: Engine,
+    slas,
+    rows: list[Rows],
+    snapshot,
+    actor: str,
+    *,
+    write,
+    lock: str | None,
+    loading: list | None = None,
+) -> bool:
+    """The load in one transaction of the engine's own connection, each slice written by ``write``.
+
+    ``loading`` is given each file's name as its rows start (a refused row's message names it).
+    """
     with Session(writer(engine)) as session:
-        session.exec(text("SELECT pg_advisory_xact_lock(7260001)"))
+        if lock:
+            session.exec(text(lock))
         if _holds(session):
             return False
         for sla in slas:
             add_sla_version(session=session, sla=sla, actor=actor)
         session.flush()
-        raw = session.connection().connection.dbapi_connection
         leads = 0
-        with raw.cursor() as cursor:
-            for r in rows:
-                for batch in r.batches:
-                    copy_batch(cursor, f'"{r.table}"', batch)
-                    leads += len(batch) if r.table == "lead" else 0
+        for r in rows:
+            if loading is not None:
+                loading.append(r.source)
+            for batch in r.batches:
+                write(session, r.table, batch)
+                leads += len(batch) if r.table == "lead" else 0
         if snapshot is not None:
             set_meta(session=session, key=SNAPSHOT_KEY, value=snapshot.isoformat())
         write_audit(session=session, **_seed_audit(actor, leads))
