@@ -50,6 +50,7 @@ from sla_model.store.repository import (
     clock_statements,
     copy_batch,
     qmark,
+    sqlite_value,
 )
 
 #: Rows written per statement batch (bounds the Python objects alive at once).
@@ -995,7 +996,7 @@ def _write_sqlite(
         "counts": _counts_sql(kind, sqlite=True, updates=updates, fill_only=fill_only, columns=columns),
         "audit": _audit_sql(qmark=True),
         "audit_params": [
-            params["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+            sqlite_value(params["at"]),
             params["actor"],
             params["actor_id"],
             params["entity"],

@@ -127,6 +127,15 @@ def qmark(statements: Iterable[tuple[str, dict]]) -> list[list]:
     return out
 
 
+def sqlite_value(value: object) -> object:
+    """A value as SQLAlchemy stores it in SQLite: a date and time as 'YYYY-MM-DD HH:MM:SS.ffffff', a date as ISO."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     """Insert every row of ``frame`` into ``table`` in the connection's transaction, fast.
 

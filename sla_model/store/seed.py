@@ -30,6 +30,7 @@ from sla_model.store.models import Feedback, Lead, SlaVersion, Touch
 from sla_model.store.repository import (
     BUMP_SQL,
     SNAPSHOT_KEY,
+    _with_defaults,
     add_sla_version,
     arrow_rows,
     audit_values,
@@ -40,6 +41,7 @@ from sla_model.store.repository import (
     publish_detail,
     set_meta,
     sla_version_values,
+    sqlite_value,
     write_audit,
 )
 
@@ -239,14 +241,9 @@ def _typed(table: str, rows: pa.Table, *, sqlite: bool) -> pa.Table:
 
 def _frame_rows(table: str, frame: pd.DataFrame, *, sqlite: bool) -> Rows:
     """A frame's rows (the sample story's), in slices."""
-    full = arrow_rows(pa.Table.from_pandas(_frame_defaults(table, frame), preserve_index=False), text_times=sqlite)
+    full = arrow_rows(pa.Table.from_pandas(_with_defaults(table, frame), preserve_index=False), text_times=sqlite)
     slices = (full.slice(i, BLOCK_ROWS) for i in range(0, len(full), BLOCK_ROWS))
     return Rows(table, full.schema, slices, f"the {table} rows")
-
-
-def _frame_defaults(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    missing = model_defaults(table, frame.columns)
-    return frame.assign(**missing) if missing else frame
 
 
 def _statements(slas: Sequence[Sla], snapshot: dt.datetime | None, actor: str, leads: int) -> list[list]:
@@ -279,15 +276,7 @@ def _insert(table: str, values: dict) -> list:
     """A ``?`` insert of ``values``, dates and times as SQLAlchemy stores them in SQLite."""
     names = ", ".join(f'"{c}"' for c in values)
     marks = ", ".join("?" for _ in values)
-    return [f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [_sqlite_value(v) for v in values.values()]]
-
-
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+    return [f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [sqlite_value(v) for v in values.values()]]
 
 
 def _seed_sqlite(engine: Engine, slas: Sequence[Sla], rows: list[Rows], snapshot, actor: str) -> bool:
