@@ -113,6 +113,21 @@ def profiled(at, title: str, n: int, tree: bool, action=None) -> None:
     report(title, seconds, at.session_state["_profile_session"], n, tree)
 
 
+def _decide_one() -> str:
+    """Accept the oldest open MQL as its owner would (as a rep's click on My leads does); the lead's ID."""
+    from sla_model.access import Actor, Role
+    from sla_model.actions import decide
+    from sla_model.store.db import make_engine
+    from sla_model.store.repository import open_mqls
+
+    engine = make_engine()
+    lead = open_mqls(engine=engine).iloc[0]
+    owner = str(lead["owner"])
+    decide(engine=engine, actor=Actor(owner, Role.REP, rep=owner, id="profile:rep"), lead_ids=[lead["lead_id"]],
+           accept=True)  # fmt: skip
+    return str(lead["lead_id"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
@@ -160,6 +175,8 @@ def main() -> None:
         channel = at.sidebar.multiselect(key="channel").options[0]
         profiled(at, f"{name}: filter channel {channel}", args.top, args.tree,
                  lambda a, c=channel: a.sidebar.multiselect(key="channel").set_value([c]))  # fmt: skip
+        lead = _decide_one()
+        profiled(at, f"{name}: rerun after a rep accepted {lead} (the data version moved)", args.top, args.tree)
 
 
 if __name__ == "__main__":

@@ -85,8 +85,9 @@ with report_col:
     exports(review)
 if view.filtered:
     st.caption("The meeting always shows the whole team: the sidebar's channel, persona and rep filters do not apply.")
+notice = st.empty()  # always drawn: a confirmation shown or gone moves none of the forms below it
 if flash := st.session_state.pop(P + "flash", None):
-    st.success(fmt.md_escape(flash), icon=":material/check_circle:")
+    notice.success(fmt.md_escape(flash), icon=":material/check_circle:")
 
 keys = [s.key for s in review.sections]
 step_key = P + "step_" + variant

@@ -601,11 +601,16 @@ def show_advisor(base: Candidate, candidate: Candidate, currency: str) -> None:
 
 
 def flash(key: str) -> str | None:
-    """Show and drop a ``(kind, text)`` message left in session state under ``P + key``; its kind, if any."""
+    """Show and drop a ``(kind, text)`` message left in session state under ``P + key``; its kind, if any.
+
+    Its slot is drawn whether or not there is a message, so one shown or gone moves nothing below it (a widget moved
+    by a rerun is drawn anew, and an edit or click on it in flight is lost).
+    """
+    slot = st.empty()
     if P + key not in st.session_state:
         return None
     kind, text = st.session_state.pop(P + key)
-    getattr(st, kind)(fmt.md_escape(text))
+    getattr(slot, kind)(fmt.md_escape(text))
     return kind
 
 

@@ -105,10 +105,11 @@ def test_editing_a_policys_first_touch_limit_replays_it_over_the_history(app_url
     replay = page.get_by_test_id("stDataFrame").filter(has_text="Breaches/mo").locator("tr")
     moved = replay.filter(has_text="Demo requests").locator("td").nth(2)
     # An edit committed within about a second of the page settling is at times never sent by the grid (no message
-    # leaves the browser) and the cell shows 1 again: it waits a little, and is made again, at most three times.
-    for attempt in range(3):
+    # leaves the browser) and the cell shows 1 again: it waits a little, and is made again, at most three times, each
+    # time with another value under an hour, so that a retry is an edit even where the last one did reach the grid.
+    for attempt, value in enumerate(("0.1", "0.2", "0.3")):
         page.wait_for_timeout(2_000 * (attempt + 1))  # edits made a few seconds after the page settled were sent
-        _edit_first_touch(page, "0.1")
+        _edit_first_touch(page, value)
         settle(page)
         try:
             expect(moved).not_to_have_text(re.compile(f"^{share}% of"), timeout=15_000)
