@@ -22,7 +22,7 @@ from sla_model.metrics.progress import (
 )
 from ui import drill, fmt
 from ui.cached import compute, data_scope, view_scope
-from ui.charts import projector, show
+from ui.charts import plot, projector, show
 from ui.controls import view_controls
 from ui.explain import forecast_section, gap_section
 from ui.goal_progress import (
@@ -89,7 +89,7 @@ with left:
     long = cumulative_series(daily, with_pace=p.quota > 0, ghost=ghost)
     unit = "USD" if measure == "revenue" else "count"
     x_title = "Day of month" if view.monthly else "Day"
-    chart = cumulative_progress_chart(long, MEASURE_LABELS[measure], unit, ghost=ghost, x_title=x_title)
+    chart = plot(cumulative_progress_chart, long, MEASURE_LABELS[measure], unit, ghost=ghost, x_title=x_title)
     show(projector(chart, 340), len(long), key="cumulative_chart")
     if ghost:
         st.caption(f"Grey line: {compared.label()}, day by day, drawn on the same day number of {view.label}.")
@@ -101,7 +101,7 @@ with right:
     ch = with_attainment(channel_quotas(view, chans, first.elapsed))
     period = "this month" if view.monthly else f"in {view.label}"
     axis = "this month" if view.monthly else f"in {NOUNS[view.span.kind]}"  # the axis title stays short
-    chart = channel_progress_chart(ch, data.channels, axis, selectable=True)
+    chart = plot(channel_progress_chart, ch, data.channels, axis, selectable=True)
     clicked = drill.pick(chart, len(ch), key="channel_chart", height=340)
     st.caption(
         f"Bars: MQLs {period}. Black ticks: the channel's MQL quota for {NOUNS[view.span.kind]}. "
@@ -129,7 +129,7 @@ funnel = funnel_progress(
 fcol, tcol = st.columns([2, 3], gap="large")
 with fcol:
     bars = funnel.dropna(subset=["share"])
-    chart = funnel_chart(bars, target, FUNNEL_LABELS.values(), selectable=True)
+    chart = plot(funnel_chart, bars, target, list(FUNNEL_LABELS.values()), selectable=True)
     stage_bar = drill.pick(chart, len(bars) + 1, key="funnel_chart", height=260).get("stage")
 with tcol:
     event = st.dataframe(funnel_table(funnel, currency), hide_index=True, width="stretch", on_select="rerun",
@@ -155,6 +155,6 @@ months = data.months[data.months <= view.period][-12:]
 if view.filtered:
     st.caption("Shown for the whole team: quotas are team-wide.")
 trend = trend_values(compute(data_scope(data), attainment_trend, data.leads, data.versions, months, data.as_of))
-chart = attainment_trend_chart(trend, MEASURE_LABELS.values())
+chart = plot(attainment_trend_chart, trend, list(MEASURE_LABELS.values()))
 show(projector(chart, 320), len(trend) + 1, key="trend_chart")
 st.caption("100% = quota of the SLA version in force that month. The current month shows its projection.")

@@ -29,7 +29,7 @@ from sla_model.metrics.timing import (
 )
 from ui import drill, fmt
 from ui.cached import compute, view_scope
-from ui.charts import projector, show
+from ui.charts import plot, projector, show
 from ui.controls import View, view_controls
 from ui.handoff_speed import at_risk_section, delay_section, policy_section, speed_pays_section
 from ui.handoff_timing import breach_section, interval_text, rep_table, tiles, version_notes, with_rep_labels
@@ -41,7 +41,9 @@ def speed_histogram(judged: pd.DataFrame, speed: dict, view: View) -> None:
     """Hours to first touch, binned and stacked by status, with the SLA limit marked; a bar opens its MQLs."""
     limits = first_touch_limits(judged)
     counts, labels, edges = speed_bins(judged, limits)
-    chart = speed_histogram_chart(counts, labels, edges, limits, unit=view.sla.calendar.hour_unit, selectable=True)
+    chart = plot(
+        speed_histogram_chart, counts, labels, edges, limits, unit=view.sla.calendar.hour_unit, selectable=True
+    )
     picked = drill.pick(chart, len(counts) + 2 * len(limits), key="speed_histogram", height=330)
     st.caption(
         f"**{fmt.pct(speed['share_within'])}** of {speed['judged']:,} judged MQLs were first touched within the SLA "
@@ -62,7 +64,7 @@ def speed_by_rep(judged: pd.DataFrame, view: View) -> tuple[pd.DataFrame, object
     reps = with_rep_labels(reps, "touched")
     limits = policy_limits(judged)
     unit = view.sla.calendar.hour_unit
-    chart = rep_speed_chart(reps, limits, unit=unit, selectable=True)
+    chart = plot(rep_speed_chart, reps, limits, unit=unit, selectable=True)
     lines = limit_rules(limits, unit)
     clicked = drill.pick(chart, 3 * len(reps) + 2 * len(lines), key="speed_by_rep", height=rep_chart_height(reps))
     st.caption(
@@ -80,8 +82,8 @@ def compliance_by_rep(compliance: pd.DataFrame, view: View) -> tuple[pd.DataFram
         return reps, None
     reps = with_rep_labels(reps, "judged")
     f = view.sla.follow_up
-    chart = rep_compliance_chart(reps, f.min_touches, f.touch_window_days, days=view.sla.calendar.day_unit,
-                                 selectable=True)  # fmt: skip
+    chart = plot(rep_compliance_chart, reps, f.min_touches, f.touch_window_days, days=view.sla.calendar.day_unit,
+                 selectable=True)  # fmt: skip
     clicked = drill.pick(chart, len(reps), key="compliance_by_rep", height=rep_chart_height(reps))
     st.caption("Dots: share complying; grey bars: 95% (Wilson) interval; n = judged MQLs. Click a dot for them.")
     return reps, clicked.get("owner")
@@ -98,7 +100,7 @@ def stage_trend(view: View) -> None:
             icon=":material/inbox:",
         )
         return
-    show(projector(stage_trend_chart(stages), 300), len(stages), key="stage_trend")
+    show(projector(plot(stage_trend_chart, stages), 300), len(stages), key="stage_trend")
     st.caption(
         f"Each point is the median over the leads that reached the later stage that month (n in the tooltip); "
         f"hollow points: fewer than {SMALL_SAMPLE} leads." + (" Filters apply." if view.filtered else "")

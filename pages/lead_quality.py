@@ -33,7 +33,7 @@ from sla_model.metrics.quality import (
 )
 from sla_model.metrics.stats import SMALL_SAMPLE
 from ui import cached, drill, fmt, lead_quality
-from ui.charts import projector, show
+from ui.charts import plot, projector, show
 from ui.controls import view_controls
 from ui.lead_quality import notes_table, overall_text, pareto_rows, rate_rows, tiles, trend_rows, wrap
 
@@ -84,7 +84,7 @@ with left:
     if trend.empty:
         st.caption("No MQL was accepted or rejected in these 12 months.")
     else:
-        chart = acceptance_trend_chart(trend, view.period.start_time, f"{view.period:%B %Y}")
+        chart = plot(acceptance_trend_chart, trend, view.period.start_time, f"{view.period:%B %Y}")
         show(projector(chart, 320), len(trend) + 1, key="acceptance_trend_chart")
         st.caption(
             "Line: accepted ÷ decided, by the month the MQL was handed over; band: 95% Wilson interval; "
@@ -100,15 +100,9 @@ with right:
         st.caption(f"No MQL handed over in {month} has been accepted or rejected yet.")
     else:
         rows = rate_rows(per_channel, successes="accepted", n="decided")
-        chart = rate_bars(
-            rows,
-            x_title="Acceptance (% of decided)",
-            what="Accepted",
-            colour=channel_colours(data.channels),
-            overall=acc["rate"],
-            overall_text=overall_text(acc["rate"]),
-            selectable=True,
-        )
+        chart = plot(rate_bars, rows, x_title="Acceptance (% of decided)", what="Accepted", overall=acc["rate"],
+                     colour=channel_colours(data.channels), overall_text=overall_text(acc["rate"]),
+                     selectable=True)  # fmt: skip
         picked = drill.pick(chart, len(rows) + 1, key="acceptance_channel_chart", height=rate_bars_height(rows))
         st.caption("n = decided MQLs; whiskers: 95% interval; dashed line: all channels. Pale bars are small samples "
                    f"(n < {SMALL_SAMPLE}): read them with care. Click a bar for its MQLs.")  # fmt: skip
@@ -156,7 +150,7 @@ else:
     value_order = top + ([other] if (grid["value"] == other).any() else [])
     grid["column"] = [wrap(v, 11) for v in grid["value"]]
     column_order = [wrap(v, 11) for v in value_order]
-    chart = reason_heatmap_chart(grid, column_order, reason_order, DIMENSIONS[dim])
+    chart = plot(reason_heatmap_chart, grid, column_order, reason_order, DIMENSIONS[dim])
     show(projector(chart, heatmap_height(column_order, len(reason_order))), len(grid), key="reason_heatmap_chart")
     shown = "" if len(top) == len(values) else f" The {len(top)} {PLURALS[dim]} with most rejections are shown."
     st.caption(f"Each cell counts the rejections in {short} for one reason and {DIMENSIONS[dim].lower()}.{shown}")
@@ -183,7 +177,7 @@ else:
         by_channel = conversions(recent, "channel")
         rows = rate_rows(by_channel[by_channel["stage"] == stage], successes="successes", n="n")
         colour = channel_colours(data.channels)
-        chart = rate_bars(rows, colour=colour, **bars)
+        chart = plot(rate_bars, rows, colour=colour, **bars)
         show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_channel_chart")
     with band_col:
         if "score" in data.empty_fields:
@@ -198,7 +192,7 @@ else:
             rows = rate_rows(by_band[by_band["stage"] == stage], successes="successes", n="n").iloc[::-1]
             rows["axis"] = "Score " + rows["axis"]
             rows["group"] = "Score " + rows["group"]
-            chart = rate_bars(rows, colour=one_colour(), by_rate=False, **bars)
+            chart = plot(rate_bars, rows, colour=one_colour(), by_rate=False, **bars)
             show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_band_chart")
     n_total = int(stage_rate(overall, stage, "n"))
     st.caption(

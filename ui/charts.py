@@ -3,13 +3,67 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import pickle
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
+import streamlit as st
 
-from sla_model.charts import BAD, GOOD, MAX_ROWS, NEUTRAL, PALETTE, channel_scale, month_axis, projector
+from sla_model.charts import BAD, GOOD, MAX_ROWS, NEUTRAL, PALETTE, channel_scale, month_axis
+from sla_model.charts import projector as _projector
 
-__all__ = ["BAD", "GOOD", "MAX_ROWS", "NEUTRAL", "PALETTE", "channel_scale", "month_axis", "projector", "show"]
+__all__ = [
+    "BAD", "GOOD", "MAX_ROWS", "NEUTRAL", "PALETTE", "Plot", "channel_scale", "month_axis", "plot", "projector", "show",
+]  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Plot:
+    """A chart not built yet: ``build(*args, **kwargs)``, in projector style at ``height`` when one is given.
+
+    :func:`show` draws it from a spec cached by the content of its inputs, so a page drawing the same chart as a
+    moment ago (a page switch, a filter set back, a write that left this chart's figures alone) builds nothing:
+    building an Altair chart costs 0.01–0.1 s a chart, most of what a warm page spends.
+    """
+
+    build: Callable[..., alt.TopLevelMixin]
+    args: tuple
+    kwargs: dict
+    height: int | None = None
+
+    def chart(self) -> alt.TopLevelMixin:
+        """The chart itself, built now."""
+        built = self.build(*self.args, **self.kwargs)
+        return built if self.height is None else _projector(built, self.height)
+
+    def digest(self) -> str | None:
+        """A hash of what the chart is built from (``None`` for an input that cannot be pickled: not cached)."""
+        what = (self.build.__module__, self.build.__qualname__, self.height, self.args, sorted(self.kwargs.items()))
+        try:
+            return hashlib.blake2b(pickle.dumps(what, protocol=5), digest_size=20).hexdigest()
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None
+
+
+def plot(build: Callable[..., alt.TopLevelMixin], /, *args: Any, **kwargs: Any) -> Plot:
+    """The chart ``build(*args, **kwargs)``, built only when :func:`show` finds no spec drawn from the same inputs."""
+    return Plot(build, args, kwargs)
+
+
+def projector(chart: alt.TopLevelMixin | Plot, height: int = 320) -> alt.TopLevelMixin | Plot:
+    """:func:`sla_model.charts.projector` (large type, a fixed height), for a built chart or a :class:`Plot`."""
+    if isinstance(chart, Plot):
+        return dataclasses.replace(chart, height=height)
+    return _projector(chart, height)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _plot_spec(digest: str, _plot: Plot) -> dict | None:
+    return vega_lite_spec(_plot.chart())
 
 
 try:  # the lock Streamlit takes while it switches Altair's global theme and data transformer
@@ -40,17 +94,21 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict | None:
     return spec
 
 
-def show(chart: alt.TopLevelMixin, data_rows: int, *, key: str, select: str | None = None) -> dict:
+def show(chart: alt.TopLevelMixin | Plot, data_rows: int, *, key: str, select: str | None = None) -> dict:
     """Render a pre-aggregated chart, refusing to ship more than :data:`MAX_ROWS` rows.
 
     With ``select`` (the name of a selection the chart defines), a click reruns the page and the selection is
     returned: ``{field: value}`` of the clicked mark, or ``{}`` when nothing is selected.
+    A :class:`Plot` is drawn from the spec cached for its inputs, built only the first time they are seen.
     """
-    import streamlit as st
-
     if data_rows > MAX_ROWS:
         raise ValueError(f"chart {key!r} would send {data_rows} rows; aggregate it first")
-    spec = vega_lite_spec(chart)
+    if isinstance(chart, Plot):
+        digest = chart.digest()
+        spec = _plot_spec(digest, chart) if digest else None
+        chart = chart.chart() if spec is None else chart
+    else:
+        spec = vega_lite_spec(chart)
     draw = st.altair_chart if spec is None else st.vega_lite_chart
     what = chart if spec is None else spec
     if select is None:

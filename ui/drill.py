@@ -250,9 +250,10 @@ def status_drill(view: View, labels: dict[str, str]) -> None:
 def reason_pareto(pareto: pd.DataFrame, *, key: str) -> dict:
     """The reasons' Pareto chart, clickable: returns the clicked bar's ``{"reason": code}`` (``{}`` if none)."""
     from sla_model.charts.quality import REASON_PICK, reason_pareto_chart
-    from ui.charts import projector, show
+    from ui.charts import plot, projector, show
 
-    return show(projector(reason_pareto_chart(pareto, selectable=True), 340), len(pareto), key=key, select=REASON_PICK)
+    chart = plot(reason_pareto_chart, pareto, selectable=True)
+    return show(projector(chart, 340), len(pareto), key=key, select=REASON_PICK)
 
 
 def reason_drill(rejected: pd.DataFrame, pareto: pd.DataFrame, reason: str | None, labels: dict[str, str],

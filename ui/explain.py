@@ -12,13 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.agreement.sla import Sla
-from sla_model.charts import projector, waterfall_chart
+from sla_model.charts import waterfall_chart
 from sla_model.metrics import forecast as fc
 from sla_model.metrics import gap as gp
 from sla_model.metrics.progress import Progress, sla_for_period
 from sla_model.store.db import database_url
 from ui import fmt
-from ui.charts import show
+from ui.charts import plot, projector, show
 
 P = "ex_"  # widget key prefix
 #: The forecast's measures inside a sentence.
@@ -61,9 +61,17 @@ def _coverage(closed: str, _leads: pd.DataFrame, as_of: dt.datetime) -> pd.DataF
 
     Keyed by the complete months' fingerprint (``closed``), not the data version: a write that changes nothing
     before this month (a decision, a touch on an open lead) finds the backtest already done; one that changes a
-    complete month (an import of older leads) changes the fingerprint and the backtest runs again.
+    complete month (an import of older leads) changes the fingerprint and the backtest runs again. ``as_of`` comes
+    to the hour (each past month is forecast from as far into it as the hour is into this one): under a live clock,
+    a write or a visit minutes later finds the backtest done too.
     """
     return fc.coverage(fc.backtest(_leads, as_of))
+
+
+def backtest_coverage(view) -> pd.DataFrame:
+    """:func:`_coverage` of the view's leads as of the view's moment, to the hour."""
+    closed = _closed_months(_key(view), view.leads, view.data.as_of)
+    return _coverage(closed, view.leads, pd.Timestamp(view.data.as_of).floor("h"))
 
 
 def _key(view) -> tuple:
@@ -146,7 +154,7 @@ def waterfall(gap: gp.Gap, currency: str, baseline: str, *, key: str, height: in
     steps["label"] = [step_label(k, v, currency) for k, v in zip(steps["kind"], steps["value"], strict=True)]
     sentence = fmt.md_escape(gp.gap_sentence(gap, lambda x: fmt.money(x, currency), baseline))
     st.markdown(f"#### {sentence}" if large else sentence)
-    show(projector(waterfall_chart(steps, currency), height), len(steps) * 2, key=key)
+    show(projector(plot(waterfall_chart, steps, currency), height), len(steps) * 2, key=key)
 
 
 def gap_section(view, first: Progress) -> None:
@@ -190,8 +198,7 @@ def forecast_section(view, results: dict[str, Progress]) -> None:
         return
     st.subheader("Where the month will land")
     forecast = _forecast(_key(view), view.leads, str(view.period), view.data.as_of)
-    closed = _closed_months(_key(view), view.leads, view.data.as_of)
-    cover = _coverage(closed, view.leads, view.data.as_of)
+    cover = backtest_coverage(view)
     st.dataframe(forecast_table(forecast, results, view.sla.goal.currency), hide_index=True, width="stretch")
     st.caption(
         f"Run-rate projection: the month so far carried to month end. Forecast: the middle of {fc.N_SIMS:,} "

@@ -12,7 +12,7 @@ from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.timing import compliance_by, speed_by
 from ui import fmt
 from ui.cached import compute, data_scope, view_scope
-from ui.charts import projector, show
+from ui.charts import plot, projector, show
 from ui.controls import View
 from ui.data import Dataset
 
@@ -146,7 +146,7 @@ def speed_pays_section(summary: pd.DataFrame, view: View) -> pd.DataFrame:
         with col:
             hours = "hours" if view.sla.calendar.always else "business hours"
             st.markdown(f"**{title}** by {hours} from handoff to first touch")
-            show(projector(speed_pays_chart(shown, rate, title), 280), len(shown), key=f"pays_{rate}")
+            show(projector(plot(speed_pays_chart, shown, rate, title), 280), len(shown), key=f"pays_{rate}")
     table = pd.DataFrame(
         {
             "Speed to lead": shown["bucket"],

@@ -12,6 +12,7 @@ from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
 from ui.cached import compute, view_scope
+from ui.charts import plot
 from ui.controls import View
 
 SMALL_TEXT = f"small sample (n < {SMALL_SAMPLE})"
@@ -207,7 +208,7 @@ def funnel_section(view: View, months: int = 12) -> None:
         st.caption(f"No lead was created in {view.label}.")
     else:
         stages = compute(view_scope(view, view.span), funnel_stages, cohort)
-        stage = drill.pick(funnel_chart(stages, selectable=True), len(stages), key="funnel_chart", height=300)
+        stage = drill.pick(plot(funnel_chart, stages, selectable=True), len(stages), key="funnel_chart", height=300)
         drill.stage_drill(cohort, stage.get("stage"), view.label)
     first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
     table = compute(view_scope(view), cohort_funnel, leads, pd.period_range(first, view.period, freq="M"))

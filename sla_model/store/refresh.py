@@ -109,7 +109,7 @@ def _replace_rows(frame: pd.DataFrame, positions: np.ndarray, fresh: pd.DataFram
 
 def _replace_leads(leads: pd.DataFrame, fresh: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame | None:
     """``leads`` with the rows at ``positions`` replaced by ``fresh`` (by ID); ``None`` if leads came or went."""
-    at = pd.Index(fresh["lead_id"]).get_indexer(leads["lead_id"].to_numpy()[positions])
+    at = pd.Index(fresh["lead_id"]).get_indexer(leads["lead_id"].iloc[positions].to_numpy())  # not all 1M IDs
     if (at < 0).any() or len(fresh) != len(positions):
         return None
     return _replace_rows(leads, positions, fresh.iloc[at].reset_index(drop=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass
 
@@ -142,3 +143,36 @@ def test_a_decision_on_an_open_lead_does_not_run_the_forecast_backtest_again(own
     at.run()
     assert not at.exception, at.exception
     assert len(runs) == 2  # a complete month changed: the backtest runs again
+
+
+def test_under_a_live_clock_a_decision_minutes_later_does_not_run_the_forecast_backtest_again(own_sample, monkeypatch):
+    """Before: the backtest was keyed by the exact moment, so under a live clock every write (each new moment) ran it
+    again (1.1 s of Goal progress at a million leads). It is judged to the hour: a new hour runs it again."""
+    import streamlit as st
+
+    from sla_model.metrics import forecast
+    from sla_model.store import repository
+    from sla_model.store.repository import CLOCK_KEY, LIVE
+
+    runs, now = [], [AS_OF + dt.timedelta(minutes=3)]
+    real = forecast.backtest
+    monkeypatch.setattr(forecast, "backtest", lambda *a, **k: runs.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(repository, "utcnow", lambda: now[0])
+    with Session(own_sample) as session:
+        session.exec(text("INSERT INTO meta (key, value) VALUES (:k, :v)").bindparams(k=CLOCK_KEY, v=LIVE))
+        bump_data_version(session=session, leads=[])
+        session.commit()
+    st.cache_data.clear()
+    at = run("pages/goal_progress.py")
+    assert len(runs) == 1 and any(c.value.startswith("Backtest") for c in at.caption)
+    queue = open_mqls(engine=own_sample)
+    now[0] = AS_OF + dt.timedelta(minutes=41)
+    assert decide(engine=own_sample, actor=MANAGER, lead_ids=[queue["lead_id"].iloc[-1]], accept=True, now=now[0])[0].ok
+    at.run()
+    assert not at.exception, at.exception
+    assert len(runs) == 1  # 38 minutes later, another data version: the backtest is the hour's
+    now[0] = AS_OF + dt.timedelta(hours=1, minutes=2)
+    assert decide(engine=own_sample, actor=MANAGER, lead_ids=[queue["lead_id"].iloc[-2]], accept=True, now=now[0])[0].ok
+    at.run()
+    assert not at.exception, at.exception
+    assert len(runs) == 2 and runs[-1] == pd.Timestamp(AS_OF + dt.timedelta(hours=1))  # the next hour: again
