@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from sla_model.charts import BAD, GOOD, MAX_ROWS, NEUTRAL, PALETTE, channel_scale, month_axis
@@ -41,12 +42,30 @@ class Plot:
         return built if self.height is None else _projector(built, self.height)
 
     def digest(self) -> str | None:
-        """A hash of what the chart is built from (``None`` for an input that cannot be pickled: not cached)."""
+        """A hash of what the chart is built from (``None`` for an input that cannot be pickled: not cached).
+
+        A frame counts by its values, index, columns and dtypes, however its memory is laid out (a frame fresh from
+        an aggregate and its copy out of ``st.cache_data`` pickle differently); anything else by its pickle.
+        """
         what = (self.build.__module__, self.build.__qualname__, self.height, self.args, sorted(self.kwargs.items()))
         try:
-            return hashlib.blake2b(pickle.dumps(what, protocol=5), digest_size=20).hexdigest()
-        except (pickle.PicklingError, TypeError, AttributeError):
+            return hashlib.blake2b(pickle.dumps(_content(what), protocol=5), digest_size=20).hexdigest()
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
             return None
+
+
+def _content(value: Any) -> Any:
+    """``value`` with each frame or series in it as a tuple of its dtypes, labels and a hash of each row."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        labels = (tuple(map(str, frame.columns)), tuple(map(str, frame.index.names)))
+        return (type(value).__name__, labels, tuple(map(str, frame.dtypes)), rows)
+    if isinstance(value, list | tuple):
+        return type(value)(map(_content, value))
+    if isinstance(value, dict):
+        return {k: _content(v) for k, v in value.items()}
+    return value
 
 
 def plot(build: Callable[..., alt.TopLevelMixin], /, *args: Any, **kwargs: Any) -> Plot:

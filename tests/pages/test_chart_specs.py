@@ -68,3 +68,24 @@ def test_a_rerun_over_the_same_data_builds_no_chart_and_sends_the_same_specs(sam
     assert not at.exception
     assert recorded == []  # nothing built
     assert [c.proto.spec for c in at.get("vega_lite_chart")] == first
+
+
+def test_a_plots_key_is_its_inputs_content_however_the_frames_are_laid_out():
+    """Before: the key was the inputs' pickle, and the same rows laid out in other blocks (a frame fresh from an
+    aggregate, and its copy out of ``st.cache_data``) built the chart again on the next run."""
+    import pickle
+
+    import pandas as pd
+
+    from sla_model.charts.quality import acceptance_trend_chart
+
+    fresh = pd.DataFrame({"month": ["2026-10", "2026-11"], "rate": [0.5, 0.25], "n": [3, 4]})
+    laid_out = pd.DataFrame({"n": [3, 4], "month": ["2026-10", "2026-11"], "rate": [0.5, 0.25]})[["month", "rate", "n"]]
+    assert laid_out.equals(fresh) and pickle.dumps(laid_out) != pickle.dumps(fresh)
+    key = ui.charts.plot(acceptance_trend_chart, fresh, "Nov 2026").digest()
+    assert key is not None and key == ui.charts.plot(acceptance_trend_chart, laid_out, "Nov 2026").digest()
+    other = fresh.assign(rate=[0.5, 0.3])
+    assert ui.charts.plot(acceptance_trend_chart, other, "Nov 2026").digest() != key
+    assert ui.charts.plot(acceptance_trend_chart, fresh.rename(columns={"n": "m"}), "Nov 2026").digest() != key
+    assert ui.charts.plot(acceptance_trend_chart, fresh, "Dec 2026").digest() != key
+    assert ui.charts.projector(ui.charts.plot(acceptance_trend_chart, fresh, "Nov 2026"), 300).digest() != key
