@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from sla_model.charts.quality import (
@@ -19,14 +18,12 @@ from sla_model.metrics.quality import (
     acceptance_by,
     acceptance_trend,
     as_text,
-    conversions,
     latest_notes,
     loop_counts,
     mql_cohort,
     reason_grid,
     reason_values,
     rejection_reasons,
-    score_band,
     stage_rate,
     top_reasons,
     top_values,
@@ -167,20 +164,21 @@ else:
         or STAGES[0]
     )
     what = {"MQL→SQL": "Became SQL", "SQL→won": "Won", "MQL→won": "Won"}[stage]
-    overall = conversions(recent, pd.Series("all", index=recent.index))
+    with_bands = "score" not in data.empty_fields
+    overall, by_channel, by_band = cached.compute(cached.view_scope(view, view.span), lead_quality.conversion_tables,
+                                                  recent, with_bands)  # fmt: skip
     overall_rate = stage_rate(overall, stage)
     bars = {"what": what, "x_title": f"{stage} conversion (%)", "overall": overall_rate}
     bars["overall_text"] = overall_text(overall_rate)
     ch_col, band_col = st.columns(2, gap="large")
     with ch_col:
         st.markdown(f"**{stage} by channel**")
-        by_channel = conversions(recent, "channel")
         rows = rate_rows(by_channel[by_channel["stage"] == stage], successes="successes", n="n")
         colour = channel_colours(data.channels)
         chart = plot(rate_bars, rows, colour=colour, **bars)
         show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_channel_chart")
     with band_col:
-        if "score" in data.empty_fields:
+        if not with_bands:
             st.info(
                 "No lead has a score in this data (the import had no score column), so conversion by score band "
                 "is not shown.",
@@ -188,7 +186,6 @@ else:
             )
         else:
             st.markdown(f"**{stage} by lead score band**")
-            by_band = conversions(recent, score_band(recent["score"]))
             rows = rate_rows(by_band[by_band["stage"] == stage], successes="successes", n="n").iloc[::-1]
             rows["axis"] = "Score " + rows["axis"]
             rows["group"] = "Score " + rows["group"]

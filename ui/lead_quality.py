@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.charts.velocity import funnel_chart
+from sla_model.metrics.quality import conversions, score_band
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
@@ -70,6 +71,13 @@ def trend_rows(trend: pd.DataFrame) -> pd.DataFrame:
     return out[
         ["month_start", "rate", "low", "high", "accepted", "decided", "mqls", "interval", "sample", "small_sample"]
     ]
+
+
+def conversion_tables(recent: pd.DataFrame, by_band: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The trailing window's stage conversions: overall, by channel and (``by_band``) by lead score band."""
+    overall = conversions(recent, pd.Series("all", index=recent.index))
+    bands = conversions(recent, score_band(recent["score"])) if by_band else None
+    return overall, conversions(recent, "channel"), bands
 
 
 def overall_text(rate: float) -> str:
