@@ -155,8 +155,9 @@ else:
 # --- Conversion by channel and by score band over a trailing window -------------------------------------
 first_month = view.period - (TRAILING_MONTHS - 1)
 st.subheader(f"What converts: MQLs handed over {first_month:%b %Y} – {view.period:%b %Y}")
-recent = mql_cohort(view.leads, first_month.start_time, month_end)
-if recent.empty:
+mql_at = view.leads["mql_at"]  # the window's MQLs are counted here, and taken only inside the cached aggregate
+recent = int(((mql_at >= first_month.start_time) & (mql_at < month_end)).sum())
+if not recent:
     st.caption(f"No MQLs were handed over in the {TRAILING_MONTHS} months up to {view.period:%B %Y}.")
 else:
     stage = (
@@ -165,8 +166,9 @@ else:
     )
     what = {"MQL→SQL": "Became SQL", "SQL→won": "Won", "MQL→won": "Won"}[stage]
     with_bands = "score" not in data.empty_fields
-    overall, by_channel, by_band = cached.compute(cached.view_scope(view, view.span), lead_quality.conversion_tables,
-                                                  recent, with_bands)  # fmt: skip
+    tables = cached.compute(cached.view_scope(view, view.span), lead_quality.conversion_tables, view.leads,
+                            first_month.start_time, month_end, with_bands)  # fmt: skip
+    overall, by_channel, by_band = tables
     overall_rate = stage_rate(overall, stage)
     bars = {"what": what, "x_title": f"{stage} conversion (%)", "overall": overall_rate}
     bars["overall_text"] = overall_text(overall_rate)
@@ -193,7 +195,7 @@ else:
             show(projector(chart, rate_bars_height(rows)), len(rows) + 1, key="conversion_band_chart")
     n_total = int(stage_rate(overall, stage, "n"))
     st.caption(
-        f"Cohort: the {fmt.count(len(recent))} MQLs handed over in the {TRAILING_MONTHS} months up to and including "
+        f"Cohort: the {fmt.count(recent)} MQLs handed over in the {TRAILING_MONTHS} months up to and including "
         f"{view.period:%B %Y} (n = {fmt.count(n_total)} for {stage}; {fmt.pct(overall_rate, 1)} overall, the "
         "dashed line). "
         "Whiskers: 95% Wilson intervals; pale bars: small samples. Young MQLs have not had time to convert, so "

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.charts.velocity import funnel_chart
-from sla_model.metrics.quality import conversions, score_band
+from sla_model.metrics.quality import conversions, mql_cohort, score_band
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
@@ -73,8 +73,13 @@ def trend_rows(trend: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def conversion_tables(recent: pd.DataFrame, by_band: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """The trailing window's stage conversions: overall, by channel and (``by_band``) by lead score band."""
+def conversion_tables(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by_band: bool) -> tuple[
+        pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # fmt: skip
+    """Stage conversions of the MQLs handed over in ``[start, end)``: overall, by channel and by score band.
+
+    The band table only with ``by_band`` (``None`` where no lead has a score).
+    """
+    recent = mql_cohort(leads, start, end)
     overall = conversions(recent, pd.Series("all", index=recent.index))
     bands = conversions(recent, score_band(recent["score"])) if by_band else None
     return overall, conversions(recent, "channel"), bands

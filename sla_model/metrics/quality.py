@@ -180,9 +180,9 @@ def loop_counts(leads: pd.DataFrame) -> dict[str, int]:
 def latest_notes(feedback: pd.DataFrame, leads: pd.DataFrame, labels: dict[str, str], n: int = 10) -> pd.DataFrame:
     """The ``n`` latest rejection notes for the given leads: the voice of sales, verbatim."""
     notes = feedback[(feedback["decision"] == "reject") & (feedback["note"].fillna("").str.strip() != "")]
-    notes = notes[notes["lead_id"].isin(leads["lead_id"])]
-    notes = notes.sort_values("at", ascending=False, kind="stable").head(n)
-    extra = leads.set_index("lead_id").loc[notes["lead_id"], ["company", "channel"]].reset_index(drop=True)
+    at = pd.Index(leads["lead_id"]).get_indexer(notes["lead_id"])  # each note's lead among ``leads`` (-1: none)
+    notes = notes.assign(_at=at)[at >= 0].sort_values("at", ascending=False, kind="stable").head(n)
+    extra = leads[["company", "channel"]].iloc[notes["_at"].to_numpy()].reset_index(drop=True)
     out = notes[["at", "by", "lead_id", "reason", "note"]].reset_index(drop=True)
     out["reason"] = out["reason"].map(lambda c: labels.get(c, c) if isinstance(c, str) else "")
     return pd.concat([out, extra.astype(object)], axis=1)
