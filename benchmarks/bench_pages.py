@@ -11,7 +11,8 @@ measures, from the browser, until the page has settled (no running indicator and
 - a decision on My leads until it is confirmed, then until Goal progress, Lead quality and Handoff timing show
   the new data, and whether any of them loaded the whole data set again instead of catching up (the server's
   full loads, ``ui.data._load``, counted: at the cold start too, where there must be one);
-- the server's peak resident memory;
+- the server's peak resident memory (its cold start from the database included), its resident memory once warm
+  (after every interaction above), and a restarted server's peak (a cold start from the columnar copy);
 - the command line at the same size: ``python -m sla_model import`` of the leads file (``bench_import.py``'s file,
   own format) beside the import engine alone on the same file (parse + write in a fresh process, the
   import's floor here), and ``python -m sla_model init --data`` of a generated folder of that size (leads,
