@@ -21,6 +21,14 @@ __all__ = [
     "BAD", "GOOD", "MAX_ROWS", "NEUTRAL", "PALETTE", "Plot", "channel_scale", "month_axis", "plot", "projector", "show",
 ]  # fmt: skip
 
+try:  # the lock Streamlit takes while it switches Altair's global theme and data transformer
+    from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
+    from streamlit.elements.vega_charts import _to_arrow_dataset
+
+    alt.data_transformers.register("to_arrow_dataset", _to_arrow_dataset)  # the name Streamlit registers it under
+except ImportError:  # pragma: no cover - a Streamlit that moved them: the chart goes through st.altair_chart
+    _ALTAIR_LOCK, _to_arrow_dataset = threading.Lock(), None
+
 
 @dataclasses.dataclass(frozen=True)
 class Plot:
@@ -85,26 +93,18 @@ def _plot_spec(digest: str, _plot: Plot) -> dict | None:
     return vega_lite_spec(_plot.chart())
 
 
-try:  # the lock Streamlit takes while it switches Altair's global theme and data transformer
-    from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
-    from streamlit.elements.vega_charts import _to_arrow_dataset
-except ImportError:  # pragma: no cover - a Streamlit that moved them: the chart goes through st.altair_chart
-    _ALTAIR_LOCK, _to_arrow_dataset = threading.Lock(), None
-
-
 def vega_lite_spec(chart: alt.TopLevelMixin) -> dict | None:
     """The Vega-Lite spec ``st.altair_chart`` sends for ``chart``, built without validating it against the schema.
 
     Streamlit's own conversion validates every chart on every run, which costs as much as building it (0.02–0.2 s a
     chart, most of a warm page's time); the project's charts are validated by the tests instead
-    (``tests/test_charts.py`` checks this spec is Streamlit's, and the charts' tests validate each chart). The data go
+    (``tests/pages/test_chart_specs.py`` checks each page's specs against Streamlit's validated conversion). The data go
     as Streamlit sends them: Arrow datasets named by a hash of their bytes. ``None`` where this Streamlit has no such
     conversion.
     """
     if _to_arrow_dataset is None:
         return None
     datasets: dict = {}
-    alt.data_transformers.register("to_arrow_dataset", _to_arrow_dataset)
     with _ALTAIR_LOCK:  # Altair's theme and data transformer are global to every session's thread
         theme = alt.theme.enable("none") if alt.theme.active == "default" else contextlib.nullcontext()
         with theme, alt.data_transformers.enable("to_arrow_dataset", datasets=datasets):
@@ -122,11 +122,10 @@ def show(chart: alt.TopLevelMixin | Plot, data_rows: int, *, key: str, select: s
     """
     if data_rows > MAX_ROWS:
         raise ValueError(f"chart {key!r} would send {data_rows} rows; aggregate it first")
-    if isinstance(chart, Plot):
-        digest = chart.digest()
-        spec = _plot_spec(digest, chart) if digest else None
-        chart = chart.chart() if spec is None else chart
-    else:
+    digest = chart.digest() if isinstance(chart, Plot) else None
+    spec = _plot_spec(digest, chart) if digest else None
+    if spec is None:  # not a Plot, or one whose inputs make no key: built now
+        chart = chart.chart() if isinstance(chart, Plot) else chart
         spec = vega_lite_spec(chart)
     draw = st.altair_chart if spec is None else st.vega_lite_chart
     what = chart if spec is None else spec
