@@ -16,7 +16,6 @@ from sla_model.charts.quality import (
 from sla_model.metrics.quality import (
     acceptance,
     acceptance_by,
-    acceptance_trend,
     as_text,
     latest_notes,
     loop_counts,
@@ -77,7 +76,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Acceptance, last 12 months")
     months = data.months[data.months <= view.period][-TREND_MONTHS:]
-    trend = trend_rows(cached.compute(cached.view_scope(view), acceptance_trend, view.leads, months, month_end))
+    trend = trend_rows(lead_quality.trend_window(view, months))
     if trend.empty:
         st.caption("No MQL was accepted or rejected in these 12 months.")
     else:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.charts.velocity import funnel_chart
-from sla_model.metrics.quality import conversions, mql_cohort, score_band
+from sla_model.metrics.quality import acceptance_trend, conversions, mql_cohort, score_band
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
@@ -83,6 +83,42 @@ def conversion_tables(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestam
     overall = conversions(recent, pd.Series("all", index=recent.index))
     bands = conversions(recent, score_band(recent["score"])) if by_band else None
     return overall, conversions(recent, "channel"), bands
+
+
+def _every_month(view, months: pd.PeriodIndex, fn, *args) -> pd.DataFrame | None:
+    """``fn(view.leads, every month of the data, *args)``, cached per data version and filters, cut to ``months``.
+
+    ``fn`` gives one row per month that depends on that month's leads alone, so the window a page shows is a slice
+    of the table of every month: changing the month takes rows instead of counting a million leads again. ``None``
+    where ``months`` is empty or reaches outside the data's months (the caller computes that window itself).
+    """
+    every = view.data.months
+    if not len(months) or not months.isin(every).all():
+        return None
+    whole = compute(view_scope(view), fn, view.leads, every, *args)
+    return whole[whole["month"].isin(months)]
+
+
+def trend_window(view, months: pd.PeriodIndex) -> pd.DataFrame:
+    """``quality.acceptance_trend`` of the view's leads for ``months`` (consecutive), to the end of the last one.
+
+    Cut from the trend of every month (:func:`_every_month`), with the index the window's own call would give (the
+    month's position in ``months``).
+    """
+    every = view.data.months
+    end = (months[-1] + 1).start_time if len(months) else pd.NaT  # no month: an empty trend
+    trend = _every_month(view, months, acceptance_trend, (every[-1] + 1).start_time if len(every) else None)
+    if trend is None:
+        return compute(view_scope(view), acceptance_trend, view.leads, months, end)
+    return trend.set_axis(months.get_indexer(trend["month"]))
+
+
+def cohort_window(view, months: pd.PeriodIndex) -> pd.DataFrame:
+    """``velocity.cohort_funnel`` of the view's leads for ``months``, cut from that of every month."""
+    table = _every_month(view, months, cohort_funnel)
+    if table is None:
+        return compute(view_scope(view), cohort_funnel, view.leads, months)
+    return table.reset_index(drop=True)
 
 
 def overall_text(rate: float) -> str:
@@ -224,7 +260,7 @@ def funnel_section(view: View, months: int = 12) -> None:
         stage = drill.pick(plot(funnel_chart, stages, selectable=True), len(stages), key="funnel_chart", height=300)
         drill.stage_drill(cohort, stage.get("stage"), view.label)
     first = max(view.period - (months - 1), view.data.months[0]) if len(view.data.months) else view.period
-    table = compute(view_scope(view), cohort_funnel, leads, pd.period_range(first, view.period, freq="M"))
+    table = cohort_window(view, pd.period_range(first, view.period, freq="M"))
     shown = st.segmented_control("Cohort table", FUNNEL_VIEWS, default=FUNNEL_VIEWS[0], key="funnel_view",
                                  label_visibility="collapsed") or FUNNEL_VIEWS[0]  # fmt: skip
     maturing = None if cycle != cycle else (pd.Timestamp(view.data.as_of) - pd.Timedelta(days=cycle)).to_period("M")

@@ -203,7 +203,8 @@ def acceptance_trend(leads: pd.DataFrame, months: pd.PeriodIndex, end: pd.Timest
 
     Columns of :func:`acceptance_by` plus ``month``, ``month_start`` and ``mqls`` (MQLs handed over that month).
     """
-    window = leads[(leads["mql_at"] >= months[0].start_time) & (leads["mql_at"] < end)]
+    start = months[0].start_time if len(months) else end  # no month: an empty window
+    window = leads[(leads["mql_at"] >= start) & (leads["mql_at"] < end)]
     by_month = window["mql_at"].dt.to_period("M")
     trend = acceptance_by(window, by_month).reindex(months)
     trend["mqls"] = by_month.value_counts().reindex(months).fillna(0).astype(int).to_numpy()
