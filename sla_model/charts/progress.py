@@ -94,7 +94,7 @@ def funnel_chart(
         .encode(
             y=alt.Y("Stage:N", sort=list(order), title=None),
             x=alt.X("share:Q", title="Actual as % of what the goal needs", axis=alt.Axis(format="%")),
-            color=alt.condition(alt.datum.on_pace, alt.value(GOOD), alt.value(BAD)),
+            color=alt.ColorValue(**alt.condition(alt.datum.on_pace, alt.value(GOOD), alt.value(BAD))),
             tooltip=[
                 "Stage:N",
                 alt.Tooltip("needed:Q", title="Needed", format=",.0f"),

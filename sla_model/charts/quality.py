@@ -18,7 +18,7 @@ def rate_bars(
     *,
     x_title: str,
     what: str,
-    colour: alt.Color | dict,
+    colour: alt.Color | alt.ColorValue,
     overall: float,
     overall_text: str = "",
     by_rate: bool = True,
@@ -46,7 +46,7 @@ def rate_bars(
         # rates live in 0–100%: a fixed domain keeps an axis of only empty rates from reading "0.000000%"
         x=alt.X("rate:Q", title=x_title, axis=alt.Axis(format="%", tickCount=5), scale=alt.Scale(domain=[0, 1])),
         color=colour,
-        opacity=alt.condition(alt.datum.small_sample, alt.value(0.35), alt.value(1.0)),
+        opacity=alt.OpacityValue(**alt.condition(alt.datum.small_sample, alt.value(0.35), alt.value(1.0))),
     )
     errors = base.mark_errorbar(ticks=alt.TickConfig(size=12, thickness=2), thickness=2, color="black").encode(
         x=alt.X("low:Q", title=x_title), x2="high:Q"
@@ -67,9 +67,9 @@ def channel_colours(channels: Sequence[str]) -> alt.Color:
     return alt.Color("group:N", scale=channel_scale(list(channels)), legend=None)
 
 
-def one_colour(colour: str = GOOD) -> dict:
-    """Every bar in one colour (groups that are not channels, such as score bands)."""
-    return alt.value(colour)
+def one_colour(colour: str = GOOD) -> alt.ColorValue:
+    """Every bar in one colour (groups that are not channels, such as score bands; typed: see ``style``)."""
+    return alt.ColorValue(colour)
 
 
 def rate_bars_height(rows: pd.DataFrame) -> int:
@@ -106,7 +106,7 @@ def acceptance_trend_chart(trend: pd.DataFrame, chosen: pd.Timestamp, chosen_tex
     line = base.mark_line(strokeWidth=3, color=GOOD).encode(y="rate:Q")
     points = base.mark_point(size=90, strokeWidth=2, color=GOOD).encode(
         y="rate:Q",
-        fill=alt.condition(alt.datum.small_sample, alt.value("white"), alt.value(GOOD)),
+        fill=alt.FillValue(**alt.condition(alt.datum.small_sample, alt.value("white"), alt.value(GOOD))),
     )
     rule = (
         alt.Chart(pd.DataFrame({"month_start": [chosen], "label": [chosen_text]}))
@@ -195,7 +195,9 @@ def reason_heatmap_chart(
     )
     text = base.mark_text(fontSize=14).encode(
         text=alt.Text("count:Q", format=","),
-        color=alt.condition(alt.datum.count > top_count * 0.55, alt.value("white"), alt.value("black")),
+        color=alt.ColorValue(
+            **alt.condition(alt.datum.count > top_count * 0.55, alt.value("white"), alt.value("black"))
+        ),
     )
     return cells + text
 

@@ -1,4 +1,9 @@
-"""Chart style and the charts shared by the meeting page and the printed report: legible when projected."""
+"""Chart style and the charts shared by the meeting page and the printed report: legible when projected.
+
+Fixed and conditional values go into encodings as Altair's typed classes (``alt.ColorValue(**alt.condition(…))``,
+``alt.YValue(0)``), never as the plain dicts ``alt.value`` and ``alt.condition`` return: Altair matches such a dict
+against every class of its schema and validates it, 5–40 ms an encoding, more than building the rest of a chart.
+"""
 
 from __future__ import annotations
 

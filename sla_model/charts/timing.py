@@ -67,7 +67,7 @@ def speed_histogram_chart(
     text = (
         alt.Chart(marks)
         .mark_text(align="left", baseline="top", dx=5, dy=4, fontSize=14, fontWeight="bold")
-        .encode(x=alt.X("Hours:N", scale=x_scale, bandPosition=0), y=alt.value(0), text="text:N")
+        .encode(x=alt.X("Hours:N", scale=x_scale, bandPosition=0), y=alt.YValue(0), text="text:N")
     )
     return (pickable(bars, ["Hours", "status"]) if selectable else bars) + rule + text
 
@@ -140,7 +140,7 @@ def rep_speed_chart(
     names = (
         alt.Chart(rules)
         .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=BAD, fontSize=13)
-        .encode(x="hours:Q", y=alt.value(0), text="name:N")
+        .encode(x="hours:Q", y=alt.YValue(0), text="name:N")
     )
     return layers + names
 
