@@ -119,3 +119,21 @@ def small_engine(engine):
         bump_data_version(session=session)
         session.commit()
     return engine
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (pyproject.toml runs the suite on every core)
+def pytest_xdist_make_scheduler(config, log):
+    """Each file's tests on one worker, and every browser test on one: the files share nothing else.
+
+    A file's module fixtures (a running app, a seeded database) are then built once, and the browser tests run one
+    after another beside the other tests, instead of two apps and two Chromiums slowing each other down on a small
+    machine (which a browser test's waits would feel).
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/browser" if path.startswith("tests/browser/") else path
+
+    return FileScheduling(config, log)
