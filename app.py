@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from sla_model.memory import release_free_memory
 from ui.controls import shared_controls
 
 st.set_page_config(page_title="Smarketing SLA", page_icon=":material/handshake:", layout="wide")
@@ -33,5 +34,8 @@ pages = {
     ],
 }
 page = st.navigation(pages)
-with shared_controls():  # the month and filters, shared by every page and kept in the URL
-    page.run()
+try:
+    with shared_controls():  # the month and filters, shared by every page and kept in the URL
+        page.run()
+finally:  # also after st.stop() or st.rerun(): what the run's aggregates freed goes back to the system
+    release_free_memory()
