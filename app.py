@@ -37,5 +37,6 @@ page = st.navigation(pages)
 try:
     with shared_controls():  # the month and filters, shared by every page and kept in the URL
         page.run()
-finally:  # also after st.stop() or st.rerun(): what the run's aggregates freed goes back to the system
+finally:  # what the run's aggregates freed goes back to the system (after st.stop() or st.rerun() too, though what
+    # the stopped run still holds through the exception goes back only after the next run)
     release_free_memory()

@@ -8,7 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from sla_model.charts.velocity import funnel_chart
-from sla_model.metrics.quality import acceptance_trend, conversions, mql_cohort, score_band
+from sla_model.metrics.quality import (
+    acceptance_trend,
+    conversions,
+    monthly_acceptance,
+    mql_cohort,
+    score_band,
+    trend_of,
+)
 from sla_model.metrics.stats import SMALL_SAMPLE
 from sla_model.metrics.velocity import cohort_funnel, cycle_days, funnel_stages
 from ui import drill, fmt
@@ -85,40 +92,39 @@ def conversion_tables(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestam
     return overall, conversions(recent, "channel"), bands
 
 
-def _every_month(view, months: pd.PeriodIndex, fn, *args) -> pd.DataFrame | None:
-    """``fn(view.leads, every month of the data, *args)``, cached per data version and filters, cut to ``months``.
+#: The months counted once for every window inside them: the data's latest two years (an older window is counted on
+#: its own), so a write or a new filter costs the same on a long history as on a short one.
+EVERY_MONTHS = 24
 
-    ``fn`` gives one row per month that depends on that month's leads alone, so the window a page shows is a slice
-    of the table of every month: changing the month takes rows instead of counting a million leads again. ``None``
-    where ``months`` is empty or reaches outside the data's months (the caller computes that window itself).
-    """
-    every = view.data.months
-    if not len(months) or not months.isin(every).all():
-        return None
-    whole = compute(view_scope(view), fn, view.leads, every, *args)
-    return whole[whole["month"].isin(months)]
+
+def _recent_months(view, months: pd.PeriodIndex) -> pd.PeriodIndex | None:
+    """The data's latest :data:`EVERY_MONTHS` months when they hold all of ``months`` (not empty), else ``None``."""
+    every = view.data.months[-EVERY_MONTHS:]
+    return every if len(months) and months.isin(every).all() else None
 
 
 def trend_window(view, months: pd.PeriodIndex) -> pd.DataFrame:
     """``quality.acceptance_trend`` of the view's leads for ``months`` (consecutive), to the end of the last one.
 
-    Cut from the trend of every month (:func:`_every_month`), with the index the window's own call would give (the
-    month's position in ``months``).
+    Taken out of the months counted once per data version and filters (:func:`_recent_months`): the same frame as
+    the window's own call.
     """
-    every = view.data.months
-    end = (months[-1] + 1).start_time if len(months) else pd.NaT  # no month: an empty trend
-    trend = _every_month(view, months, acceptance_trend, (every[-1] + 1).start_time if len(every) else None)
-    if trend is None:
+    every = _recent_months(view, months)
+    if every is None:
+        end = (months[-1] + 1).start_time if len(months) else pd.NaT  # no month: an empty trend
         return compute(view_scope(view), acceptance_trend, view.leads, months, end)
-    return trend.set_axis(months.get_indexer(trend["month"]))
+    return trend_of(
+        compute(view_scope(view), monthly_acceptance, view.leads, every, (every[-1] + 1).start_time), months
+    )
 
 
 def cohort_window(view, months: pd.PeriodIndex) -> pd.DataFrame:
-    """``velocity.cohort_funnel`` of the view's leads for ``months``, cut from that of every month."""
-    table = _every_month(view, months, cohort_funnel)
-    if table is None:
+    """``velocity.cohort_funnel`` of the view's leads for ``months``, cut from that of the recent months."""
+    every = _recent_months(view, months)
+    if every is None:
         return compute(view_scope(view), cohort_funnel, view.leads, months)
-    return table.reset_index(drop=True)
+    table = compute(view_scope(view), cohort_funnel, view.leads, every)
+    return table[table["month"].isin(months)].reset_index(drop=True)
 
 
 def overall_text(rate: float) -> str:

@@ -203,11 +203,30 @@ def acceptance_trend(leads: pd.DataFrame, months: pd.PeriodIndex, end: pd.Timest
 
     Columns of :func:`acceptance_by` plus ``month``, ``month_start`` and ``mqls`` (MQLs handed over that month).
     """
+    return trend_of(monthly_acceptance(leads, months, end), months)
+
+
+def monthly_acceptance(leads: pd.DataFrame, months: pd.PeriodIndex, end: pd.Timestamp) -> tuple[
+        pd.DataFrame, pd.Series]:  # fmt: skip
+    """What :func:`acceptance_trend` counts: the MQLs handed over from ``months[0]`` up to ``end``, per month.
+
+    :func:`acceptance_by` of them by MQL month, and the MQLs per month, for the months that have any.
+    """
     start = months[0].start_time if len(months) else end  # no month: an empty window
     window = leads[(leads["mql_at"] >= start) & (leads["mql_at"] < end)]
     by_month = window["mql_at"].dt.to_period("M")
-    trend = acceptance_by(window, by_month).reindex(months)
-    trend["mqls"] = by_month.value_counts().reindex(months).fillna(0).astype(int).to_numpy()
+    return acceptance_by(window, by_month), by_month.value_counts()
+
+
+def trend_of(monthly: tuple[pd.DataFrame, pd.Series], months: pd.PeriodIndex) -> pd.DataFrame:
+    """:func:`acceptance_trend` for ``months`` from the :func:`monthly_acceptance` of any span that holds them.
+
+    Each month's row counts that month's MQLs alone, so a page can count every month once and take any window of
+    it: the same frame as counting the window itself, its types and index included.
+    """
+    per_month, mqls = monthly
+    trend = per_month.reindex(months)
+    trend["mqls"] = mqls.reindex(months).fillna(0).astype(int).to_numpy()
     trend = trend.rename_axis("month").reset_index()
     trend["month_start"] = trend["month"].dt.start_time
     return trend.dropna(subset=["rate"])
